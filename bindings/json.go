@@ -1,0 +1,67 @@
+package bindings
+
+import (
+	"strings"
+
+	"github.com/valyala/fastjson"
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/lua"
+)
+
+// jsonModule provides json.encode, json.decode, json.null and json.array
+// (the lua-cjson conventions of api.md section 3).
+type jsonModule struct{}
+
+func (jsonModule) Name() string { return "json" }
+
+func (jsonModule) Open(s *lua.State) error {
+	L := s.L
+	var parser fastjson.Parser
+	var buf []byte
+	mod := L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
+		"encode": func(L *glua.LState) int {
+			a := lua.Args(L, "json.encode")
+			if L.GetTop() < 1 {
+				a.Raise("value expected")
+			}
+			var err error
+			buf, err = s.AppendJSON(buf[:0], L.Get(1))
+			a.Check(err)
+			L.Push(glua.LString(buf))
+			return 1
+		},
+		"decode": func(L *glua.LState) int {
+			a := lua.Args(L, "json.decode")
+			text := a.String(1, "text")
+			v, err := parser.Parse(text)
+			if err != nil {
+				msg := err.Error()
+				if i := strings.IndexByte(msg, '\n'); i >= 0 {
+					msg = msg[:i]
+				}
+				if len(msg) > 120 {
+					msg = msg[:120] + "..."
+				}
+				a.Raise("invalid JSON: %s", msg)
+			}
+			L.Push(s.FromJSON(v))
+			return 1
+		},
+		"array": func(L *glua.LState) int {
+			t := L.OptTable(1, nil)
+			if t == nil {
+				if L.Get(1) != glua.LNil {
+					lua.Args(L, "json.array").Raise("t must be a table, got %s", lua.TypeName(L.Get(1)))
+				}
+				t = L.NewTable()
+			}
+			t.Metatable = s.ArrayMT
+			L.Push(t)
+			return 1
+		},
+	})
+	mod.RawSetString("null", s.Null)
+	L.SetGlobal("json", mod)
+	return nil
+}

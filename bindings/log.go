@@ -1,0 +1,57 @@
+package bindings
+
+import (
+	"context"
+	"log/slog"
+	"log"
+
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/lua"
+)
+
+// logModule provides log.debug/info/warn/error(msg [, fields]) on the run's
+// slog logger (stderr; --log-format, --log-level).
+type logModule struct{}
+
+func (logModule) Name() string { return "log" }
+
+func (logModule) Open(s *lua.State) error {
+	L := s.L
+	logger := slog.New(slog.NewTextHandler(log.Writer(), nil))
+	if rt := s.Runtime(); rt != nil {
+		logger = rt.Logger()
+	} else if l, ok := s.Value("logger").(*slog.Logger); ok {
+		logger = l
+	}
+	level := func(name string, lv slog.Level) glua.LGFunction {
+		fn := "log." + name
+		return func(L *glua.LState) int {
+			a := lua.Args(L, fn)
+			msg := L.ToStringMeta(L.Get(1)).String()
+			if !logger.Enabled(context.Background(), lv) {
+				return 0
+			}
+			var attrs []slog.Attr
+			if L.Get(2) != glua.LNil {
+				t := a.Table(2, "fields")
+				t.ForEach(func(k, v glua.LValue) {
+					gv, err := s.FromLua(v)
+					if err != nil {
+						gv = v.String()
+					}
+					attrs = append(attrs, slog.Any(k.String(), gv))
+				})
+			}
+			logger.LogAttrs(context.Background(), lv, msg, attrs...)
+			return 0
+		}
+	}
+	L.SetGlobal("log", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
+		"debug": level("debug", slog.LevelDebug),
+		"info":  level("info", slog.LevelInfo),
+		"warn":  level("warn", slog.LevelWarn),
+		"error": level("error", slog.LevelError),
+	}))
+	return nil
+}

@@ -1,0 +1,282 @@
+package bindings
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/connectors"
+	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/lua"
+)
+
+const endpointType = "streamctl.endpoint"
+
+// endpoint is the Go value behind stdin{}, file{}, timer{}, exec{},
+// iterate(...), stdout{} and stderr{}: a source, a sink, or both (file{}).
+// It is shared by every Lua state of a run (lua.State.Shared); the Lua
+// codec functions of each state are kept per state.
+type endpoint struct {
+	kind     string
+	source   connectors.Source
+	openSink func() (connectors.Sink, error) // nil: not a sink
+	sink     connectors.Sink                 // opened on first use as a sink
+	hasLua   bool                            // a Lua codec is configured
+}
+
+// luaCodecKey is the per-state key of an endpoint's Lua codec.
+func (e *endpoint) luaCodecKey() string { return fmt.Sprintf("codec:%p", e) }
+
+// LuaSource implements lua.SourceProvider.
+func (e *endpoint) LuaSource(s *lua.State) (connectors.Source, *glua.LFunction, error) {
+	if e.source == nil {
+		return nil, nil, fmt.Errorf("%s is a sink, not a source", e.kind)
+	}
+	var decode *glua.LFunction
+	if lc, _ := s.Value(e.luaCodecKey()).(*luaCodec); lc != nil {
+		if lc.decode == nil {
+			return nil, nil, fmt.Errorf("%s: the codec table has no decode function", e.kind)
+		}
+		decode = lc.decode
+	}
+	return e.source, decode, nil
+}
+
+// LuaSink implements lua.SinkProvider.
+func (e *endpoint) LuaSink(s *lua.State) (lua.SinkRef, error) {
+	if e.openSink == nil {
+		return lua.SinkRef{}, fmt.Errorf("%s is a source, not a sink", e.kind)
+	}
+	if e.sink == nil {
+		// Sinks are resolved at the top level of the main state first;
+		// worker states find them open.
+		sk, err := e.openSink()
+		if err != nil {
+			return lua.SinkRef{}, err
+		}
+		e.sink = s.Runtime().AddSink(sk)
+	}
+	ref := lua.SinkRef{Go: e.sink}
+	if lc, _ := s.Value(e.luaCodecKey()).(*luaCodec); lc != nil {
+		if lc.encode == nil {
+			return lua.SinkRef{}, fmt.Errorf("%s: the codec table has no encode function", e.kind)
+		}
+		ref.Encode = lc.encode
+	}
+	return ref, nil
+}
+
+// sourcesModule provides stdin, file, timer, iterate and exec.
+type sourcesModule struct{}
+
+func (sourcesModule) Name() string { return "sources" }
+
+func (sourcesModule) Open(s *lua.State) error {
+	L := s.L
+	mt := L.NewTypeMetatable(endpointType)
+	L.SetField(mt, "__name", glua.LString("endpoint"))
+	L.SetField(mt, "__tostring", L.NewFunction(func(L *glua.LState) int {
+		e, _ := L.CheckUserData(1).Value.(*endpoint)
+		L.Push(glua.LString(e.kind))
+		return 1
+	}))
+	funcs := map[string]glua.LGFunction{
+		"stdin":   func(L *glua.LState) int { return stdinSource(s, L) },
+		"file":    func(L *glua.LState) int { return fileEndpoint(s, L) },
+		"timer":   func(L *glua.LState) int { return timerSource(s, L) },
+		"exec":    func(L *glua.LState) int { return execSource(s, L) },
+		"iterate": func(L *glua.LState) int { return iterateSource(s, L) },
+	}
+	for name, fn := range funcs {
+		L.SetGlobal(name, L.NewFunction(fn))
+	}
+	return nil
+}
+
+// pushEndpoint builds (or, in worker states, finds) the shared endpoint and
+// pushes it; lc is this state's Lua codec, if any.
+func pushEndpoint(s *lua.State, L *glua.LState, a *lua.ArgChecker, kind string, lc *luaCodec, build func() (*endpoint, error)) int {
+	if s.Runtime() == nil {
+		a.Raise("not available here")
+	}
+	v, err := s.Shared(kind, func() (any, error) { return build() })
+	a.Check(err)
+	e := v.(*endpoint)
+	if lc != nil {
+		s.SetValue(e.luaCodecKey(), lc)
+	}
+	ud := L.NewUserData()
+	ud.Value = e
+	ud.Metatable = L.GetTypeMetatable(endpointType)
+	L.Push(ud)
+	return 1
+}
+
+// stdin{codec=}: one process-wide reader, whatever the number of calls.
+func stdinSource(s *lua.State, L *glua.LState) int {
+	a := lua.Args(L, "stdin")
+	o := a.Options(1, "codec")
+	c, lc := codecOption(a, o, "text")
+	return pushEndpoint(s, L, a, "stdin", lc, func() (*endpoint, error) {
+		rt := s.Runtime()
+		if prev, _ := s.Value("stdin-codec").(string); prev != "" && prev != c.Name() {
+			return nil, fmt.Errorf("stdin is already read with codec %q", prev)
+		}
+		s.SetValue("stdin-codec", c.Name())
+		return &endpoint{kind: "stdin", source: connectors.NewStdin(rt.Stdin(), c)}, nil
+	})
+}
+
+// file{path=, codec=, follow=, from=, append=}: a source and a sink.
+func fileEndpoint(s *lua.State, L *glua.LState) int {
+	a := lua.Args(L, "file")
+	o := a.Options(1, "path", "codec", "follow", "from", "append")
+	path := o.String("path", "")
+	if path == "" {
+		a.Raise("path must be a non-empty string, got %s", lua.TypeName(o.Get("path")))
+	}
+	c, lc := codecOption(a, o, "text")
+	cfg := connectors.FileConfig{Path: path, Codec: c, Follow: o.Bool("follow", false), From: o.Enum("from", "start", "start", "end")}
+	appendMode := o.Bool("append", true)
+	return pushEndpoint(s, L, a, "file", lc, func() (*endpoint, error) {
+		src, err := connectors.NewFileSource(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &endpoint{kind: "file " + path, source: src, openSink: func() (connectors.Sink, error) {
+			return connectors.NewFileSink(connectors.FileSinkConfig{Path: path, Codec: c, Append: appendMode})
+		}}, nil
+	})
+}
+
+// timer{every=, count=, start_now=}
+func timerSource(s *lua.State, L *glua.LState) int {
+	a := lua.Args(L, "timer")
+	o := a.Options(1, "every", "count", "start_now")
+	if !o.Has("every") {
+		a.Raise("every must be a duration like \"1s\" or a number of seconds, got nil")
+	}
+	cfg := connectors.TimerConfig{Every: o.Duration("every", 0), Count: o.Int("count", 0, 0), StartNow: o.Bool("start_now", false)}
+	return pushEndpoint(s, L, a, "timer", nil, func() (*endpoint, error) {
+		src, err := connectors.NewTimerSource(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &endpoint{kind: "timer", source: src}, nil
+	})
+}
+
+// exec{cmd={...}, codec=, dir=}
+func execSource(s *lua.State, L *glua.LState) int {
+	a := lua.Args(L, "exec")
+	o := a.Options(1, "cmd", "codec", "dir")
+	t := o.Table("cmd")
+	if t == nil || t.Len() == 0 {
+		a.Raise("cmd must be a non-empty list of strings, got %s", lua.TypeName(o.Get("cmd")))
+	}
+	var cmd []string
+	for i := 1; i <= t.Len(); i++ {
+		str, ok := t.RawGetInt(i).(glua.LString)
+		if !ok {
+			a.Raise("cmd[%d] must be a string, got %s", i, lua.TypeName(t.RawGetInt(i)))
+		}
+		cmd = append(cmd, string(str))
+	}
+	c, lc := codecOption(a, o, "text")
+	dir := o.String("dir", "")
+	return pushEndpoint(s, L, a, "exec", lc, func() (*endpoint, error) {
+		src, err := connectors.NewExecSource(connectors.ExecConfig{Cmd: cmd, Codec: c, Dir: dir, Stderr: s.Runtime().Stderr()})
+		if err != nil {
+			return nil, err
+		}
+		return &endpoint{kind: "exec " + cmd[0], source: src}, nil
+	})
+}
+
+// iterate(table_or_function [, {every=}])
+func iterateSource(s *lua.State, L *glua.LState) int {
+	a := lua.Args(L, "iterate")
+	v := L.Get(1)
+	switch v.(type) {
+	case *glua.LTable, *glua.LFunction:
+	default:
+		a.Raise("items must be a table or a function, got %s", lua.TypeName(v))
+	}
+	o := a.Options(2, "every")
+	every := o.Duration("every", 0)
+	return pushEndpoint(s, L, a, "iterate", nil, func() (*endpoint, error) {
+		return &endpoint{kind: "iterate", source: &iterSource{rt: s.Runtime(), items: v, every: every}}, nil
+	})
+}
+
+// iterSource yields the elements of a Lua table, or the results of a Lua
+// function until it returns nil. The Lua value belongs to the main state and
+// is only touched there (through InMain).
+type iterSource struct {
+	rt    *lua.Runtime
+	items glua.LValue
+	every time.Duration
+}
+
+func (it *iterSource) Name() string { return "iterate" }
+
+func (it *iterSource) Run(ctx context.Context, emit func(context.Context, connectors.Record) error) error {
+	for i := 1; ; i++ {
+		if i > 1 && it.every > 0 {
+			t := time.NewTimer(it.every)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			}
+		}
+		var val any
+		var done bool
+		err := it.rt.InMain(ctx, func(s *lua.State) error {
+			var lv glua.LValue
+			switch x := it.items.(type) {
+			case *glua.LTable:
+				lv = x.RawGetInt(i)
+			case *glua.LFunction:
+				res, err := s.CallValues(x, 1)
+				if err != nil {
+					return err
+				}
+				lv = res[0]
+			}
+			if lv == glua.LNil {
+				done = true
+				return nil
+			}
+			var err error
+			val, err = s.FromLua(lv)
+			if err != nil {
+				return fmt.Errorf("item %d: %w", i, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		if err := emit(ctx, connectors.Record{Value: val, Source: "iterate", Pos: int64(i), Time: time.Now()}); err != nil {
+			return err
+		}
+	}
+}
+
+var _ connectors.Source = (*iterSource)(nil)
+
+// codecByName is codec.Lookup for callers that know the name is valid.
+func codecByName(name string) codec.Codec {
+	c, err := codec.Lookup(name)
+	if err != nil {
+		panic(err) // a constant name in this package
+	}
+	return c
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/streamctl/streamctl/bindings"
+	"github.com/streamctl/streamctl/lua"
+)
+
+func runCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a Lua script: its handlers process records until every source ends",
+		ArgsUsage: "SCRIPT.lua [-- ARGS...]",
+		Description: `Runs the script's top level once, then every handler until its sources are
+exhausted, stop() is called, or the process gets SIGINT/SIGTERM (exit 130).
+
+Example:
+   streamctl run scripts/timer.lua
+   streamctl run --set name=world scripts/hello.lua -- a b`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "state-dir", Usage: "directory of caches and saved state (default $STREAMCTL_STATE_DIR, else ./.streamctl)"},
+			&cli.StringSliceFlag{Name: "set", Usage: "set args.k = v (repeatable)", Aliases: []string{"s"}},
+			&cli.StringFlag{Name: "brokers", Usage: "Kafka brokers host:port,... (default $STREAMCTL_BROKERS)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() < 1 {
+				return usageError("run: missing SCRIPT.lua (try: streamctl run scripts/timer.lua)")
+			}
+			log, err := logger(c, e)
+			if err != nil {
+				return err
+			}
+			path := c.Args().First()
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return usageError("run: %v", err)
+			}
+			var set [][2]string
+			for _, kv := range c.StringSlice("set") {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || k == "" {
+					return usageError("--set must be k=v, got %q", kv)
+				}
+				set = append(set, [2]string{k, v})
+			}
+			rt := lua.New(lua.Options{
+				Script:     path,
+				Source:     src,
+				Set:        set,
+				Positional: c.Args().Tail(),
+				Modules:    bindings.Modules(),
+				Logger:     log,
+				Stdin:      e.stdin,
+				Stdout:     e.stdout,
+				Stderr:     e.stderr,
+				Getenv:     e.getenv,
+				Config:     map[string]string{"state-dir": stateDir(c, e), "brokers": brokers(c, e)},
+			})
+			ctx, stop := e.signalContext()
+			defer stop()
+			return exitError(rt.Run(ctx))
+		},
+	}
+}
+
+func stateDir(c *cli.Context, e *env) string {
+	if d := c.String("state-dir"); d != "" {
+		return d
+	}
+	if d, ok := e.getenv("STREAMCTL_STATE_DIR"); ok && d != "" {
+		return d
+	}
+	return ".streamctl"
+}
+
+func brokers(c *cli.Context, e *env) string {
+	if b := c.String("brokers"); b != "" {
+		return b
+	}
+	b, _ := e.getenv("STREAMCTL_BROKERS")
+	return b
+}

@@ -1,0 +1,96 @@
+// Package connectors holds the sources and sinks streamctl moves records
+// between (stdio, files, timers, child processes), as plain Go with no Lua in
+// them. Values inside a Record use the data model of package codec.
+package connectors
+
+import (
+	"context"
+	"time"
+)
+
+// Record is one unit flowing from a source to handlers and sinks.
+//
+// Value holds a plain Go value of the codec data model: nil (JSON null), bool,
+// int64, float64, string, []byte, []any or codec.Object. Source and Pos say
+// where the record came from ("stdin", 12) so errors can name it.
+type Record struct {
+	Value any
+	Key   any
+	// Time is the event time, zero when the source has none.
+	Time time.Time
+	// Source names the source ("stdin", "file:app.log", "timer").
+	Source string
+	// Pos is the 1-based line (or record) number within Source, 0 if unknown.
+	Pos int64
+	// Meta carries source-specific metadata (Kafka topic, SSE event, ...).
+	Meta map[string]any
+	// Raw is the undecoded record when the source keeps it: always for bad
+	// input, so dead-letter sinks can receive what was read.
+	Raw []byte
+	// Err is non-nil when the record could not be decoded (a *BadInputError);
+	// Value is then nil. Handlers apply their on_error policy to it.
+	Err error
+	// Ack, when non-nil, is called once every sink accepted the record's
+	// outputs (nil) or the record failed (non-nil).
+	Ack func(error)
+}
+
+// Where returns "source:pos" (or just source) for error messages.
+func (r *Record) Where() string {
+	if r.Pos > 0 {
+		return r.Source + ":" + itoa(r.Pos)
+	}
+	return r.Source
+}
+
+// Source produces records until it is exhausted (Run returns nil) or ctx is done.
+// emit blocks while downstream is busy: that is the back-pressure. Run is called
+// at most once; a Source is not safe for concurrent use.
+type Source interface {
+	Run(ctx context.Context, emit func(context.Context, Record) error) error
+}
+
+// Sink receives records in order. Write may buffer; Flush pushes buffered
+// writes to the OS (or broker); Close flushes, releases resources, and is safe
+// to call after a failed open and more than once. Sinks are called from one
+// goroutine at a time; wrap them with Locked when several goroutines write.
+type Sink interface {
+	Write(ctx context.Context, r Record) error
+	Flush(ctx context.Context) error
+	Close(ctx context.Context) error
+}
+
+// Pauser is implemented by sources that can stop producing without losing
+// their position (Kafka topics, followed files). Found by type assertion.
+type Pauser interface {
+	Pause()
+	Resume()
+}
+
+// Named is implemented by sources and sinks that have a display name
+// used in logs, metrics and error messages.
+type Named interface {
+	Name() string
+}
+
+func itoa(n int64) string {
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,99 @@
+package lua
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	glua "github.com/yuin/gopher-lua"
+)
+
+// Results converts the results of a waiting call into Lua values. It runs in
+// the goroutine that owns the state, after the wait.
+type Results func(s *State) []glua.LValue
+
+// Await runs fn in its own goroutine and returns its results to Lua. In a
+// coroutine of the main state (handlers, hooks, the top level) the calling
+// coroutine yields and other handlers run meanwhile; elsewhere (worker states,
+// pipe, user coroutines) it blocks this state. fn must not touch L.
+//
+// Use it as the body of a function made with WaitingFunc:
+//
+//	return s.Await(L, func(ctx context.Context) (Results, error) {...})
+//
+// ctx is cancelled when the run ends (not on a graceful stop: in-flight calls
+// complete while the run drains).
+func (s *State) Await(L *glua.LState, fn func(ctx context.Context) (Results, error)) int {
+	ctx := context.Background()
+	if s.rt != nil {
+		ctx = s.rt.runCtx
+	}
+	if s.IsMain() {
+		if t := s.rt.sch.tasks[L]; t != nil {
+			t.awaiting = true
+			sc := s.rt.sch
+			go func() {
+				res, err := fn(ctx)
+				sc.post(func() {
+					t.awaiting = false
+					if err != nil {
+						sc.resume(t, glua.LFalse, glua.LString(err.Error()))
+						return
+					}
+					args := []glua.LValue{glua.LTrue}
+					if res != nil {
+						args = append(args, res(s)...)
+					}
+					sc.resume(t, args...)
+				})
+			}()
+			return L.Yield()
+		}
+	}
+	res, err := fn(ctx)
+	if err != nil {
+		L.Push(glua.LFalse)
+		L.Push(glua.LString(err.Error()))
+		return 2
+	}
+	L.Push(glua.LTrue)
+	n := 1
+	if res != nil {
+		for _, v := range res(s) {
+			L.Push(v)
+			n++
+		}
+	}
+	return n
+}
+
+const waitWrapperSrc = `local error = error
+return function(raw)
+  return function(...)
+    local ok, a, b, c, d = raw(...)
+    if not ok then error(a, 3) end
+    return a, b, c, d
+  end
+end`
+
+// WaitingFunc makes a Lua function from raw, a Go function whose body is an
+// Await: the result raises the error of a failed wait at the caller's line
+// ("job.lua:7: http.get: ...") and returns up to four results otherwise.
+func (s *State) WaitingFunc(raw glua.LGFunction) *glua.LFunction {
+	if s.waitWrapper == nil {
+		fn, err := s.L.Load(strings.NewReader(waitWrapperSrc), "=[streamctl]")
+		if err != nil {
+			panic(fmt.Sprintf("wait wrapper: %v", err)) // a bug in the constant above
+		}
+		s.L.Push(fn)
+		s.L.Call(0, 1)
+		s.waitWrapper = s.L.Get(-1).(*glua.LFunction)
+		s.L.Pop(1)
+	}
+	s.L.Push(s.waitWrapper)
+	s.L.Push(s.L.NewFunction(raw))
+	s.L.Call(1, 1)
+	f := s.L.Get(-1).(*glua.LFunction)
+	s.L.Pop(1)
+	return f
+}

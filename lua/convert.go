@@ -1,0 +1,216 @@
+package lua
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/connectors/codec"
+)
+
+// maxDepth bounds nesting when converting Lua tables, so a cycle is an error
+// instead of a stack overflow.
+const maxDepth = 200
+
+// ErrNotConvertible is wrapped by FromLua errors for values that have no
+// record representation (functions, coroutines, userdata, cycles).
+var ErrNotConvertible = errors.New("value cannot be a record")
+
+// ToLua converts a Go value of the codec data model to a Lua value. A nil at
+// the top level is Lua nil; nil inside a table is json.null. Arrays get the
+// array mark so they encode back as arrays, even when empty.
+func (s *State) ToLua(v any) glua.LValue {
+	if v == nil {
+		return glua.LNil
+	}
+	return s.toLua(v)
+}
+
+func (s *State) toLua(v any) glua.LValue {
+	switch x := v.(type) {
+	case nil:
+		return s.Null
+	case bool:
+		return glua.LBool(x)
+	case int64:
+		return glua.LNumber(x)
+	case int:
+		return glua.LNumber(x)
+	case uint64:
+		return glua.LNumber(x)
+	case float64:
+		return glua.LNumber(x)
+	case float32:
+		return glua.LNumber(x)
+	case string:
+		return glua.LString(x)
+	case []byte:
+		return glua.LString(x)
+	case codec.Object:
+		t := s.L.CreateTable(0, len(x))
+		for _, m := range x {
+			t.RawSetString(m.Key, s.toLua(m.Value))
+		}
+		return t
+	case map[string]any:
+		t := s.L.CreateTable(0, len(x))
+		for _, k := range sortedKeys(x) {
+			t.RawSetString(k, s.toLua(x[k]))
+		}
+		return t
+	case []any:
+		t := s.L.CreateTable(len(x), 0)
+		for i, e := range x {
+			t.RawSetInt(i+1, s.toLua(e))
+		}
+		t.Metatable = s.ArrayMT
+		return t
+	case glua.LValue:
+		return x
+	default:
+		return glua.LString(fmt.Sprint(x))
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// FromLua converts a Lua value to the codec data model: nil and json.null to
+// nil, numbers with an integral value to int64 (others to float64), tables
+// marked as arrays or with keys 1..n to []any, other tables to codec.Object in
+// insertion order (number keys written as strings), an empty unmarked table to
+// an empty Object. Functions, threads, other userdata and cycles are errors.
+func (s *State) FromLua(v glua.LValue) (any, error) {
+	return s.fromLua(v, 0)
+}
+
+func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
+	switch x := v.(type) {
+	case *glua.LNilType:
+		return nil, nil
+	case glua.LBool:
+		return bool(x), nil
+	case glua.LNumber:
+		return NumberValue(float64(x)), nil
+	case glua.LString:
+		return string(x), nil
+	case *glua.LTable:
+		if depth >= maxDepth {
+			return nil, fmt.Errorf("table nested more than %d levels (a cycle?): %w", maxDepth, ErrNotConvertible)
+		}
+		if n, ok := s.arrayLen(x); ok {
+			out := make([]any, n)
+			for i := 0; i < n; i++ {
+				e, err := s.fromLua(x.RawGetInt(i+1), depth+1)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = e
+			}
+			return out, nil
+		}
+		obj := make(codec.Object, 0, 8)
+		var err error
+		x.ForEach(func(k, val glua.LValue) {
+			if err != nil {
+				return
+			}
+			var key string
+			switch kk := k.(type) {
+			case glua.LString:
+				key = string(kk)
+			case glua.LNumber:
+				key = FormatNumber(float64(kk))
+			case glua.LBool:
+				key = kk.String()
+			default:
+				err = fmt.Errorf("table key of type %s: %w", k.Type(), ErrNotConvertible)
+				return
+			}
+			var e any
+			e, err = s.fromLua(val, depth+1)
+			obj = append(obj, codec.Member{Key: key, Value: e})
+		})
+		if err != nil {
+			return nil, err
+		}
+		return obj, nil
+	case *glua.LUserData:
+		if x == s.Null {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("userdata: %w", ErrNotConvertible)
+	default:
+		return nil, fmt.Errorf("%s: %w", v.Type(), ErrNotConvertible)
+	}
+}
+
+// arrayLen reports whether t is an array: marked with ArrayMT, or non-empty
+// with exactly the keys 1..n.
+func (s *State) arrayLen(t *glua.LTable) (int, bool) {
+	n := t.Len()
+	if t.Metatable == s.ArrayMT {
+		return n, true
+	}
+	if n == 0 {
+		return 0, false
+	}
+	count := 0
+	isArray := true
+	t.ForEach(func(k, _ glua.LValue) {
+		count++
+		if isArray {
+			if num, ok := k.(glua.LNumber); !ok || float64(num) != math.Trunc(float64(num)) || num < 1 || int(num) > n {
+				isArray = false
+			}
+		}
+	})
+	return n, isArray && count == n
+}
+
+// IsArray reports whether t converts to a JSON array.
+func (s *State) IsArray(t *glua.LTable) bool {
+	_, ok := s.arrayLen(t)
+	return ok
+}
+
+// NumberValue returns f as int64 when it is integral and fits (not -0),
+// else as float64: Lua numbers are float64 in gopher-lua.
+func NumberValue(f float64) any {
+	if f == math.Trunc(f) && f >= -9.223372036854775e18 && f < 9.223372036854775e18 && !(f == 0 && math.Signbit(f)) {
+		return int64(f)
+	}
+	return f
+}
+
+// FormatNumber formats a Lua number as Lua prints it: integral values without
+// a decimal point, others with 14 significant digits.
+func FormatNumber(f float64) string {
+	return string(AppendNumber(nil, f))
+}
+
+// AppendNumber appends FormatNumber(f) to dst.
+func AppendNumber(dst []byte, f float64) []byte {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "nan"...)
+	case math.IsInf(f, 1):
+		return append(dst, "inf"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-inf"...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', 14, 64)
+}

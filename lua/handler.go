@@ -1,0 +1,756 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/connectors"
+)
+
+// Error policies of a handler (opts.on_error).
+const (
+	OnErrorStop = "stop"
+	OnErrorSkip = "skip"
+	OnErrorSink = "sink"
+)
+
+// batchSize bounds how many buffered records the scheduler takes from one
+// handler's queue at a time; bufferSize bounds each handler's input buffer.
+const (
+	batchSize  = 256
+	bufferSize = 1024
+)
+
+// SinkRef is one output of a handler in one state.
+type SinkRef struct {
+	// Go is a sink shared by every state (already locked by the runtime).
+	Go connectors.Sink
+	// Fn is a Lua function sink of this state: fn(value, key, meta).
+	Fn *glua.LFunction
+	// Encode is a Lua codec's encode function applied before Go.
+	Encode *glua.LFunction
+	// NeedKey rejects records without a key (cache sinks).
+	NeedKey bool
+}
+
+// HandlerSpec is what handle(source, opts, fn) registered in one state.
+type HandlerSpec struct {
+	Name   string
+	Source connectors.Source
+	// Decode is a Lua codec's decode function applied to each record's
+	// string value in this state (custom codecs), or nil.
+	Decode  *glua.LFunction
+	Fn      *glua.LFunction
+	Pipe    []*glua.LTable // pipe operators: tables with push[, flush, every]
+	Sinks   []SinkRef
+	Workers int
+	Key     *glua.LFunction
+	OnError string   // OnErrorStop, OnErrorSkip or OnErrorSink
+	ErrSink *SinkRef // with OnErrorSink
+}
+
+// Handle registers a handler. Only allowed at the top level. In the main
+// state it creates the handler; in worker states it provides the worker's
+// copy of the handler's functions, matched by position.
+func (s *State) Handle(spec *HandlerSpec) error {
+	if !s.topLevel {
+		return errors.New("only allowed at the top level of the script")
+	}
+	if spec.Workers < 1 {
+		spec.Workers = 1
+	}
+	if spec.OnError == "" {
+		spec.OnError = OnErrorStop
+	}
+	if len(spec.Sinks) == 0 && s.rt != nil {
+		spec.Sinks = []SinkRef{{Go: s.rt.stdoutSink}}
+	}
+	s.specs = append(s.specs, spec)
+	if s.IsMain() {
+		rt := s.rt
+		name := spec.Name
+		if name == "" {
+			name = fmt.Sprintf("handler%d", len(rt.handlers)+1)
+			spec.Name = name
+		}
+		rt.handlers = append(rt.handlers, &Handler{rt: rt, index: len(rt.handlers), name: name, spec: spec})
+	}
+	return nil
+}
+
+// Handler is one handle() call of the script: a source, an optional pipe,
+// a function and sinks, run in the main state or in worker states.
+type Handler struct {
+	rt    *Runtime
+	index int
+	name  string
+	spec  *HandlerSpec
+
+	in  chan connectors.Record
+	ack chan struct{}
+
+	// main-state execution (scheduler goroutine only)
+	inst       *instance
+	queue      []queued
+	busy       bool
+	waitingAck bool
+	inputDone  bool
+	finished   bool
+
+	workers []*instance
+
+	nIn, nOut, nErr, nSkipped atomic.Int64
+	logged                    atomic.Int64
+}
+
+type queued struct {
+	rec   connectors.Record
+	kind  int // stepRecord, stepFlush, stepFlushOp
+	opIdx int
+}
+
+const (
+	stepRecord  = 1
+	stepFlush   = 2
+	stepFlushOp = 3
+)
+
+// Name returns the handler's name (opts.name or "handlerN").
+func (h *Handler) Name() string { return h.name }
+
+// Counts returns records in, out, failed and skipped so far.
+func (h *Handler) Counts() (in, out, failed, skipped int64) {
+	return h.nIn.Load(), h.nOut.Load(), h.nErr.Load(), h.nSkipped.Load()
+}
+
+// Handlers returns the run's handlers (after the top level ran).
+func (rt *Runtime) Handlers() []*Handler { return rt.handlers }
+
+// buildHandlers wires sources to handlers and creates worker states.
+func (rt *Runtime) buildHandlers() error {
+	feeds := map[connectors.Source]*feed{}
+	var order []*feed
+	for _, h := range rt.handlers {
+		h.in = make(chan connectors.Record, bufferSize)
+		h.ack = make(chan struct{}, 1)
+		f := feeds[h.spec.Source]
+		if f == nil {
+			f = &feed{rt: rt, src: h.spec.Source}
+			feeds[h.spec.Source] = f
+			order = append(order, f)
+		}
+		f.subs = append(f.subs, h.in)
+		if h.spec.Workers == 1 {
+			inst, err := newInstance(rt.main, h, h.spec)
+			if err != nil {
+				return err
+			}
+			h.inst = inst
+			continue
+		}
+		for i := 1; i <= h.spec.Workers; i++ {
+			inst, err := rt.newWorker(h, i)
+			if err != nil {
+				return err
+			}
+			h.workers = append(h.workers, inst)
+		}
+		if h.spec.Key != nil {
+			inst, err := rt.newWorker(h, h.spec.Workers+1)
+			if err != nil {
+				return err
+			}
+			h.workers = append(h.workers, inst) // the last one only computes keys
+		}
+	}
+	rt.feeds = order
+	return nil
+}
+
+// newWorker creates a worker state that re-runs the top level and returns its
+// instance of handler h.
+func (rt *Runtime) newWorker(h *Handler, worker int) (*instance, error) {
+	s := newState(rt, worker)
+	if err := rt.openModules(s); err != nil {
+		return nil, err
+	}
+	chunk, err := s.Load(rt.opts.Source, rt.opts.Script)
+	if err != nil {
+		return nil, err
+	}
+	s.topLevel = true
+	_, err = s.CallValues(chunk, 0)
+	s.topLevel = false
+	if err != nil {
+		return nil, fmt.Errorf("worker %d of %s: %w", worker, h.name, err)
+	}
+	if len(s.specs) <= h.index {
+		return nil, fmt.Errorf("worker %d of %s: the top level registered %d handlers, the main state %d; keep the top level deterministic", worker, h.name, len(s.specs), len(rt.handlers))
+	}
+	rt.OnClose(func(context.Context) error { s.Close(); return nil })
+	return newInstance(s, h, s.specs[h.index])
+}
+
+// start starts the handler's source feed (once per source) and its workers.
+func (h *Handler) start() {
+	rt := h.rt
+	for _, f := range rt.feeds {
+		if !f.started && containsChan(f.subs, h.in) {
+			f.started = true
+			go f.run(rt.srcCtx)
+		}
+	}
+	for _, op := range h.spec.Pipe {
+		if every, ok := op.RawGetString("every").(glua.LNumber); ok && every > 0 {
+			h.startTicker(time.Duration(float64(every)*float64(time.Second)), op)
+		}
+	}
+	if h.inst != nil {
+		go h.feedScheduler()
+		return
+	}
+	h.startWorkers()
+}
+
+func containsChan(subs []chan connectors.Record, c chan connectors.Record) bool {
+	for _, s := range subs {
+		if s == c {
+			return true
+		}
+	}
+	return false
+}
+
+// startTicker flushes pipe operator op every d (pipe.batch{every=}).
+func (h *Handler) startTicker(d time.Duration, op *glua.LTable) {
+	idx := -1
+	for i, o := range h.spec.Pipe {
+		if o == op {
+			idx = i + 1
+		}
+	}
+	if h.inst == nil {
+		return // worker handlers flush batches by size and at the end
+	}
+	go func() {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				h.rt.sch.post(func() {
+					if !h.finished {
+						h.queue = append(h.queue, queued{kind: stepFlushOp, opIdx: idx})
+						h.pump()
+					}
+				})
+			case <-h.rt.stopping:
+				return
+			}
+		}
+	}()
+}
+
+// feedScheduler moves records from the input buffer to the scheduler, one
+// batch at a time: the next batch is sent when the previous one is done.
+func (h *Handler) feedScheduler() {
+	for {
+		rec, ok := <-h.in
+		if !ok {
+			h.rt.sch.post(h.closeInput)
+			return
+		}
+		batch := make([]queued, 1, 16)
+		batch[0] = queued{rec: rec, kind: stepRecord}
+	more:
+		for len(batch) < batchSize {
+			select {
+			case r, ok := <-h.in:
+				if !ok {
+					break more
+				}
+				batch = append(batch, queued{rec: r, kind: stepRecord})
+			default:
+				break more
+			}
+		}
+		h.rt.sch.post(func() { h.deliver(batch) })
+		<-h.ack
+	}
+}
+
+func (h *Handler) deliver(batch []queued) {
+	h.queue = append(h.queue, batch...)
+	h.waitingAck = true
+	h.pump()
+}
+
+func (h *Handler) closeInput() {
+	h.queue = append(h.queue, queued{kind: stepFlush})
+	h.inputDone = true
+	h.pump()
+}
+
+// pump runs queued steps until one waits or the queue is empty.
+func (h *Handler) pump() {
+	for !h.busy && len(h.queue) > 0 {
+		q := h.queue[0]
+		h.queue = h.queue[1:]
+		if q.kind == stepRecord && h.rt.failed() != nil {
+			continue // the run is failing: drop what is left
+		}
+		h.inst.runStep(q)
+	}
+	if h.busy {
+		return
+	}
+	if h.waitingAck {
+		h.waitingAck = false
+		h.ack <- struct{}{}
+	}
+	if h.inputDone && len(h.queue) == 0 && !h.finished {
+		h.finished = true
+	}
+}
+
+func (h *Handler) startWorkers() {
+	rt := h.rt
+	n := h.spec.Workers
+	chans := make([]chan connectors.Record, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		chans[i] = make(chan connectors.Record, bufferSize/n+1)
+		inst := h.workers[i]
+		wg.Add(1)
+		go func(ch chan connectors.Record) {
+			defer wg.Done()
+			for rec := range ch {
+				if rt.failed() != nil {
+					continue
+				}
+				inst.runDirect(queued{rec: rec, kind: stepRecord})
+			}
+			inst.runDirect(queued{kind: stepFlush})
+		}(chans[i])
+	}
+	var keyer *instance
+	if h.spec.Key != nil {
+		keyer = h.workers[n]
+	}
+	rt.workerWG.Add(1)
+	go func() {
+		defer rt.workerWG.Done()
+		next := 0
+		for rec := range h.in {
+			i := next
+			next = (next + 1) % n
+			if keyer != nil && rec.Err == nil {
+				k, err := keyer.key(&rec)
+				if err != nil {
+					h.workers[0].fail(&rec, err, ExitRuntime)
+					continue
+				}
+				i = int(k % uint32(n))
+			} else if p, ok := rec.Meta["partition"]; ok {
+				i = int(hashString(fmt.Sprint(p)) % uint32(n))
+			}
+			chans[i] <- rec
+		}
+		for _, c := range chans {
+			close(c)
+		}
+		wg.Wait()
+		rt.sch.post(func() { h.finished = true })
+	}()
+}
+
+func hashString(s string) uint32 {
+	f := fnv.New32a()
+	f.Write([]byte(s))
+	return f.Sum32()
+}
+
+// logSummary logs skipped records once the handler ended.
+func (h *Handler) logSummary() {
+	if n := h.nSkipped.Load(); n > 0 {
+		h.rt.log.Warn("records skipped", "handler", h.name, "count", n)
+	}
+}
+
+// instance is a handler's code in one Lua state.
+type instance struct {
+	h    *Handler
+	s    *State
+	spec *HandlerSpec
+	step *glua.LFunction // step(kind, v, m)
+	loop *glua.LFunction // the driver coroutine body (main state)
+	drv  *task           // main state: the driver coroutine
+	cur  *connectors.Record
+	meta glua.LValue
+}
+
+const driverSrc = `local ops, fn, out, yield, DONE = ...
+local n = #ops
+local chains = {}
+chains[n + 1] = function(v, m) out(m, fn(v, m)) end
+for i = n, 1, -1 do
+  local op, nxt = ops[i], chains[i + 1]
+  local push = op.push
+  chains[i] = function(v, m) push(op, v, m, nxt) end
+end
+local first = chains[1]
+local function step(kind, v, m)
+  if kind == 1 then
+    first(v, m)
+  elseif kind == 2 then
+    for i = 1, n do
+      local op = ops[i]
+      if op.flush then op:flush(chains[i + 1]) end
+    end
+  else
+    local op = ops[v]
+    if op.flush then op:flush(chains[v + 1]) end
+  end
+end
+local function loop(kind, v, m)
+  while true do
+    step(kind, v, m)
+    kind, v, m = yield(DONE)
+  end
+end
+return step, loop`
+
+func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
+	in := &instance{h: h, s: s, spec: spec}
+	L := s.L
+	drv, err := s.Load([]byte(driverSrc), "=[handler]")
+	if err != nil {
+		return nil, err
+	}
+	ops := L.CreateTable(len(spec.Pipe), 0)
+	for i, op := range spec.Pipe {
+		if _, ok := op.RawGetString("push").(*glua.LFunction); !ok {
+			return nil, fmt.Errorf("handle: pipe[%d] is not a pipe operator", i+1)
+		}
+		ops.RawSetInt(i+1, op)
+	}
+	out := L.NewFunction(func(L *glua.LState) int {
+		v := L.Get(2)
+		if v != glua.LNil {
+			in.write(L, v, L.Get(3), L.Get(1))
+		}
+		return 0
+	})
+	var done glua.LValue = glua.LNil
+	if s.IsMain() {
+		done = s.rt.sch.done
+	}
+	res, err := s.CallValues(drv, 2, ops, spec.Fn, out, L.GetField(L.GetGlobal("coroutine"), "yield"), done)
+	if err != nil {
+		return nil, err
+	}
+	in.step = res[0].(*glua.LFunction)
+	in.loop = res[1].(*glua.LFunction)
+	return in, nil
+}
+
+// runStep runs one queued step in the main state's driver coroutine.
+func (in *instance) runStep(q queued) {
+	sc := in.s.rt.sch
+	kind, v, m, ok := in.prepare(&q)
+	if !ok {
+		return
+	}
+	if in.drv == nil {
+		in.drv = sc.newDriver(in, in.loop, in.stepDone, in.driverDied)
+		in.drv.fn = in.loop
+	}
+	in.h.busy = true
+	sc.resume(in.drv, kind, v, m)
+}
+
+// stepDone: the driver yielded after finishing a step.
+func (in *instance) stepDone() {
+	in.cur = nil
+	in.h.busy = false
+	in.h.pump()
+}
+
+// driverDied: the step raised an error; the coroutine is dead.
+func (in *instance) driverDied(err error) {
+	rec := in.cur
+	in.cur = nil
+	in.drv = nil
+	in.h.busy = false
+	in.scriptError(rec, err)
+	in.h.pump()
+}
+
+// runDirect runs one step in a worker state, without a coroutine.
+func (in *instance) runDirect(q queued) {
+	kind, v, m, ok := in.prepare(&q)
+	if !ok {
+		return
+	}
+	in.s.workerCur = in
+	_, err := in.s.CallValues(in.step, 0, kind, v, m)
+	in.s.workerCur = nil
+	rec := in.cur
+	in.cur = nil
+	if err != nil {
+		in.scriptError(rec, err)
+	}
+}
+
+// prepare converts a queued step to driver arguments; bad input is handled
+// here and reports ok = false.
+func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
+	switch q.kind {
+	case stepFlush:
+		in.cur = nil
+		in.meta = glua.LNil
+		return glua.LNumber(stepFlush), glua.LNil, glua.LNil, true
+	case stepFlushOp:
+		in.cur = nil
+		return glua.LNumber(stepFlushOp), glua.LNumber(q.opIdx), glua.LNil, true
+	}
+	rec := &q.rec
+	in.h.nIn.Add(1)
+	if rec.Err != nil {
+		in.fail(rec, rec.Err, ExitBadInput)
+		return nil, nil, nil, false
+	}
+	in.cur = rec
+	v = in.s.ToLua(rec.Value)
+	if in.spec.Decode != nil {
+		res, err := in.s.CallValues(in.spec.Decode, 1, v)
+		if err != nil {
+			in.cur = nil
+			in.fail(rec, &connectors.BadInputError{Source: rec.Source, Pos: rec.Pos, Err: fmt.Errorf("decode: %s", err)}, ExitBadInput)
+			return nil, nil, nil, false
+		}
+		v = res[0]
+	}
+	in.meta = in.s.MetaTable(rec)
+	return glua.LNumber(stepRecord), v, in.meta, true
+}
+
+// MetaTable builds the meta table of a record: source, key, time and the
+// source's own metadata.
+func (s *State) MetaTable(rec *connectors.Record) *glua.LTable {
+	t := s.L.CreateTable(0, 3+len(rec.Meta))
+	t.RawSetString("source", glua.LString(rec.Source))
+	if rec.Key != nil {
+		t.RawSetString("key", s.ToLua(rec.Key))
+	}
+	if !rec.Time.IsZero() {
+		t.RawSetString("time", glua.LNumber(float64(rec.Time.UnixNano())/1e9))
+	}
+	for k, v := range rec.Meta {
+		t.RawSetString(k, s.toLua(v))
+	}
+	return t
+}
+
+func (in *instance) scriptError(rec *connectors.Record, err error) {
+	if rec == nil {
+		in.h.rt.Fail(err)
+		return
+	}
+	in.fail(rec, fmt.Errorf("%s (record %s)", err.Error(), rec.Where()), ExitRuntime)
+}
+
+// fail applies the handler's on_error policy to a record that failed.
+func (in *instance) fail(rec *connectors.Record, err error, code int) {
+	h := in.h
+	h.nErr.Add(1)
+	switch in.spec.OnError {
+	case OnErrorSkip:
+		h.nSkipped.Add(1)
+		if h.logged.Add(1) <= 10 {
+			h.rt.log.Warn("record skipped", "handler", h.name, "error", err.Error())
+		}
+	case OnErrorSink:
+		L := in.s.L
+		t := L.CreateTable(0, 3)
+		t.RawSetString("error", glua.LString(err.Error()))
+		switch {
+		case rec.Err != nil:
+			t.RawSetString("value", glua.LString(rec.Raw))
+		default:
+			t.RawSetString("value", in.s.ToLua(rec.Value))
+		}
+		meta := in.s.MetaTable(rec)
+		if rec.Pos > 0 {
+			meta.RawSetString("pos", glua.LNumber(rec.Pos))
+		}
+		t.RawSetString("meta", meta)
+		if werr := in.writeTo(*in.spec.ErrSink, t, glua.LNil, meta); werr != nil {
+			h.rt.Fail(fmt.Errorf("dead-letter sink of %s: %w", h.name, werr))
+		}
+	default:
+		h.rt.Fail(&ExitError{Code: code, Err: err})
+	}
+}
+
+// current returns the instance whose handler runs in L (for emit).
+func (s *State) current(L *glua.LState) *instance {
+	if s.IsMain() {
+		if t := s.rt.sch.tasks[L]; t != nil {
+			return t.inst
+		}
+		return nil
+	}
+	return s.workerCur
+}
+
+// Emit writes v (with key) to the sinks of the handler running in L, or to
+// stdout outside handlers (hooks, the top level). Raises on sink errors.
+func (s *State) Emit(L *glua.LState, v, key glua.LValue) {
+	if v == glua.LNil {
+		return
+	}
+	if in := s.current(L); in != nil {
+		in.write(L, v, key, in.meta)
+		return
+	}
+	if s.rt == nil {
+		L.RaiseError("emit: only allowed while a handler runs")
+	}
+	if s.Worker > 0 && s.topLevel {
+		return // worker states re-run the top level silently
+	}
+	if err := s.WriteStdout(v); err != nil {
+		L.RaiseError("emit: %v", err)
+	}
+}
+
+// write sends one output to every sink of the instance, raising in L on error.
+func (in *instance) write(L *glua.LState, v, key, meta glua.LValue) {
+	in.h.nOut.Add(1)
+	for i := range in.spec.Sinks {
+		if err := in.writeTo(in.spec.Sinks[i], v, key, meta); err != nil {
+			L.RaiseError("%v", err)
+		}
+	}
+}
+
+func (in *instance) writeTo(ref SinkRef, v, key, meta glua.LValue) error {
+	return in.s.writeRef(ref, v, key, meta, in.cur)
+}
+
+func (s *State) writeRef(ref SinkRef, v, key, meta glua.LValue, src *connectors.Record) error {
+	if ref.Fn != nil {
+		_, err := s.CallValues(ref.Fn, 0, v, key, meta)
+		if err != nil {
+			return fmt.Errorf("sink function: %w", err)
+		}
+		return nil
+	}
+	if ref.Encode != nil {
+		res, err := s.CallValues(ref.Encode, 1, v)
+		if err != nil {
+			return fmt.Errorf("encode: %w", err)
+		}
+		v = res[0]
+	}
+	if ref.NeedKey && key == glua.LNil {
+		return errors.New("sink needs a key: return value, key (or emit(value, key))")
+	}
+	gv, err := s.FromLua(v)
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	rec := connectors.Record{Value: gv}
+	if key != glua.LNil {
+		if rec.Key, err = s.FromLua(key); err != nil {
+			return fmt.Errorf("output key: %w", err)
+		}
+	}
+	if src != nil {
+		rec.Time = src.Time
+		rec.Source = src.Source
+		rec.Pos = src.Pos
+	}
+	return ref.Go.Write(context.Background(), rec)
+}
+
+// key computes the routing hash of rec with the handler's key function.
+func (in *instance) key(rec *connectors.Record) (uint32, error) {
+	v := in.s.ToLua(rec.Value)
+	meta := in.s.MetaTable(rec)
+	res, err := in.s.CallValues(in.spec.Key, 1, v, meta)
+	if err != nil {
+		return 0, fmt.Errorf("key: %w (record %s)", err, rec.Where())
+	}
+	var b strings.Builder
+	b.WriteString(res[0].Type().String())
+	b.WriteByte(':')
+	b.WriteString(res[0].String())
+	return hashString(b.String()), nil
+}
+
+// feed runs one source and broadcasts its records to every subscribed
+// handler's buffer; a full buffer blocks the source (back-pressure).
+type feed struct {
+	rt      *Runtime
+	src     connectors.Source
+	subs    []chan connectors.Record
+	started bool
+	mu      sync.Mutex
+	closed  bool
+}
+
+func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return context.Canceled
+	}
+	for _, c := range f.subs {
+		select {
+		case c <- rec:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (f *feed) run(ctx context.Context) {
+	done := make(chan error, 1)
+	go func() { done <- f.src.Run(ctx, f.emit) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// A source blocked in a read that cannot be interrupted (stdin)
+		// is abandoned; what it delivered is still drained.
+	}
+	f.mu.Lock()
+	f.closed = true
+	for _, c := range f.subs {
+		close(c)
+	}
+	f.mu.Unlock()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		name := "source"
+		if n, ok := f.src.(connectors.Named); ok {
+			name = n.Name()
+		}
+		f.rt.Fail(fmt.Errorf("%s: %w", name, err))
+	}
+}
+
+// WriteStdout writes v to the run's stdout sink (print, emit outside handlers).
+func (s *State) WriteStdout(v glua.LValue) error {
+	return s.writeRef(SinkRef{Go: s.rt.stdoutSink}, v, glua.LNil, glua.LNil, nil)
+}

@@ -1,0 +1,130 @@
+package lua
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/valyala/fastjson"
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/connectors/codec"
+)
+
+// AppendJSON appends the compact JSON encoding of a Lua value to dst, reading
+// the Lua table directly (no intermediate Go values). Key order is the table's
+// insertion order; arrays follow the rules of FromLua.
+func (s *State) AppendJSON(dst []byte, v glua.LValue) ([]byte, error) {
+	return s.appendJSON(dst, v, 0)
+}
+
+func (s *State) appendJSON(dst []byte, v glua.LValue, depth int) ([]byte, error) {
+	switch x := v.(type) {
+	case *glua.LNilType:
+		return append(dst, "null"...), nil
+	case glua.LBool:
+		if x {
+			return append(dst, "true"...), nil
+		}
+		return append(dst, "false"...), nil
+	case glua.LNumber:
+		return codec.AppendNumber(dst, float64(x))
+	case glua.LString:
+		return codec.AppendString(dst, string(x)), nil
+	case *glua.LTable:
+		if depth >= maxDepth {
+			return dst, fmt.Errorf("table nested more than %d levels (a cycle?)", maxDepth)
+		}
+		if n, ok := s.arrayLen(x); ok {
+			dst = append(dst, '[')
+			for i := 1; i <= n; i++ {
+				if i > 1 {
+					dst = append(dst, ',')
+				}
+				var err error
+				if dst, err = s.appendJSON(dst, x.RawGetInt(i), depth+1); err != nil {
+					return dst, err
+				}
+			}
+			return append(dst, ']'), nil
+		}
+		dst = append(dst, '{')
+		first := true
+		var err error
+		x.ForEach(func(k, val glua.LValue) {
+			if err != nil {
+				return
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			switch kk := k.(type) {
+			case glua.LString:
+				dst = codec.AppendString(dst, string(kk))
+			case glua.LNumber:
+				dst = codec.AppendString(dst, FormatNumber(float64(kk)))
+			case glua.LBool:
+				dst = codec.AppendString(dst, kk.String())
+			default:
+				err = fmt.Errorf("cannot encode a table key of type %s as JSON", k.Type())
+				return
+			}
+			dst = append(dst, ':')
+			dst, err = s.appendJSON(dst, val, depth+1)
+		})
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, '}'), nil
+	case *glua.LUserData:
+		if x == s.Null {
+			return append(dst, "null"...), nil
+		}
+	}
+	return dst, fmt.Errorf("cannot encode a %s as JSON", v.Type())
+}
+
+// FromJSON converts a parsed JSON value to Lua directly: objects become
+// tables in document order, arrays marked tables, null json.null (Lua nil at
+// the top level).
+func (s *State) FromJSON(v *fastjson.Value) glua.LValue {
+	if v.Type() == fastjson.TypeNull {
+		return glua.LNil
+	}
+	return s.fromJSON(v)
+}
+
+func (s *State) fromJSON(v *fastjson.Value) glua.LValue {
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return glua.LString(b)
+	case fastjson.TypeNumber:
+		f, err := v.Float64()
+		if err != nil || math.IsInf(f, 0) {
+			return glua.LNumber(f)
+		}
+		return glua.LNumber(f)
+	case fastjson.TypeTrue:
+		return glua.LTrue
+	case fastjson.TypeFalse:
+		return glua.LFalse
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		t := s.L.CreateTable(0, o.Len())
+		o.Visit(func(k []byte, e *fastjson.Value) {
+			t.RawSetString(string(k), s.fromJSON(e))
+		})
+		return t
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		t := s.L.CreateTable(len(a), 0)
+		for i, e := range a {
+			t.RawSetInt(i+1, s.fromJSON(e))
+		}
+		t.Metatable = s.ArrayMT
+		return t
+	default:
+		return s.Null
+	}
+}

@@ -1,0 +1,375 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/connectors"
+	"github.com/streamctl/streamctl/connectors/codec"
+)
+
+// Options configure a run. Zero values take the defaults given per field.
+type Options struct {
+	// Script is the script's name as errors show it ("job.lua").
+	Script string
+	// Source is the script text.
+	Source []byte
+	// Set holds --set k=v pairs, in order; they fill the Lua table args.
+	Set [][2]string
+	// Positional holds the arguments after "--": args[1..n].
+	Positional []string
+	// Modules are opened in every Lua state, in order.
+	Modules []Module
+	// Logger receives runtime and script logs. Default: discard.
+	Logger *slog.Logger
+	// Stdin, Stdout and Stderr default to the process's.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Getenv looks up environment variables. Default: os.LookupEnv.
+	Getenv func(string) (string, bool)
+	// Config holds settings for bindings (state directory, brokers), by name.
+	Config map[string]string
+}
+
+// Runtime runs one script: its main Lua state, its handlers and their
+// worker states. Create it with New and call Run once.
+type Runtime struct {
+	opts Options
+	log  *slog.Logger
+
+	main *State
+	sch  *scheduler
+
+	runCtx     context.Context // cancelled when Run returns
+	runCancel  context.CancelFunc
+	srcCtx     context.Context // cancelled to stop sources (stop(), signal, fatal error)
+	srcCancel  context.CancelFunc
+	stopping   chan struct{}
+	stopOnce   sync.Once
+	errMu      sync.Mutex
+	err        error // first fatal error
+	signalled  bool
+	stdoutSink connectors.Sink
+
+	mu       sync.Mutex
+	sharedBy map[string]any
+	closers  []func(context.Context) error
+	flushers []connectors.Sink
+	feeds    []*feed
+
+	handlers []*Handler
+	onStart  []*glua.LFunction
+	onStop   []*glua.LFunction
+	workerWG sync.WaitGroup
+}
+
+// New prepares a run; nothing starts until Run.
+func New(opts Options) *Runtime {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Stdin == nil {
+		opts.Stdin = os.Stdin
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.LookupEnv
+	}
+	if opts.Script == "" {
+		opts.Script = "script.lua"
+	}
+	rt := &Runtime{opts: opts, log: opts.Logger, stopping: make(chan struct{}), sharedBy: map[string]any{}}
+	text, _ := codec.Lookup("text")
+	rt.stdoutSink = connectors.Locked(connectors.NewWriterSink("stdout", opts.Stdout, text))
+	rt.flushers = append(rt.flushers, rt.stdoutSink)
+	return rt
+}
+
+// Logger returns the run's logger.
+func (rt *Runtime) Logger() *slog.Logger { return rt.log }
+
+// Stdin returns the process input.
+func (rt *Runtime) Stdin() io.Reader { return rt.opts.Stdin }
+
+// Stdout returns the process output writer.
+func (rt *Runtime) Stdout() io.Writer { return rt.opts.Stdout }
+
+// Stderr returns the process error writer.
+func (rt *Runtime) Stderr() io.Writer { return rt.opts.Stderr }
+
+// StdoutSink is the default sink of handlers: stdout with the text codec.
+func (rt *Runtime) StdoutSink() connectors.Sink { return rt.stdoutSink }
+
+// Getenv looks up an environment variable.
+func (rt *Runtime) Getenv(name string) (string, bool) { return rt.opts.Getenv(name) }
+
+// Config returns a binding setting (e.g. "state-dir"), "" when unset.
+func (rt *Runtime) Config(key string) string { return rt.opts.Config[key] }
+
+// Options returns the run's options.
+func (rt *Runtime) Options() *Options { return &rt.opts }
+
+// Context is cancelled when the run ends; pass it to I/O started by bindings.
+func (rt *Runtime) Context() context.Context { return rt.runCtx }
+
+// SourceContext is cancelled when sources must stop (stop(), a signal or a
+// fatal error); the run then drains what was read.
+func (rt *Runtime) SourceContext() context.Context { return rt.srcCtx }
+
+// Stopping is closed when the run begins to stop.
+func (rt *Runtime) Stopping() <-chan struct{} { return rt.stopping }
+
+// OnClose registers fn to run when the run ends, after sinks are flushed, in
+// reverse order of registration (gopher-lua has no __gc: bindings register
+// what they open here).
+func (rt *Runtime) OnClose(fn func(context.Context) error) {
+	rt.mu.Lock()
+	rt.closers = append(rt.closers, fn)
+	rt.mu.Unlock()
+}
+
+// AddSink registers a sink to flush when the run is idle and close at the
+// end, and returns it wrapped for use by several goroutines (worker states).
+// Use the returned sink.
+func (rt *Runtime) AddSink(s connectors.Sink) connectors.Sink {
+	l := connectors.Locked(s)
+	rt.mu.Lock()
+	rt.flushers = append(rt.flushers, l)
+	rt.mu.Unlock()
+	return l
+}
+
+// shared implements State.Shared.
+func (rt *Runtime) shared(key string, isMain bool, build func() (any, error)) (any, error) {
+	rt.mu.Lock()
+	v, ok := rt.sharedBy[key]
+	rt.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	if !isMain {
+		return nil, fmt.Errorf("worker state: the top level created %s, which the main state did not; keep the top level deterministic", key)
+	}
+	v, err := build()
+	if err != nil {
+		return nil, err
+	}
+	rt.mu.Lock()
+	rt.sharedBy[key] = v
+	rt.mu.Unlock()
+	return v, nil
+}
+
+// Stop asks the run to end gracefully: sources stop, what was read is drained
+// through handlers and sinks, on_stop hooks run. Safe from any goroutine.
+func (rt *Runtime) Stop() {
+	rt.stopOnce.Do(func() {
+		close(rt.stopping)
+		if rt.srcCancel != nil {
+			rt.srcCancel()
+		}
+	})
+}
+
+// Fail records a fatal error (the first one wins) and stops the run.
+func (rt *Runtime) Fail(err error) {
+	rt.errMu.Lock()
+	if rt.err == nil {
+		rt.err = err
+	}
+	rt.errMu.Unlock()
+	rt.Stop()
+}
+
+func (rt *Runtime) failed() error {
+	rt.errMu.Lock()
+	defer rt.errMu.Unlock()
+	return rt.err
+}
+
+// Run runs the script: 1. the top level runs once in the main state (as a
+// coroutine, so it may wait); 2. worker states are created for handlers with
+// workers > 1; 3. on_start hooks run, then sources start and handlers process
+// records until every finite source is exhausted and drained, stop() is
+// called, or ctx is cancelled (a signal: exit code 130); 4. on_stop hooks run;
+// 5. sinks are flushed and closed, then everything registered with OnClose.
+func (rt *Runtime) Run(ctx context.Context) (err error) {
+	rt.runCtx, rt.runCancel = context.WithCancel(context.Background())
+	defer rt.runCancel()
+	rt.srcCtx, rt.srcCancel = context.WithCancel(rt.runCtx)
+	defer rt.srcCancel()
+	go func() {
+		select {
+		case <-ctx.Done():
+			rt.errMu.Lock()
+			rt.signalled = true
+			rt.errMu.Unlock()
+			rt.Stop()
+		case <-rt.runCtx.Done():
+		}
+	}()
+
+	rt.main = newState(rt, 0)
+	defer rt.main.Close()
+	rt.sch = newScheduler(rt)
+	defer func() { err = errors.Join(err, rt.closeAll()) ; err = rt.finalError(err) }()
+
+	if err := rt.openModules(rt.main); err != nil {
+		return err
+	}
+	chunk, err := rt.main.Load(rt.opts.Source, rt.opts.Script)
+	if err != nil {
+		return err
+	}
+	// 1. The top level, as a coroutine.
+	topDone := false
+	rt.main.topLevel = true
+	rt.sch.spawn(chunk, func(err error) {
+		rt.main.topLevel = false
+		topDone = true
+		if err != nil {
+			rt.Fail(err)
+		}
+	})
+	rt.sch.loop(func() bool { return topDone })
+	if e := rt.failed(); e != nil {
+		return nil
+	}
+	// 2. Handlers and their workers.
+	if err := rt.buildHandlers(); err != nil {
+		rt.Fail(err)
+		return nil
+	}
+	// 3. on_start hooks, then sources.
+	pending := 0
+	for _, fn := range rt.onStart {
+		pending++
+		rt.sch.spawn(fn, func(err error) {
+			pending--
+			if err != nil {
+				rt.Fail(err)
+			}
+		})
+	}
+	rt.sch.loop(func() bool { return pending == 0 })
+	if rt.failed() == nil {
+		for _, h := range rt.handlers {
+			h.start()
+		}
+		rt.sch.loop(func() bool {
+			for _, h := range rt.handlers {
+				if !h.finished {
+					return false
+				}
+			}
+			return rt.sch.running == 0
+		})
+	}
+	rt.Stop()
+	rt.workerWG.Wait()
+	for _, h := range rt.handlers {
+		h.logSummary()
+	}
+	// 4. on_stop hooks run even after a failure, but not after a syntax error.
+	pending = 0
+	for _, fn := range rt.onStop {
+		pending++
+		rt.sch.spawn(fn, func(err error) {
+			pending--
+			if err != nil {
+				rt.Fail(err)
+			}
+		})
+	}
+	rt.sch.loop(func() bool { return pending == 0 })
+	return nil
+}
+
+func (rt *Runtime) finalError(err error) error {
+	if e := rt.failed(); e != nil {
+		err = errors.Join(e, err)
+	}
+	if err != nil {
+		return err
+	}
+	rt.errMu.Lock()
+	defer rt.errMu.Unlock()
+	if rt.signalled {
+		return ErrInterrupted
+	}
+	return nil
+}
+
+func (rt *Runtime) openModules(s *State) error {
+	for _, m := range rt.opts.Modules {
+		if err := m.Open(s); err != nil {
+			return fmt.Errorf("open module %s: %w", m.Name(), err)
+		}
+	}
+	return nil
+}
+
+// flushSinks pushes buffered output to the OS; called when the scheduler is
+// idle and before state is made durable.
+func (rt *Runtime) flushSinks() error {
+	rt.mu.Lock()
+	sinks := append([]connectors.Sink(nil), rt.flushers...)
+	rt.mu.Unlock()
+	var errs []error
+	for _, s := range sinks {
+		if err := s.Flush(rt.runCtx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// FlushSinks flushes every sink of the run (the "output before state" rule:
+// bindings call it before making state durable). Call from the main state.
+func (rt *Runtime) FlushSinks() error { return rt.flushSinks() }
+
+func (rt *Runtime) closeAll() error {
+	ctx := context.Background()
+	var errs []error
+	rt.mu.Lock()
+	sinks := append([]connectors.Sink(nil), rt.flushers...)
+	closers := append([]func(context.Context) error(nil), rt.closers...)
+	rt.mu.Unlock()
+	for _, s := range sinks {
+		if err := s.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for i := len(closers) - 1; i >= 0; i-- {
+		if err := closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// OnStart registers a hook run before sources start (top level only).
+func (s *State) OnStart(fn *glua.LFunction) {
+	if s.IsMain() {
+		s.rt.onStart = append(s.rt.onStart, fn)
+	}
+}
+
+// OnStop registers a hook run once after handlers drained (top level only).
+func (s *State) OnStop(fn *glua.LFunction) {
+	if s.IsMain() {
+		s.rt.onStop = append(s.rt.onStop, fn)
+	}
+}

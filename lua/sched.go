@@ -1,0 +1,124 @@
+package lua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	glua "github.com/yuin/gopher-lua"
+)
+
+// scheduler runs coroutines of the main state. It is driven by one goroutine
+// (the one in Runtime.Run); other goroutines hand it work with post. Lua code
+// between two waiting calls therefore runs atomically.
+type scheduler struct {
+	rt      *Runtime
+	s       *State
+	events  chan func()
+	tasks   map[*glua.LState]*task
+	running int // live transient tasks (top level, hooks); handler drivers are not counted
+	done    *glua.LUserData
+}
+
+// task is one coroutine: the top level, a hook, or a handler's driver loop.
+type task struct {
+	co       *glua.LState
+	fn       *glua.LFunction
+	awaiting bool
+	inst     *instance // handler driver tasks
+	// onYield is called when the coroutine yielded the done marker (a
+	// handler driver finished one step). Nil for transient tasks.
+	onYield func()
+	onDone  func(err error)
+}
+
+func newScheduler(rt *Runtime) *scheduler {
+	sc := &scheduler{rt: rt, s: rt.main, events: make(chan func(), 1024), tasks: map[*glua.LState]*task{}}
+	sc.done = rt.main.L.NewUserData()
+	return sc
+}
+
+// post hands fn to the scheduler goroutine. Safe from any goroutine.
+func (sc *scheduler) post(fn func()) { sc.events <- fn }
+
+// loop runs posted work until cond is true. When nothing is queued it
+// flushes the sinks first, so output is never held back while waiting.
+func (sc *scheduler) loop(cond func() bool) {
+	for !cond() {
+		var fn func()
+		select {
+		case fn = <-sc.events:
+		default:
+			if err := sc.rt.flushSinks(); err != nil {
+				sc.rt.Fail(fmt.Errorf("flush output: %w", err))
+			}
+			fn = <-sc.events
+		}
+		fn()
+	}
+}
+
+// spawn starts fn as a transient coroutine; onDone runs when it ends.
+func (sc *scheduler) spawn(fn *glua.LFunction, onDone func(err error)) {
+	co, _ := sc.s.L.NewThread()
+	t := &task{co: co, fn: fn, onDone: onDone}
+	sc.tasks[co] = t
+	sc.running++
+	sc.resume(t)
+}
+
+// newDriver starts a long-lived coroutine for a handler instance.
+func (sc *scheduler) newDriver(inst *instance, fn *glua.LFunction, onYield func(), onDone func(error)) *task {
+	co, _ := sc.s.L.NewThread()
+	t := &task{co: co, fn: fn, inst: inst, onYield: onYield, onDone: onDone}
+	sc.tasks[co] = t
+	return t
+}
+
+// resume runs t until it yields or ends.
+func (sc *scheduler) resume(t *task, args ...glua.LValue) {
+	st, err, vals := sc.s.L.Resume(t.co, t.fn, args...)
+	switch st {
+	case glua.ResumeOK:
+		sc.finish(t, nil)
+	case glua.ResumeError:
+		sc.finish(t, &ScriptError{Msg: luaErrorMessage(err)})
+	case glua.ResumeYield:
+		if t.awaiting {
+			return // resumed by the completion of the waiting call
+		}
+		if t.onYield != nil && len(vals) > 0 && vals[0] == sc.done {
+			t.onYield()
+			return
+		}
+		sc.finish(t, errors.New("coroutine.yield called outside a coroutine the script created"))
+	}
+}
+
+func (sc *scheduler) finish(t *task, err error) {
+	delete(sc.tasks, t.co)
+	if t.onYield == nil {
+		sc.running--
+	}
+	if t.onDone != nil {
+		t.onDone(err)
+	}
+}
+
+// InMain runs fn in the main state's goroutine and waits for it. It must not
+// be called from the scheduler goroutine itself (a handler or hook): there
+// Lua already runs in the main state. fn must not wait.
+func (rt *Runtime) InMain(ctx context.Context, fn func(s *State) error) error {
+	done := make(chan error, 1)
+	select {
+	case rt.sch.events <- func() { done <- fn(rt.main) }:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,160 @@
+// Package lua is streamctl's runtime: Lua states on gopher-lua, the scheduler
+// that runs handlers as coroutines in one main state (and in worker states for
+// workers = N), conversion between Lua values and the codec data model, and
+// errors that name the script line.
+//
+// gopher-lua is imported as glua; this package is "lua".
+package lua
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+
+	glua "github.com/yuin/gopher-lua"
+)
+
+// Module is a Lua module provided by package bindings. Open installs it in
+// one Lua state; it is called once for the main state and once per worker
+// state, in the order of the module list.
+type Module interface {
+	Name() string
+	Open(s *State) error
+}
+
+// State is one Lua state of a run: the main state (Worker == 0) or a worker
+// state. A State and its *glua.LState belong to one goroutine at a time.
+type State struct {
+	L  *glua.LState
+	rt *Runtime
+	// Worker is 0 for the main state, 1..N for worker states, -1 for
+	// standalone states (pipe workers, tests).
+	Worker int
+
+	// Null is the json.null sentinel of this state.
+	Null *glua.LUserData
+	// ArrayMT marks tables that are JSON arrays (json.array, decoded arrays).
+	ArrayMT *glua.LTable
+
+	topLevel    bool           // the top level of the script is running
+	sharedSeq   map[string]int // per-kind call counters for Shared
+	handlerSeq  int
+	specs       []*HandlerSpec // handle() calls of this state, in order
+	waitWrapper *glua.LFunction
+	mu          sync.Mutex // guards nothing Lua; used by Values
+	values      map[string]any
+	workerCur   *instance // worker states: the instance running now
+}
+
+// NewStandaloneState returns a State not attached to a run, with the given
+// modules opened: used by `streamctl pipe` workers and tests.
+func NewStandaloneState(mods []Module) (*State, error) {
+	s := newState(nil, -1)
+	for _, m := range mods {
+		if err := m.Open(s); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open module %s: %w", m.Name(), err)
+		}
+	}
+	return s, nil
+}
+
+func newState(rt *Runtime, worker int) *State {
+	L := glua.NewState(glua.Options{SkipOpenLibs: false})
+	s := &State{L: L, rt: rt, Worker: worker, sharedSeq: map[string]int{}, values: map[string]any{}}
+	s.Null = L.NewUserData()
+	s.Null.Value = nullValue{}
+	nmt := L.NewTable()
+	L.SetField(nmt, "__tostring", L.NewFunction(func(L *glua.LState) int { L.Push(glua.LString("null")); return 1 }))
+	L.SetField(nmt, "__name", glua.LString("json.null"))
+	s.Null.Metatable = nmt
+	s.ArrayMT = L.NewTable()
+	L.SetField(s.ArrayMT, "__name", glua.LString("json.array"))
+	return s
+}
+
+type nullValue struct{}
+
+// Runtime returns the run this state belongs to, nil for standalone states.
+func (s *State) Runtime() *Runtime { return s.rt }
+
+// IsMain reports whether this is the main state of a run.
+func (s *State) IsMain() bool { return s.rt != nil && s.Worker == 0 }
+
+// TopLevel reports whether the script's top level is running (as opposed to
+// handlers, hooks and timers).
+func (s *State) TopLevel() bool { return s.topLevel }
+
+// Close closes the Lua state.
+func (s *State) Close() { s.L.Close() }
+
+// Value returns a per-state value stored by a binding under key.
+func (s *State) Value(key string) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.values[key]
+}
+
+// SetValue stores a per-state value for bindings (e.g. a module's table).
+func (s *State) SetValue(key string, v any) {
+	s.mu.Lock()
+	s.values[key] = v
+	s.mu.Unlock()
+}
+
+// Shared returns the Go object created by the n-th call of kind in this
+// state's top level: the main state builds it, worker states re-running the
+// top level get the main state's object for the same position (k6's init
+// context; Caddy's usage pool). Outside a run, build is called every time.
+func (s *State) Shared(kind string, build func() (any, error)) (any, error) {
+	if s.rt == nil {
+		return build()
+	}
+	key := kind
+	if s.topLevel {
+		s.sharedSeq[kind]++
+		key = fmt.Sprintf("%s#%d", kind, s.sharedSeq[kind])
+	} else {
+		// Created inside a handler or hook: not shared by position.
+		return build()
+	}
+	return s.rt.shared(key, s.Worker == 0, build)
+}
+
+// Load compiles a chunk. Compile errors are *ExitError with code 2 and read
+// "job.lua:3: syntax error near 'end'".
+func (s *State) Load(src []byte, name string) (*glua.LFunction, error) {
+	fn, err := s.L.Load(bytes.NewReader(src), name)
+	if err != nil {
+		return nil, compileError(err, strings.Count(string(src), "\n")+1)
+	}
+	return fn, nil
+}
+
+// CallValues calls fn directly (no coroutine) with args and returns its
+// results. A Lua error is returned as an error whose message names file:line.
+func (s *State) CallValues(fn glua.LValue, nret int, args ...glua.LValue) ([]glua.LValue, error) {
+	L := s.L
+	top := L.GetTop()
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	if err := L.PCall(len(args), nret, nil); err != nil {
+		L.SetTop(top)
+		return nil, &ScriptError{Msg: luaErrorMessage(err)}
+	}
+	n := L.GetTop() - top
+	out := make([]glua.LValue, n)
+	for i := 0; i < n; i++ {
+		out[i] = L.Get(top + 1 + i)
+	}
+	L.SetTop(top)
+	return out, nil
+}
+
+// ScriptError is a Lua runtime error: Msg already names "file:line".
+type ScriptError struct{ Msg string }
+
+func (e *ScriptError) Error() string { return e.Msg }
