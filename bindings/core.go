@@ -140,7 +140,7 @@ func env(s *lua.State, L *glua.LState) int {
 }
 
 func sleep(s *lua.State, L *glua.LState) int {
-	d := lua.Args(L, "sleep").Duration(1, "duration")
+	d := lua.WaitArgs(L, "sleep").Duration(1, "duration")
 	var stopping <-chan struct{}
 	if rt := s.Runtime(); rt != nil {
 		stopping = rt.Stopping()

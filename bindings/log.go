@@ -2,8 +2,8 @@ package bindings
 
 import (
 	"context"
-	"log/slog"
 	"log"
+	"log/slog"
 
 	glua "github.com/yuin/gopher-lua"
 

@@ -14,22 +14,27 @@ import (
 // the function, the argument and the type: "cache.open: name must be a
 // string, got nil". gopher-lua prefixes the script position.
 type ArgChecker struct {
-	L  *glua.LState
-	fn string
+	L     *glua.LState
+	fn    string
+	level int
 }
 
 // Args returns an ArgChecker for the function named fn ("cache.open").
-func Args(L *glua.LState, fn string) *ArgChecker { return &ArgChecker{L: L, fn: fn} }
+func Args(L *glua.LState, fn string) *ArgChecker { return &ArgChecker{L: L, fn: fn, level: 1} }
+
+// WaitArgs is Args for the Go body of a WaitingFunc: errors name the line
+// of the script that called the waiting function, not the wrapper's.
+func WaitArgs(L *glua.LState, fn string) *ArgChecker { return &ArgChecker{L: L, fn: fn, level: 3} }
 
 // Raise raises "fn: message".
 func (a *ArgChecker) Raise(format string, args ...any) {
-	a.L.RaiseError("%s: %s", a.fn, fmt.Sprintf(format, args...))
+	a.L.Error(glua.LString(a.fn+": "+fmt.Sprintf(format, args...)), a.level)
 }
 
 // Check raises "fn: err" when err is not nil.
 func (a *ArgChecker) Check(err error) {
 	if err != nil {
-		a.L.RaiseError("%s: %v", a.fn, err)
+		a.Raise("%v", err)
 	}
 }
 

@@ -29,7 +29,7 @@ func (s *State) Await(L *glua.LState, fn func(ctx context.Context) (Results, err
 		ctx = s.rt.runCtx
 	}
 	if s.IsMain() {
-		if t := s.rt.sch.tasks[L]; t != nil {
+		if t := s.rt.sch.tasks[L]; t != nil && !crossesGoCall(L) {
 			t.awaiting = true
 			sc := s.rt.sch
 			go func() {
@@ -65,6 +65,25 @@ func (s *State) Await(L *glua.LState, fn func(ctx context.Context) (Results, err
 		}
 	}
 	return n
+}
+
+// crossesGoCall reports whether a Go function (pcall, a sink callback, a
+// metamethod called from Go) sits between the waiting call and the base of the
+// coroutine: gopher-lua cannot yield across it, so the call then blocks.
+func crossesGoCall(L *glua.LState) bool {
+	for level := 1; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			return false
+		}
+		fn, err := L.GetInfo("f", dbg, glua.LNil)
+		if err != nil {
+			return true
+		}
+		if f, ok := fn.(*glua.LFunction); ok && f.IsG {
+			return true
+		}
+	}
 }
 
 const waitWrapperSrc = `local error = error

@@ -224,7 +224,7 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 	rt.main = newState(rt, 0)
 	defer rt.main.Close()
 	rt.sch = newScheduler(rt)
-	defer func() { err = errors.Join(err, rt.closeAll()) ; err = rt.finalError(err) }()
+	defer func() { err = errors.Join(err, rt.closeAll()); err = rt.finalError(err) }()
 
 	if err := rt.openModules(rt.main); err != nil {
 		return err

@@ -77,7 +77,7 @@ func (sc *scheduler) newDriver(inst *instance, fn *glua.LFunction, onYield func(
 
 // resume runs t until it yields or ends.
 func (sc *scheduler) resume(t *task, args ...glua.LValue) {
-	st, err, vals := sc.s.L.Resume(t.co, t.fn, args...)
+	st, err, vals := sc.protectedResume(t, args)
 	switch st {
 	case glua.ResumeOK:
 		sc.finish(t, nil)
@@ -121,4 +121,16 @@ func (rt *Runtime) InMain(ctx context.Context, fn func(s *State) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// protectedResume is L.Resume turning a gopher-lua panic (an error raised
+// where it cannot be caught) into an error of the task, never a crash.
+func (sc *scheduler) protectedResume(t *task, args []glua.LValue) (st glua.ResumeState, err error, vals []glua.LValue) {
+	defer func() {
+		if r := recover(); r != nil {
+			st, err, vals = glua.ResumeError, fmt.Errorf("%v", r), nil
+			t.co.Dead = true
+		}
+	}()
+	return sc.s.L.Resume(t.co, t.fn, args...)
 }

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets testscript run the real CLI as the "streamctl" command,
+// in-process re-exec of this test binary (go-internal testscript/exe.go).
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"streamctl": func() { os.Exit(run(newEnv())) },
+	})
+}
+
+// TestScripts runs testdata/*.txtar. A script checks exit codes with
+// "exitcode N cmd args...".
+func TestScripts(t *testing.T) {
+	testscript.Run(t, scriptParams(t, filepath.Join("..", "..", "testdata")))
+}
+
+func scriptParams(t *testing.T, dir string) testscript.Params {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testscript.Params{
+		Dir: dir,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("REPO", root)
+			env.Setenv("STREAMCTL_STATE_DIR", filepath.Join(env.WorkDir, ".streamctl"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// exitcode N cmd args...: run cmd, expect exit code N.
+			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: exitcode N command [args...]")
+				}
+				want, err := strconv.Atoi(args[0])
+				if err != nil {
+					ts.Fatalf("exitcode: %v", err)
+				}
+				err = ts.Exec(args[1], args[2:]...)
+				got := 0
+				if err != nil {
+					ee, ok := err.(interface{ ExitCode() int })
+					if !ok {
+						ts.Fatalf("exitcode: %v", err)
+					}
+					got = ee.ExitCode()
+				}
+				if got != want {
+					ts.Fatalf("exit code %d, want %d", got, want)
+				}
+			},
+		},
+	}
+}

@@ -1,0 +1,225 @@
+package lua_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamctl/streamctl/bindings"
+	"github.com/streamctl/streamctl/lua"
+)
+
+type result struct {
+	stdout, stderr string
+	err            error
+}
+
+// runScript runs src as a script with the real bindings and returns its output.
+func runScript(t *testing.T, ctx context.Context, src, stdin string) result {
+	t.Helper()
+	if ctx == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+	}
+	var out, errb bytes.Buffer
+	rt := lua.New(lua.Options{
+		Script:  "job.lua",
+		Source:  []byte(src),
+		Modules: bindings.Modules(),
+		Stdin:   strings.NewReader(stdin),
+		Stdout:  &out,
+		Stderr:  &errb,
+		Getenv:  func(string) (string, bool) { return "", false },
+	})
+	err := rt.Run(ctx)
+	return result{out.String(), errb.String(), err}
+}
+
+func TestHandlersShareGlobalsAndInterleave(t *testing.T) {
+	// The slow handler sleeps; the timer handler runs meanwhile and sees the
+	// global the slow handler set before sleeping.
+	r := runScript(t, nil, `
+phase = "start"
+handle(iterate({1}), function()
+  phase = "sleeping"
+  sleep(0.2)
+  phase = "done"
+  return "slow done"
+end)
+handle(timer{every = 0.01, count = 1}, function()
+  return "timer saw " .. phase
+end)
+`, "")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	want := "timer saw sleeping\nslow done\n"
+	if r.stdout != want {
+		t.Fatalf("stdout = %q, want %q", r.stdout, want)
+	}
+}
+
+func TestWaitingCallErrorNamesScriptLine(t *testing.T) {
+	r := runScript(t, nil, "handle(iterate({1}), function()\n  sleep(-1)\nend)\n", "")
+	want := "job.lua:2: sleep: duration must not be negative, got -1 (record iterate:1)"
+	if r.err == nil || r.err.Error() != want || lua.ExitCodeOf(r.err) != 1 {
+		t.Fatalf("err = %v (code %d), want %q (code 1)", r.err, lua.ExitCodeOf(r.err), want)
+	}
+}
+
+func TestPcallAroundWaitingCall(t *testing.T) {
+	r := runScript(t, nil, `
+handle(iterate({1, 2}), function(v)
+  local ok = pcall(sleep, 0.001)
+  return tostring(v) .. " " .. tostring(ok)
+end)`, "")
+	if r.err != nil || r.stdout != "1 true\n2 true\n" {
+		t.Fatalf("stdout %q err %v", r.stdout, r.err)
+	}
+}
+
+func TestBroadcastWithBackPressure(t *testing.T) {
+	// Two handlers on one source each see every record; the slow one holds
+	// the source back through the bounded buffer, nothing is lost.
+	var in strings.Builder
+	for i := 1; i <= 5000; i++ {
+		fmt.Fprintf(&in, "%d\n", i)
+	}
+	r := runScript(t, nil, `
+local src = stdin()
+local a, b = 0, 0
+handle(src, function(v) a = a + tonumber(v) end)
+handle(src, function(v) if tonumber(v) % 1000 == 0 then sleep(0.001) end b = b + tonumber(v) end)
+on_stop(function() print(a, b) end)
+`, in.String())
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.stdout != "12502500\t12502500\n" {
+		t.Fatalf("stdout = %q", r.stdout)
+	}
+}
+
+func TestWorkersKeepPerKeyOrderExactlyOnce(t *testing.T) {
+	const n, keys = 20000, 37
+	var in strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&in, "k%d %d\n", i%keys, i)
+	}
+	r := runScript(t, nil, `
+handle(stdin(), {workers = 4, key = function(line) return line:match("^(%S+)") end},
+  function(line)
+    local s = 0
+    for i = 1, 50 do s = s + i end -- some CPU work
+    return line
+  end)
+`, in.String())
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if len(lines) != n {
+		t.Fatalf("got %d lines, want %d", len(lines), n)
+	}
+	seen := make(map[int]bool, n)
+	last := map[string]int{}
+	for _, l := range lines {
+		k, num, ok := strings.Cut(l, " ")
+		if !ok {
+			t.Fatalf("bad line %q", l)
+		}
+		i, err := strconv.Atoi(num)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[i] {
+			t.Fatalf("record %d processed twice", i)
+		}
+		seen[i] = true
+		if prev, ok := last[k]; ok && prev >= i {
+			t.Fatalf("key %s out of order: %d after %d", k, i, prev)
+		}
+		last[k] = i
+	}
+	if len(seen) != n {
+		t.Fatalf("%d distinct records, want %d", len(seen), n)
+	}
+}
+
+func TestWorkerStatesShareOneSink(t *testing.T) {
+	// The file sink opened at the top level is one Go object for all
+	// worker states: every record lands in it exactly once.
+	dir := t.TempDir()
+	r := runScript(t, nil, fmt.Sprintf(`
+local out = file{path = %q, append = false}
+handle(iterate(function() n = (n or 0) + 1; if n <= 1000 then return n end end),
+  {workers = 3, sink = out}, function(v) return v * 2 end)
+`, dir+"/out.txt"), "")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	r2 := runScript(t, nil, fmt.Sprintf(`
+local sum, count = 0, 0
+handle(file{path = %q}, function(v) sum = sum + tonumber(v); count = count + 1 end)
+on_stop(function() print(count, sum) end)`, dir+"/out.txt"), "")
+	if r2.err != nil || r2.stdout != "1000\t1001000\n" {
+		t.Fatalf("stdout %q err %v", r2.stdout, r2.err)
+	}
+}
+
+func TestStopEndsInfiniteSourceGracefully(t *testing.T) {
+	r := runScript(t, nil, `
+local n = 0
+handle(timer{every = 0.001}, function()
+  n = n + 1
+  if n == 3 then stop() end
+end)
+on_stop(function() print("stopped after", n >= 3) end)
+`, "")
+	if r.err != nil || r.stdout != "stopped after\ttrue\n" {
+		t.Fatalf("stdout %q err %v", r.stdout, r.err)
+	}
+}
+
+func TestSignalDrainsRunsOnStopAndExits130(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Cancel as soon as the script is running (a signal).
+		time.AfterFunc(50*time.Millisecond, cancel)
+	}()
+	r := runScript(t, ctx, `
+handle(timer{every = 0.005}, function() end)
+on_stop(function() print("on_stop ran") end)
+`, "")
+	if !errors.Is(r.err, lua.ErrInterrupted) || lua.ExitCodeOf(r.err) != 130 {
+		t.Fatalf("err = %v, want interrupted (130)", r.err)
+	}
+	if r.stdout != "on_stop ran\n" {
+		t.Fatalf("stdout = %q", r.stdout)
+	}
+}
+
+func TestTopLevelMayWait(t *testing.T) {
+	r := runScript(t, nil, `
+print("before")
+sleep(0.01)
+print("after")`, "")
+	if r.err != nil || r.stdout != "before\nafter\n" {
+		t.Fatalf("stdout %q err %v", r.stdout, r.err)
+	}
+}
+
+func TestHandleOutsideTopLevelFails(t *testing.T) {
+	r := runScript(t, nil, `
+on_start(function() handle(stdin(), function() end) end)`, "")
+	want := "job.lua:2: handle: only allowed at the top level of the script"
+	if r.err == nil || r.err.Error() != want {
+		t.Fatalf("err = %v, want %q", r.err, want)
+	}
+}
