@@ -395,6 +395,10 @@ type instance struct {
 	drv  *task           // main state: the driver coroutine
 	cur  *connectors.Record
 	meta glua.LValue
+	// needMeta is false when no code of the instance can read meta: the
+	// handler takes fewer than two parameters, there are no pipe operators
+	// or function sinks. The per-record meta table is then skipped.
+	needMeta bool
 }
 
 const driverSrc = `local ops, fn, out, yield, DONE = ...
@@ -429,7 +433,15 @@ end
 return step, loop`
 
 func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
-	in := &instance{h: h, s: s, spec: spec}
+	in := &instance{h: h, s: s, spec: spec, needMeta: len(spec.Pipe) > 0}
+	if p := spec.Fn.Proto; p == nil || p.NumParameters >= 2 || p.IsVarArg != 0 {
+		in.needMeta = true
+	}
+	for _, ref := range spec.Sinks {
+		if ref.Fn != nil || ref.Encode != nil {
+			in.needMeta = true
+		}
+	}
 	L := s.L
 	drv, err := s.Load([]byte(driverSrc), "=[handler]")
 	if err != nil {
@@ -539,7 +551,10 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 		}
 		v = res[0]
 	}
-	in.meta = in.s.MetaTable(rec)
+	in.meta = glua.LNil
+	if in.needMeta {
+		in.meta = in.s.MetaTable(rec)
+	}
 	return glua.LNumber(stepRecord), v, in.meta, true
 }
 

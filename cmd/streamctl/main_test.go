@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -37,6 +38,23 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// exitcode N cmd args...: run cmd, expect exit code N.
+			// waitfile PATH: wait until PATH exists (polling, 10 s deadline).
+			"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: waitfile PATH")
+				}
+				path := ts.MkAbs(args[0])
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					if _, err := os.Stat(path); err == nil {
+						return
+					}
+					if time.Now().After(deadline) {
+						ts.Fatalf("waitfile: %s did not appear within 10s", args[0])
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			},
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {
 					ts.Fatalf("usage: exitcode N command [args...]")
