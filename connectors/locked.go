@@ -43,6 +43,9 @@ func (l *lockedSink) Close(ctx context.Context) error {
 // Name returns the wrapped sink's name.
 func (l *lockedSink) Name() string { return NameOf(l.s) }
 
+// Unwrap returns the wrapped sink, so optional capabilities (Acker) stay visible.
+func (l *lockedSink) Unwrap() Sink { return l.s }
+
 var (
 	_ Sink  = (*lockedSink)(nil)
 	_ Named = (*lockedSink)(nil)

@@ -67,6 +67,29 @@ type Pauser interface {
 	Resume()
 }
 
+// Acker is implemented by sinks whose Write returns before the record is
+// durable (Kafka producers). For a record with a non-nil Ack, such a sink
+// calls Ack exactly once, when the record was acknowledged (nil) or failed.
+// Sinks that are not Ackers have accepted a record when Write returns nil.
+type Acker interface {
+	AcksWrites() bool
+}
+
+// WritesAcked reports whether s (or the sink it wraps, see Unwrap) calls
+// Record.Ack itself.
+func WritesAcked(s Sink) bool {
+	for {
+		if a, ok := s.(Acker); ok {
+			return a.AcksWrites()
+		}
+		u, ok := s.(interface{ Unwrap() Sink })
+		if !ok {
+			return false
+		}
+		s = u.Unwrap()
+	}
+}
+
 // Named is implemented by sources and sinks that have a display name
 // used in logs, metrics and error messages.
 type Named interface {

@@ -15,6 +15,9 @@ import (
 	"github.com/streamctl/streamctl/connectors"
 )
 
+// errRunFailed acks records that were in flight when the run failed.
+var errRunFailed = errors.New("the run failed before the record was done")
+
 // Error policies of a handler (opts.on_error).
 const (
 	OnErrorStop = "stop"
@@ -395,6 +398,7 @@ type instance struct {
 	drv  *task           // main state: the driver coroutine
 	cur  *connectors.Record
 	meta glua.LValue
+	ack  *ackTracker // the current record's ack, nil when it has none
 	// needMeta is false when no code of the instance can read meta: the
 	// handler takes fewer than two parameters, there are no pipe operators
 	// or function sinks. The per-record meta table is then skipped.
@@ -491,6 +495,7 @@ func (in *instance) runStep(q queued) {
 
 // stepDone: the driver yielded after finishing a step.
 func (in *instance) stepDone() {
+	in.finishAck(nil)
 	in.cur = nil
 	in.h.busy = false
 	in.h.pump()
@@ -503,6 +508,7 @@ func (in *instance) driverDied(err error) {
 	in.drv = nil
 	in.h.busy = false
 	in.scriptError(rec, err)
+	in.finishAck(nil)
 	in.h.pump()
 }
 
@@ -520,6 +526,7 @@ func (in *instance) runDirect(q queued) {
 	if err != nil {
 		in.scriptError(rec, err)
 	}
+	in.finishAck(nil)
 }
 
 // prepare converts a queued step to driver arguments; bad input is handled
@@ -536,8 +543,13 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 	}
 	rec := &q.rec
 	in.h.nIn.Add(1)
+	in.ack = nil
+	if rec.Ack != nil {
+		in.ack = newAckTracker(rec.Ack)
+	}
 	if rec.Err != nil {
 		in.fail(rec, rec.Err, ExitBadInput)
+		in.finishAck(nil)
 		return nil, nil, nil, false
 	}
 	in.cur = rec
@@ -547,6 +559,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 		if err != nil {
 			in.cur = nil
 			in.fail(rec, &connectors.BadInputError{Source: rec.Source, Pos: rec.Pos, Err: fmt.Errorf("decode: %s", err)}, ExitBadInput)
+			in.finishAck(nil)
 			return nil, nil, nil, false
 		}
 		v = res[0]
@@ -573,6 +586,21 @@ func (s *State) MetaTable(rec *connectors.Record) *glua.LTable {
 		t.RawSetString(k, s.toLua(v))
 	}
 	return t
+}
+
+// finishAck ends the current record's step for its ack tracker. A record
+// that failed under on_error = "stop" is not acked: the run stops, and an
+// at-least-once source must deliver it again.
+func (in *instance) finishAck(err error) {
+	t := in.ack
+	in.ack = nil
+	if t == nil {
+		return
+	}
+	if in.h.rt.failed() != nil && err == nil {
+		err = errRunFailed
+	}
+	t.done(err)
 }
 
 func (in *instance) scriptError(rec *connectors.Record, err error) {
@@ -659,10 +687,10 @@ func (in *instance) write(L *glua.LState, v, key, meta glua.LValue) {
 }
 
 func (in *instance) writeTo(ref SinkRef, v, key, meta glua.LValue) error {
-	return in.s.writeRef(ref, v, key, meta, in.cur)
+	return in.s.writeRef(ref, v, key, meta, in.cur, in.ack)
 }
 
-func (s *State) writeRef(ref SinkRef, v, key, meta glua.LValue, src *connectors.Record) error {
+func (s *State) writeRef(ref SinkRef, v, key, meta glua.LValue, src *connectors.Record, ack *ackTracker) error {
 	if ref.Fn != nil {
 		_, err := s.CallValues(ref.Fn, 0, v, key, meta)
 		if err != nil {
@@ -694,6 +722,9 @@ func (s *State) writeRef(ref SinkRef, v, key, meta glua.LValue, src *connectors.
 		rec.Time = src.Time
 		rec.Source = src.Source
 		rec.Pos = src.Pos
+	}
+	if ack != nil && connectors.WritesAcked(ref.Go) {
+		rec.Ack = ack.output()
 	}
 	return ref.Go.Write(context.Background(), rec)
 }
@@ -730,6 +761,7 @@ func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
 	if f.closed {
 		return context.Canceled
 	}
+	rec.Ack = fanoutAck(rec.Ack, len(f.subs))
 	for _, c := range f.subs {
 		select {
 		case c <- rec:
@@ -767,5 +799,5 @@ func (f *feed) run(ctx context.Context) {
 
 // WriteStdout writes v to the run's stdout sink (print, emit outside handlers).
 func (s *State) WriteStdout(v glua.LValue) error {
-	return s.writeRef(SinkRef{Go: s.rt.stdoutSink}, v, glua.LNil, glua.LNil, nil)
+	return s.writeRef(SinkRef{Go: s.rt.stdoutSink}, v, glua.LNil, glua.LNil, nil, nil)
 }
