@@ -193,24 +193,21 @@ func NumberValue(f float64) any {
 	return f
 }
 
-// FormatNumber formats a Lua number as Lua prints it: integral values without
-// a decimal point, others with 14 significant digits.
+// FormatNumber formats a Lua number as gopher-lua's tostring does (and the
+// text codec): integral values without a decimal point, others in Go's
+// shortest round-trip form.
 func FormatNumber(f float64) string {
 	return string(AppendNumber(nil, f))
 }
 
 // AppendNumber appends FormatNumber(f) to dst.
 func AppendNumber(dst []byte, f float64) []byte {
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
 		return strconv.AppendInt(dst, int64(f), 10)
 	}
-	switch {
-	case math.IsNaN(f):
-		return append(dst, "nan"...)
-	case math.IsInf(f, 1):
-		return append(dst, "inf"...)
-	case math.IsInf(f, -1):
-		return append(dst, "-inf"...)
+	b, err := codec.AppendText(dst, f)
+	if err != nil {
+		return strconv.AppendFloat(dst, f, 'g', -1, 64)
 	}
-	return strconv.AppendFloat(dst, f, 'g', 14, 64)
+	return b
 }

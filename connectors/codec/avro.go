@@ -215,6 +215,8 @@ func avroRead(r *avro.Reader, s avro.Schema, depth int) (any, error) {
 			return nil, fmt.Errorf("invalid Avro: union index %d out of range", i)
 		}
 		return avroRead(r, types[i], depth+1)
+	case *avro.NullSchema:
+		return nil, nil
 	case *avro.FixedSchema:
 		b := make([]byte, s.Size())
 		r.Read(b)
@@ -367,6 +369,8 @@ func avroWrite(w *avro.Writer, s avro.Schema, v any, depth int) error {
 		}
 		_, _ = w.Write(b)
 		return nil
+	case *avro.NullSchema:
+		return avroWritePrimitive(w, avro.Null, v)
 	case *avro.PrimitiveSchema:
 		return avroWritePrimitive(w, s.Type(), v)
 	}
@@ -448,6 +452,8 @@ func avroMatches(s avro.Schema, v any, strict bool) bool {
 	case *avro.FixedSchema:
 		b, ok := asBytes(v)
 		return ok && len(b) == s.Size()
+	case *avro.NullSchema:
+		return v == nil
 	case *avro.PrimitiveSchema:
 		switch s.Type() {
 		case avro.Null:

@@ -38,7 +38,9 @@ func (csvCodec) NewDecoder(r io.Reader) Decoder {
 // written as their values in their own order. Strings are written as they
 // are, nil as an empty field, other values as AppendText formats them.
 func (csvCodec) NewEncoder(w io.Writer) Encoder {
-	return &csvEncoder{cw: csv.NewWriter(w)}
+	e := &csvEncoder{w: w}
+	e.cw = csv.NewWriter(&e.out)
+	return e
 }
 
 // Unmarshal decodes a message holding one CSV row into an []any of strings
@@ -93,6 +95,9 @@ func (csvCodec) Marshal(dst []byte, v any) ([]byte, error) {
 		if fields, err = appendCSVField(fields, v); err != nil {
 			return dst, err
 		}
+	}
+	if len(fields) == 1 && fields[0] == "" {
+		return append(dst, `""`...), nil
 	}
 	buf := bytes.NewBuffer(dst)
 	cw := csv.NewWriter(buf)
@@ -158,7 +163,7 @@ func (d *csvDecoder) read() ([]string, []byte, int64, error) {
 	start := d.cr.InputOffset()
 	d.tap.discard(start)
 	rec, err := d.cr.Read()
-	raw := trimEOL(d.tap.since(start, d.cr.InputOffset()))
+	raw := bytes.TrimLeft(trimEOL(d.tap.since(start, d.cr.InputOffset())), "\r\n")
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -223,6 +228,9 @@ func (t *tapReader) since(from, to int64) []byte {
 }
 
 type csvEncoder struct {
+	w         io.Writer
+	out       bytes.Buffer // what cw wrote, not yet written to w
+	err       error        // sticky write error
 	cw        *csv.Writer
 	started   bool
 	header    []string
@@ -231,6 +239,9 @@ type csvEncoder struct {
 }
 
 func (e *csvEncoder) Encode(v any) error {
+	if e.err != nil {
+		return e.err
+	}
 	if !e.started {
 		e.started = true
 		switch x := v.(type) {
@@ -245,8 +256,8 @@ func (e *csvEncoder) Encode(v any) error {
 			e.hasHeader = true
 		}
 		if e.hasHeader {
-			if err := e.cw.Write(e.header); err != nil {
-				return fmt.Errorf("csv: %w", err)
+			if err := e.writeRow(e.header); err != nil {
+				return err
 			}
 		}
 	}
@@ -290,16 +301,42 @@ func (e *csvEncoder) Encode(v any) error {
 		}
 	}
 	e.fields = fields
-	if err := e.cw.Write(fields); err != nil {
-		return fmt.Errorf("csv: %w", err)
+	if err := e.writeRow(fields); err != nil {
+		return err
+	}
+	if e.out.Len() >= flushSize {
+		return e.Flush()
 	}
 	return nil
 }
 
-func (e *csvEncoder) Flush() error {
-	e.cw.Flush()
-	if err := e.cw.Error(); err != nil {
+// writeRow writes one row to e.out. A row of one empty field is written as
+// `""`: encoding/csv would write an empty line, which readers skip.
+func (e *csvEncoder) writeRow(fields []string) error {
+	if e.err != nil {
+		return e.err
+	}
+	if len(fields) == 1 && fields[0] == "" {
+		e.out.WriteString("\"\"\n")
+		return nil
+	}
+	if err := e.cw.Write(fields); err != nil {
 		return fmt.Errorf("csv: %w", err)
+	}
+	e.cw.Flush() // into e.out, so rows stay in order
+	return nil
+}
+
+func (e *csvEncoder) Flush() error {
+	if e.err != nil {
+		return e.err
+	}
+	if e.out.Len() == 0 {
+		return nil
+	}
+	if _, err := e.out.WriteTo(e.w); err != nil {
+		e.err = fmt.Errorf("write: %w", err)
+		return e.err
 	}
 	return nil
 }

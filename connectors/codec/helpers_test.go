@@ -16,7 +16,7 @@ type rec struct {
 }
 
 // decodeAll decodes everything from in, stopping at io.EOF, a non-resync
-// DecodeError followed by io.EOF, or 1000 calls.
+// DecodeError followed by io.EOF, or 100000 calls.
 func decodeAll(t testing.TB, c Codec, in string) []rec {
 	t.Helper()
 	return decodeReader(t, c, strings.NewReader(in))
@@ -26,7 +26,7 @@ func decodeReader(t testing.TB, c Codec, r io.Reader) []rec {
 	t.Helper()
 	d := c.NewDecoder(r)
 	var out []rec
-	for range 1000 {
+	for range 100000 {
 		v, raw, pos, err := d.Decode()
 		if err == io.EOF {
 			return out
@@ -50,7 +50,7 @@ func decodeReader(t testing.TB, c Codec, r io.Reader) []rec {
 		}
 		out = append(out, rec{v: v, raw: string(raw), pos: pos})
 	}
-	t.Fatalf("decoder did not stop after 1000 records")
+	t.Fatalf("decoder did not stop after 100000 records")
 	return nil
 }
 

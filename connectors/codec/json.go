@@ -269,11 +269,11 @@ func jsonErrorDetail(msg string) string {
 	for i := 0; i < len(msg); {
 		if msg[i] == '"' {
 			if q, err := strconv.QuotedPrefix(msg[i:]); err == nil {
+				i += len(q)
 				if s, err := strconv.Unquote(q); err == nil && len(s) > 40 {
 					q = strconv.Quote(truncate(s, 40))
 				}
 				b.WriteString(q)
-				i += len(q)
 				continue
 			}
 		}
@@ -431,7 +431,7 @@ func AppendNumber(dst []byte, f float64) ([]byte, error) {
 
 // AppendString appends s as a quoted JSON string. It escapes '"', '\\' and
 // control characters (\n, \r, \t, \b, \f short forms, others as \u00XX),
-// replaces invalid UTF-8 with \ufffd and leaves everything else, including
+// replaces each invalid UTF-8 byte with U+FFFD (written as UTF-8) and leaves everything else, including
 // '<', '>' and '&', as it is. It is safe for concurrent use.
 func AppendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
@@ -468,7 +468,7 @@ func AppendString(dst []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			dst = append(dst, "\ufffd"...)
 			i++
 			start = i
 			continue
