@@ -1,0 +1,133 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Errors returned by this package wrap one of these (test
+// with errors.Is) and carry their own message; the sentinel's text is not
+// repeated in it.
+var (
+	// ErrBadKey is wrapped by EncodeKey, PrefixKey and every Cache method that
+	// takes a key when the key is not a string, number, boolean or tuple of
+	// those, is NaN, or nests tuples deeper than 32 levels. Also returned by
+	// DecodeKey for bytes that are not a key encoding.
+	ErrBadKey = errors.New("bad key")
+
+	// ErrBadValue is wrapped by EncodeValue and Cache writes when a value is
+	// outside the data model (a func, a struct, a uint64 above MaxInt64, a
+	// cycle or nesting deeper than 1000 levels), and by DecodeValue for bytes
+	// that are not a value encoding.
+	ErrBadValue = errors.New("bad value")
+
+	// ErrNotNumber is wrapped by Cache.Incr when the stored value is not a
+	// number: `value at "hits" is a string, not a number`.
+	ErrNotNumber = errors.New("not a number")
+
+	// ErrBadName is wrapped by Store.Cache, Store.Load, Store.Save and Repair
+	// when a name breaks the rule [A-Za-z0-9_.-]+ (and not "." or "..").
+	ErrBadName = errors.New("bad name")
+
+	// ErrClosed is wrapped by Cache methods called after the last Close, and
+	// by Store methods called after Store.Close.
+	ErrClosed = errors.New("closed")
+
+	// ErrConfig is wrapped by Store.Cache when a cache that is already open in
+	// this process is opened again with a different CacheConfig.
+	ErrConfig = errors.New("config mismatch")
+
+	// ErrLocked is matched (errors.Is) by *LockedError: another process holds
+	// the database.
+	ErrLocked = errors.New("in use by another process")
+
+	// ErrCorrupted is matched (errors.Is) by *CorruptedError: a database could
+	// not be opened or read because its files are damaged.
+	ErrCorrupted = errors.New("corrupted")
+)
+
+// sentinelError is an error with its own message that matches a sentinel.
+type sentinelError struct {
+	msg  string
+	kind error // the sentinel
+	err  error // optional cause
+}
+
+func (e *sentinelError) Error() string { return e.msg }
+
+// Is reports whether target is the sentinel.
+func (e *sentinelError) Is(target error) bool { return target == e.kind }
+
+// Unwrap returns the cause, if any.
+func (e *sentinelError) Unwrap() error { return e.err }
+
+// errorf returns an error printing the formatted message and matching kind.
+// A %w verb in format also makes the wrapped error reachable.
+func errorf(kind error, format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	return &sentinelError{msg: err.Error(), kind: kind, err: errors.Unwrap(err)}
+}
+
+// LockedError is returned by Store.Cache, Store.Load and Store.Save when
+// another process holds the database's LOCK file. It prints
+// `cache NAME (DIR) is in use by pid N`, or "by another process" when the
+// holder's pid is unknown, and makes the CLI exit with code 75.
+type LockedError struct {
+	Kind  string // "cache" or "state"
+	Cache string // the cache or state name
+	Dir   string // the database directory
+	PID   int    // the holder's pid, 0 when unknown
+}
+
+func (e *LockedError) Error() string {
+	kind := e.Kind
+	if kind == "" {
+		kind = "cache"
+	}
+	by := "another process"
+	if e.PID > 0 {
+		by = fmt.Sprintf("pid %d", e.PID)
+	}
+	return fmt.Sprintf("%s %s (%s) is in use by %s", kind, e.Cache, e.Dir, by)
+}
+
+// ExitCode returns 75 (EX_TEMPFAIL): try again when the other process is done.
+func (e *LockedError) ExitCode() int { return 75 }
+
+// Is matches ErrLocked.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// CorruptedError is returned when a database's files are damaged (a torn
+// manifest, a missing CURRENT file, a bad table checksum). Its message says
+// what happened and how to fix it:
+// `cache NAME (DIR) is corrupted: CAUSE; run "streamctl state repair NAME"`.
+type CorruptedError struct {
+	Kind string // "cache" or "state"
+	Name string // the name to pass to Repair and `streamctl state repair`
+	Dir  string // the database directory
+	Err  error  // what goleveldb reported
+}
+
+func (e *CorruptedError) Error() string {
+	kind := e.Kind
+	if kind == "" {
+		kind = "cache"
+	}
+	return fmt.Sprintf("%s %s (%s) is corrupted: %v; run \"streamctl state repair %s\" to recover what is readable",
+		kind, shortName(e.Kind, e.Name), e.Dir, e.Err, e.Name)
+}
+
+// Unwrap returns goleveldb's error.
+func (e *CorruptedError) Unwrap() error { return e.Err }
+
+// Is matches ErrCorrupted.
+func (e *CorruptedError) Is(target error) bool { return target == ErrCorrupted }
+
+// shortName strips the "state/" prefix that Names and Repair use for state
+// names, since the message already says "state".
+func shortName(kind, name string) string {
+	if kind == "state" && len(name) > len(statePrefix) && name[:len(statePrefix)] == statePrefix {
+		return name[len(statePrefix):]
+	}
+	return name
+}
