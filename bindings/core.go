@@ -22,8 +22,16 @@ func (coreModule) Open(s *lua.State) error {
 		"handle":   func(L *glua.LState) int { return handle(s, L) },
 		"emit":     func(L *glua.LState) int { s.Emit(L, L.Get(1), L.Get(2)); return 0 },
 		"stop":     func(L *glua.LState) int { return stop(s, L) },
-		"on_start": func(L *glua.LState) int { s.OnStart(lua.Args(L, "on_start").Func(1, "fn")); return 0 },
-		"on_stop":  func(L *glua.LState) int { s.OnStop(lua.Args(L, "on_stop").Func(1, "fn")); return 0 },
+		"on_start": func(L *glua.LState) int {
+			a := lua.Args(L, "on_start")
+			a.Check(s.OnStart(a.Func(1, "fn")))
+			return 0
+		},
+		"on_stop": func(L *glua.LState) int {
+			a := lua.Args(L, "on_stop")
+			a.Check(s.OnStop(a.Func(1, "fn")))
+			return 0
+		},
 		"env":      func(L *glua.LState) int { return env(s, L) },
 		"print":    func(L *glua.LState) int { return luaPrint(s, L) },
 	}

@@ -45,16 +45,24 @@ func (jsonModule) Open(s *lua.State) error {
 				}
 				a.Raise("invalid JSON: %s", msg)
 			}
+			if v.Type() == fastjson.TypeNull {
+				// lua-cjson: a top-level null is json.null too (FromJSON
+				// gives nil there, for records).
+				L.Push(s.Null)
+				return 1
+			}
 			L.Push(s.FromJSON(v))
 			return 1
 		},
 		"array": func(L *glua.LState) int {
-			t := L.OptTable(1, nil)
-			if t == nil {
-				if L.Get(1) != glua.LNil {
-					lua.Args(L, "json.array").Raise("t must be a table, got %s", lua.TypeName(L.Get(1)))
-				}
+			var t *glua.LTable
+			switch v := L.Get(1).(type) {
+			case *glua.LTable:
+				t = v
+			case *glua.LNilType:
 				t = L.NewTable()
+			default:
+				lua.Args(L, "json.array").Raise("t must be a table, got %s", lua.TypeName(v))
 			}
 			t.Metatable = s.ArrayMT
 			L.Push(t)

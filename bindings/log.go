@@ -35,7 +35,7 @@ func (logModule) Open(s *lua.State) error {
 			var attrs []slog.Attr
 			if L.Get(2) != glua.LNil {
 				t := a.Table(2, "fields")
-				t.ForEach(func(k, v glua.LValue) {
+				lua.ForEachOrdered(t, func(k, v glua.LValue) {
 					gv, err := s.FromLua(v)
 					if err != nil {
 						gv = v.String()

@@ -54,7 +54,9 @@ func (pipeModule) Open(s *lua.State) error {
 			if L.Get(1) != glua.LNil {
 				fn = a.Func(1, "fn")
 			}
-			return call(L, "accumulate", fn, L.Get(2), glua.LBool(L.GetTop() >= 2 && L.Get(2) != glua.LNil))
+			// where ("job.lua:7:") names the line that built the operator in
+			// errors of the default fn, which has no script frame of its own.
+			return call(L, "accumulate", fn, L.Get(2), glua.LBool(L.GetTop() >= 2 && L.Get(2) != glua.LNil), glua.LString(L.Where(1)))
 		},
 		"batch": func(L *glua.LState) int {
 			a := lua.Args(L, "pipe.batch")
@@ -88,7 +90,11 @@ func (pipeModule) Open(s *lua.State) error {
 			o := a.Options(1, "rate")
 			rate := o.Number("rate", 0)
 			if rate <= 0 {
-				a.Raise("rate must be a number of records per second > 0, got %s", lua.TypeName(o.Get("rate")))
+				got := lua.TypeName(o.Get("rate"))
+				if o.Has("rate") {
+					got = lua.FormatNumber(rate)
+				}
+				a.Raise("rate must be a number of records per second > 0, got %s", got)
 			}
 			return call(L, "throttle", glua.LNumber(rate))
 		},

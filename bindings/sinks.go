@@ -26,16 +26,17 @@ func writerSink(s *lua.State, L *glua.LState, name string) int {
 	c, lc := codecOption(a, o, "text")
 	return pushEndpoint(s, L, a, name, lc, func() (*endpoint, error) {
 		rt := s.Runtime()
-		if name == "stdout" && c.Name() == "text" {
-			// Share the default stdout sink so outputs keep their order.
-			return &endpoint{kind: name, sink: rt.StdoutSink(), openSink: func() (connectors.Sink, error) { return rt.StdoutSink(), nil }}, nil
-		}
-		w := rt.Stdout()
-		if name == "stderr" {
-			w = rt.Stderr()
+		if name == "stdout" {
+			// Every stdout sink shares the run's stdout buffer, so outputs
+			// of print, handlers and stdout{codec=} keep their order.
+			sk := rt.StdoutSink()
+			if c.Name() != "text" {
+				sk = rt.NewStdoutSink(c)
+			}
+			return &endpoint{kind: name, sink: sk, openSink: func() (connectors.Sink, error) { return sk, nil }}, nil
 		}
 		return &endpoint{kind: name, openSink: func() (connectors.Sink, error) {
-			return connectors.NewWriterSink(name, w, c), nil
+			return connectors.NewWriterSink(name, rt.Stderr(), c), nil
 		}}, nil
 	})
 }

@@ -120,12 +120,20 @@ func stdinSource(s *lua.State, L *glua.LState) int {
 	o := a.Options(1, "codec")
 	c, lc := codecOption(a, o, "text")
 	return pushEndpoint(s, L, a, "stdin", lc, func() (*endpoint, error) {
+		// One process-wide reader: every stdin{} call returns the same
+		// source, so its handlers share (broadcast) the records.
 		rt := s.Runtime()
-		if prev, _ := s.Value("stdin-codec").(string); prev != "" && prev != c.Name() {
-			return nil, fmt.Errorf("stdin is already read with codec %q", prev)
+		v, err := rt.Named("stdin", func() (any, error) {
+			return &endpoint{kind: "stdin", source: connectors.NewStdin(rt.Stdin(), c)}, nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		s.SetValue("stdin-codec", c.Name())
-		return &endpoint{kind: "stdin", source: connectors.NewStdin(rt.Stdin(), c)}, nil
+		e := v.(*endpoint)
+		if name := connectors.NameOf(e.source); e.source.(*connectors.ReaderSource).Codec.Name() != c.Name() {
+			return nil, fmt.Errorf("%s is already read with codec %q", name, e.source.(*connectors.ReaderSource).Codec.Name())
+		}
+		return e, nil
 	})
 }
 

@@ -31,11 +31,17 @@ func (a *ArgChecker) Raise(format string, args ...any) {
 	a.L.Error(glua.LString(a.fn+": "+fmt.Sprintf(format, args...)), a.level)
 }
 
-// Check raises "fn: err" when err is not nil.
+// Check raises "fn: err" when err is not nil; the prefix is not repeated
+// when err already starts with it ("timer: every must be > 0").
 func (a *ArgChecker) Check(err error) {
-	if err != nil {
-		a.Raise("%v", err)
+	if err == nil {
+		return
 	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, a.fn+": ") || strings.HasPrefix(msg, a.fn+" ") {
+		a.L.Error(glua.LString(msg), a.level)
+	}
+	a.Raise("%s", msg)
 }
 
 func (a *ArgChecker) typeError(name, want string, got glua.LValue) {
@@ -164,7 +170,7 @@ func (a *ArgChecker) CheckOptions(t *glua.LTable, known ...string) *OptionTable 
 	for _, k := range known {
 		set[k] = true
 	}
-	t.ForEach(func(k, _ glua.LValue) {
+	ForEachOrdered(t, func(k, _ glua.LValue) {
 		ks, ok := k.(glua.LString)
 		if !ok {
 			return // positional entries are read by the caller

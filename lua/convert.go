@@ -121,7 +121,7 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 		}
 		obj := make(codec.Object, 0, 8)
 		var err error
-		x.ForEach(func(k, val glua.LValue) {
+		ForEachOrdered(x, func(k, val glua.LValue) {
 			if err != nil {
 				return
 			}
@@ -167,7 +167,7 @@ func (s *State) arrayLen(t *glua.LTable) (int, bool) {
 	}
 	count := 0
 	isArray := true
-	t.ForEach(func(k, _ glua.LValue) {
+	ForEachOrdered(t, func(k, _ glua.LValue) {
 		count++
 		if isArray {
 			if num, ok := k.(glua.LNumber); !ok || float64(num) != math.Trunc(float64(num)) || num < 1 || int(num) > n {
@@ -210,4 +210,15 @@ func AppendNumber(dst []byte, f float64) []byte {
 		return strconv.AppendFloat(dst, f, 'g', -1, 64)
 	}
 	return b
+}
+
+// ForEachOrdered calls fn for each key/value of t in the order pairs() gives:
+// the array part, then other keys in insertion order. (LTable.ForEach walks a
+// Go map, whose order is random.)
+func ForEachOrdered(t *glua.LTable, fn func(k, v glua.LValue)) {
+	k, v := t.Next(glua.LNil)
+	for k != glua.LNil {
+		fn(k, v)
+		k, v = t.Next(k)
+	}
 }

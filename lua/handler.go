@@ -65,7 +65,7 @@ type HandlerSpec struct {
 // copy of the handler's functions, matched by position.
 func (s *State) Handle(spec *HandlerSpec) error {
 	if !s.topLevel {
-		return errors.New("only allowed at the top level of the script")
+		return errTopLevelOnly
 	}
 	if spec.Workers < 1 {
 		spec.Workers = 1
@@ -461,7 +461,11 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 	out := L.NewFunction(func(L *glua.LState) int {
 		v := L.Get(2)
 		if v != glua.LNil {
-			in.write(L, v, L.Get(3), L.Get(1))
+			if err := in.writeAll(v, L.Get(3), L.Get(1)); err != nil {
+				// The driver chunk has no useful line: name the script
+				// and the handler instead.
+				L.Error(glua.LString(fmt.Sprintf("%s: handler %s: %v", s.scriptName(), h.name, err)), 0)
+			}
 		}
 		return 0
 	})
@@ -678,12 +682,19 @@ func (s *State) Emit(L *glua.LState, v, key glua.LValue) {
 
 // write sends one output to every sink of the instance, raising in L on error.
 func (in *instance) write(L *glua.LState, v, key, meta glua.LValue) {
+	if err := in.writeAll(v, key, meta); err != nil {
+		L.RaiseError("%v", err)
+	}
+}
+
+func (in *instance) writeAll(v, key, meta glua.LValue) error {
 	in.h.nOut.Add(1)
 	for i := range in.spec.Sinks {
 		if err := in.writeTo(in.spec.Sinks[i], v, key, meta); err != nil {
-			L.RaiseError("%v", err)
+			return err
 		}
 	}
+	return nil
 }
 
 func (in *instance) writeTo(ref SinkRef, v, key, meta glua.LValue) error {
@@ -789,11 +800,7 @@ func (f *feed) run(ctx context.Context) {
 	}
 	f.mu.Unlock()
 	if err != nil && !errors.Is(err, context.Canceled) {
-		name := "source"
-		if n, ok := f.src.(connectors.Named); ok {
-			name = n.Name()
-		}
-		f.rt.Fail(fmt.Errorf("%s: %w", name, err))
+		f.rt.Fail(err) // connectors name the source in their errors
 	}
 }
 

@@ -50,7 +50,7 @@ func (s *State) appendJSON(dst []byte, v glua.LValue, depth int) ([]byte, error)
 		dst = append(dst, '{')
 		first := true
 		var err error
-		x.ForEach(func(k, val glua.LValue) {
+		ForEachOrdered(x, func(k, val glua.LValue) {
 			if err != nil {
 				return
 			}

@@ -57,9 +57,12 @@ type Runtime struct {
 	err        error // first fatal error
 	signalled  bool
 	stdoutSink connectors.Sink
+	stdout     *sharedWriter
 
 	mu       sync.Mutex
 	sharedBy map[string]any
+	named    map[string]any
+	namedMu  sync.Mutex
 	closers  []func(context.Context) error
 	flushers []connectors.Sink
 	feeds    []*feed
@@ -90,10 +93,10 @@ func New(opts Options) *Runtime {
 	if opts.Script == "" {
 		opts.Script = "script.lua"
 	}
-	rt := &Runtime{opts: opts, log: opts.Logger, stopping: make(chan struct{}), sharedBy: map[string]any{}}
+	rt := &Runtime{opts: opts, log: opts.Logger, stopping: make(chan struct{}), sharedBy: map[string]any{}, named: map[string]any{}}
+	rt.stdout = newSharedWriter(opts.Stdout)
 	text, _ := codec.Lookup("text")
-	rt.stdoutSink = connectors.Locked(connectors.NewWriterSink("stdout", opts.Stdout, text))
-	rt.flushers = append(rt.flushers, rt.stdoutSink)
+	rt.stdoutSink = rt.NewStdoutSink(text)
 	return rt
 }
 
@@ -103,8 +106,9 @@ func (rt *Runtime) Logger() *slog.Logger { return rt.log }
 // Stdin returns the process input.
 func (rt *Runtime) Stdin() io.Reader { return rt.opts.Stdin }
 
-// Stdout returns the process output writer.
-func (rt *Runtime) Stdout() io.Writer { return rt.opts.Stdout }
+// Stdout returns the run's stdout: a buffer shared by every stdout sink,
+// flushed when the scheduler is idle. Safe for concurrent use.
+func (rt *Runtime) Stdout() io.Writer { return rt.stdout }
 
 // Stderr returns the process error writer.
 func (rt *Runtime) Stderr() io.Writer { return rt.opts.Stderr }
@@ -333,6 +337,9 @@ func (rt *Runtime) flushSinks() error {
 			errs = append(errs, err)
 		}
 	}
+	if err := rt.stdout.flushOS(); err != nil {
+		errs = append(errs, fmt.Errorf("write stdout: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -352,6 +359,9 @@ func (rt *Runtime) closeAll() error {
 			errs = append(errs, err)
 		}
 	}
+	if err := rt.stdout.flushOS(); err != nil {
+		errs = append(errs, fmt.Errorf("write stdout: %w", err))
+	}
 	for i := len(closers) - 1; i >= 0; i-- {
 		if err := closers[i](ctx); err != nil {
 			errs = append(errs, err)
@@ -360,16 +370,43 @@ func (rt *Runtime) closeAll() error {
 	return errors.Join(errs...)
 }
 
+// errTopLevelOnly is returned by calls only allowed at the top level.
+var errTopLevelOnly = errors.New("only allowed at the top level of the script")
+
 // OnStart registers a hook run before sources start (top level only).
-func (s *State) OnStart(fn *glua.LFunction) {
+func (s *State) OnStart(fn *glua.LFunction) error {
+	if !s.topLevel {
+		return errTopLevelOnly
+	}
 	if s.IsMain() {
 		s.rt.onStart = append(s.rt.onStart, fn)
 	}
+	return nil
 }
 
 // OnStop registers a hook run once after handlers drained (top level only).
-func (s *State) OnStop(fn *glua.LFunction) {
+func (s *State) OnStop(fn *glua.LFunction) error {
+	if !s.topLevel {
+		return errTopLevelOnly
+	}
 	if s.IsMain() {
 		s.rt.onStop = append(s.rt.onStop, fn)
 	}
+	return nil
+}
+
+// Named returns the process-wide object built once under key, whichever
+// state asks first (stdin, caches by name). Safe for concurrent use.
+func (rt *Runtime) Named(key string, build func() (any, error)) (any, error) {
+	rt.namedMu.Lock()
+	defer rt.namedMu.Unlock()
+	if v, ok := rt.named[key]; ok {
+		return v, nil
+	}
+	v, err := build()
+	if err != nil {
+		return nil, err
+	}
+	rt.named[key] = v
+	return v, nil
 }

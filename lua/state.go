@@ -158,3 +158,11 @@ func (s *State) CallValues(fn glua.LValue, nret int, args ...glua.LValue) ([]glu
 type ScriptError struct{ Msg string }
 
 func (e *ScriptError) Error() string { return e.Msg }
+
+// scriptName is the script's name for messages ("job.lua").
+func (s *State) scriptName() string {
+	if s.rt != nil {
+		return s.rt.opts.Script
+	}
+	return "script"
+}

@@ -425,8 +425,20 @@ func AppendNumber(dst []byte, f float64) ([]byte, error) {
 	if isIntegral(f) {
 		return strconv.AppendInt(dst, int64(f), 10), nil
 	}
-	// 'g' output is valid JSON: "1e+21", "1e-07", "0.5".
-	return strconv.AppendFloat(dst, f, 'g', -1, 64), nil
+	// Like encoding/json (ES6 number formatting): plain decimals between
+	// 1e-6 and 1e21, so Unix times read as 1700000000.25, not 1.7e+09.
+	abs := math.Abs(f)
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		b := strconv.AppendFloat(dst, f, 'e', -1, 64)
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+		return b, nil
+	}
+	return strconv.AppendFloat(dst, f, 'f', -1, 64), nil
 }
 
 // AppendString appends s as a quoted JSON string. It escapes '"', '\\' and

@@ -1,0 +1,1024 @@
+package bindings
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// The Lua API reference as data (style.md section 3). `streamctl docs` prints
+// it and docs/reference.md is generated from it; docs_test.go fails when a Lua
+// function lacks an entry, an entry names nothing, an example fails to run,
+// or docs/reference.md is stale. Regenerate that file with:
+//
+//	go generate ./bindings
+//
+//go:generate go test -run ^TestReferenceUpToDate$ -update .
+
+// Doc documents one Lua function or value, in the format of lua-nginx-module's
+// README: a syntax line with results left of `=` and optional arguments in
+// brackets, the contexts it may be used in, a text whose first sentence says
+// whether the call waits and which names what it raises, a runnable example
+// and related names.
+type Doc struct {
+	// Module is the lua.Module that installs the name ("core", "json").
+	Module string
+	// Name is the Lua name: "handle", "json.encode", "cache:incr".
+	Name string
+	// Syntax is the call as code: `text = json.encode(value)`.
+	Syntax string
+	// Context lists where the call is allowed: top level, handler, hook,
+	// pipe (streamctl pipe expressions) and worker (worker states).
+	Context string
+	// Text is Markdown.
+	Text string
+	// Example is a complete Lua script that runs and ends on its own, with
+	// an empty stdin, in a fresh directory.
+	Example string
+	// SeeAlso names related entries.
+	SeeAlso []string
+}
+
+// Concept is a page of prose shown before the reference, like the nginx
+// README's "Data Sharing within an Nginx Worker".
+type Concept struct {
+	Title string
+	// Text is Markdown, without the title.
+	Text string
+}
+
+// ModuleDoc introduces the entries of one module.
+type ModuleDoc struct {
+	Name    string
+	Summary string
+	// Also names entries of other modules that belong here too (file{} is
+	// a source and a sink); `streamctl docs MODULE` prints them in full.
+	Also []string
+}
+
+// bq stands for a backtick in the texts below: Go raw strings cannot hold one.
+const bq = "´"
+
+func md(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), bq, "`") }
+
+// DocModules returns the documented modules in reference order.
+func DocModules() []ModuleDoc {
+	return []ModuleDoc{
+		{Name: "core", Summary: "Handlers, hooks and the other globals of a script."},
+		{Name: "sources", Summary: "Where records come from. A source does nothing until a handler is bound to it with ´handle´."},
+		{Name: "sinks", Summary: "Where a handler's outputs go (´opts.sink´; the default is ´stdout()´). A sink may also be any Lua function ´function(value, key, meta)´, and ´file{}´ is a sink too.", Also: []string{"file"}},
+		{Name: "codec", Summary: "Codecs built from options. Codecs are otherwise named by a string (´\"json\"´) or written in Lua as a table ´{encode=, decode=}´: see \"Codecs and JSON values\"."},
+		{Name: "json", Summary: "JSON values in Lua, with the lua-cjson conventions (´json.null´, array marks)."},
+		{Name: "time", Summary: "Times are Unix seconds as floats; layouts are strftime (´\"%Y-%m-%d %H:%M:%S\"´)."},
+		{Name: "log", Summary: "Structured logs on stderr, through the run's logger (´--log-format text|json´, ´--log-level´)."},
+		{Name: "pipe", Summary: "Operators for ´handle(source, {pipe = {...}}, fn)´, applied in order to each record before the handler's function. Each operator keeps its own state: make one per handler."},
+	}
+}
+
+// Concepts returns the concept pages, in order.
+func Concepts() []Concept {
+	out := make([]Concept, len(concepts))
+	for i, c := range concepts {
+		out[i] = Concept{Title: c.Title, Text: md(c.Text)}
+	}
+	return out
+}
+
+// Docs returns the reference entries, in reference order.
+func Docs() []Doc {
+	out := make([]Doc, len(docs))
+	for i, d := range docs {
+		d.Syntax = strings.TrimSpace(d.Syntax)
+		d.Text = md(d.Text)
+		d.Example = strings.TrimSpace(d.Example)
+		out[i] = d
+	}
+	return out
+}
+
+// Markdown renders the entry.
+func (d Doc) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s\n\n", d.Name)
+	fmt.Fprintf(&b, "**syntax:** `%s`\n\n", d.Syntax)
+	fmt.Fprintf(&b, "**context:** %s\n\n", d.Context)
+	b.WriteString(d.Text)
+	b.WriteString("\n\n```lua\n")
+	b.WriteString(d.Example)
+	b.WriteString("\n```\n")
+	if len(d.SeeAlso) > 0 {
+		b.WriteString("\nSee also: ")
+		for i, s := range d.SeeAlso {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "`%s`", s)
+		}
+		b.WriteString(".\n")
+	}
+	return b.String()
+}
+
+// moduleMarkdown renders one module; with also, the entries of m.Also too.
+func moduleMarkdown(m ModuleDoc, also bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## %s\n\n%s\n", m.Name, md(m.Summary))
+	all := Docs()
+	for _, d := range all {
+		if d.Module == m.Name {
+			b.WriteString("\n")
+			b.WriteString(d.Markdown())
+		}
+	}
+	if also {
+		for _, name := range m.Also {
+			for _, d := range all {
+				if d.Name == name {
+					b.WriteString("\n")
+					b.WriteString(d.Markdown())
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+// IndexMarkdown renders what `streamctl docs` prints without an argument:
+// the concept pages, then an index of the modules and their entries.
+func IndexMarkdown() string {
+	var b strings.Builder
+	b.WriteString("# streamctl Lua API\n")
+	for _, c := range Concepts() {
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n", c.Title, c.Text)
+	}
+	b.WriteString("\n## Modules\n\n")
+	b.WriteString("`streamctl docs MODULE` prints a module's reference and `streamctl docs NAME` one entry (`streamctl docs json.encode`); docs/reference.md holds all of it.\n\n")
+	all := Docs()
+	for _, m := range DocModules() {
+		var names []string
+		for _, d := range all {
+			if d.Module == m.Name {
+				names = append(names, d.Name)
+			}
+		}
+		names = append(names, m.Also...)
+		fmt.Fprintf(&b, "- `%s`: %s\n", m.Name, strings.Join(names, ", "))
+	}
+	return b.String()
+}
+
+// ReferenceMarkdown renders the whole reference: concept pages, then every
+// module's entries. It is the content of docs/reference.md.
+func ReferenceMarkdown() string {
+	var b strings.Builder
+	b.WriteString("# streamctl Lua API reference\n\n")
+	b.WriteString("<!-- Generated from bindings/docs.go by `go generate ./bindings`; do not edit. -->\n\n")
+	b.WriteString("The same text is built into the binary: `streamctl docs` prints the concept pages and an index, `streamctl docs MODULE` a module.\n\n")
+	b.WriteString("Contents: ")
+	var toc []string
+	for _, c := range Concepts() {
+		toc = append(toc, fmt.Sprintf("[%s](#%s)", c.Title, anchor(c.Title)))
+	}
+	for _, m := range DocModules() {
+		toc = append(toc, fmt.Sprintf("[%s](#%s)", m.Name, anchor(m.Name)))
+	}
+	b.WriteString(strings.Join(toc, " · "))
+	b.WriteString("\n")
+	for _, c := range Concepts() {
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n", c.Title, c.Text)
+	}
+	for _, m := range DocModules() {
+		b.WriteString("\n")
+		b.WriteString(moduleMarkdown(m, false))
+	}
+	return b.String()
+}
+
+// anchor approximates GitHub's heading anchors.
+func anchor(title string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(title) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		case r == ' ':
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}
+
+// DocMarkdown returns what `streamctl docs TOPIC` prints: a module's entries
+// ("json", "sources"), or one entry ("handle", "json.encode"). An unknown
+// topic is an error listing the modules.
+func DocMarkdown(topic string) (string, error) {
+	for _, m := range DocModules() {
+		if m.Name == topic {
+			return moduleMarkdown(m, true), nil
+		}
+	}
+	for _, d := range Docs() {
+		if d.Name == topic {
+			return d.Markdown(), nil
+		}
+	}
+	var names []string
+	for _, m := range DocModules() {
+		names = append(names, m.Name)
+	}
+	return "", fmt.Errorf("no module or function %q (modules: %s; or a function name such as handle or json.encode)", topic, strings.Join(names, ", "))
+}
+
+// DocNames returns the names of every entry, sorted.
+func DocNames() []string {
+	var names []string
+	for _, d := range docs {
+		names = append(names, d.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+var concepts = []Concept{
+	{Title: "Handlers and coroutines", Text: `
+A script's top level runs once. It opens sources and sinks and registers handlers with ´handle´;
+nothing is read while it runs. Then, with no ´run()´ to call: 1. ´on_start´ hooks run; 2. sources
+start and every handler processes records until each finite source is exhausted and drained, ´stop()´
+is called or the process gets SIGINT/SIGTERM; 3. ´on_stop´ hooks run; 4. sinks are flushed and closed.
+
+One main Lua state runs the top level (itself as a coroutine, so it may wait), every handler and every
+hook, each as a coroutine scheduled by Go. Lua code between two waiting calls runs atomically, so plain
+globals and upvalues are shared safely: a handler counts, an ´on_stop´ hook prints the total.
+Waiting calls (´sleep´, and ´pipe.throttle´ which sleeps) yield the calling coroutine and let the
+others run; every entry of the reference says whether it waits. Sources, sinks and codecs run in their
+own goroutines, in parallel with Lua.
+
+A handler gets one record at a time: the function returns (or ´emit´s) its outputs, which go to every
+sink of the handler, in order, before the handler gets the next record. Several handlers may share one
+source object: each sees every record, and the slowest applies back-pressure to the source through a
+bounded buffer.
+
+Coroutines the script creates itself (´coroutine.wrap´) are plain Lua coroutines: a waiting call
+inside one blocks the whole main state until it returns, and ´coroutine.yield´ is only for them.
+
+Output order: ´print´, ´emit´ outside handlers and the default ´stdout()´ sink (text codec) write
+through one buffer, so their lines come out in the order they were written. A sink with another codec
+(´stdout{codec = "json"}´, ´stderr()´, ´file{}´) has its own buffer. Buffers are flushed whenever
+the scheduler is idle, so output is never held back while the script waits.
+`},
+	{Title: "Workers and shared state", Text: `
+´handle(source, {workers = N}, fn)´ with N > 1 gives that handler N extra Lua states running in
+parallel on separate cores. Each worker state runs the script's top level again (like k6's init stage)
+to get its own copy of the functions. That run is silent: ´print´ and ´emit´ do nothing there, ´stop´
+is ignored, ´on_start´ and ´on_stop´ register nothing, and every source and sink opened at the top
+level resolves, by its position among the calls of its kind, to the one object the main state opened,
+so nothing is opened or started twice. Keep the top level deterministic (the same calls in the same
+order in every state), otherwise the run fails with
+´worker state: the top level created timer#2, which the main state did not; keep the top level deterministic´.
+
+Globals in worker states are per worker: a counter in a worker's handler counts that worker's records
+only. Aggregate in a handler with ´workers = 1´ instead (it may read the workers' output through a
+function sink or a file).
+
+Records go to the workers in turn; with ´key = function(value, meta) return k end´, records with equal
+keys go to the same worker, in order. Outputs of different workers are not ordered with each other.
+
+A worker state runs one record at a time and does not yield: a waiting call (´sleep´, ´pipe.throttle´)
+blocks that worker only. ´pipe.batch{every = ...}´ flushes by time only in handlers with ´workers = 1´;
+in workers it flushes by size and at the end of input. A Lua state is never used by two goroutines at
+once.
+`},
+	{Title: "Codecs and JSON values", Text: `
+Records are plain values: nil, booleans, numbers, strings and tables of them (´json.null´ included; no
+functions, coroutines, other userdata or cycles). Sources decode bytes into records with a codec and
+sinks encode records; the ´codec´ option of ´stdin´, ´file´, ´exec´, ´stdout´ and ´stderr´ takes:
+
+| codec | reads | writes |
+|---|---|---|
+| ´"text"´ (default) | one string per line, without the line end | strings as they are, numbers as Lua prints them, booleans, tables as compact JSON; one per line |
+| ´"json"´ | one JSON document per line | one compact JSON document per line |
+| ´"csv"´ | a header row, then a table per row (column name -> string) | a header from the first record's keys, then rows |
+| ´"bytes"´ | raw chunks of up to 64 KiB (boundaries are arbitrary) | strings raw, no separator |
+| ´"msgpack"´ | concatenated msgpack values | one msgpack value per record |
+| ´avro{schema = ...}´ | concatenated binary Avro datums | one datum per record |
+| ´{encode = fn, decode = fn}´ | each line, passed to ´decode(line)´ | the string ´encode(value)´ returns, as one line |
+
+A custom Lua codec frames records by lines: ´decode´ receives each line as a string and returns the
+record; ´encode´ returns a string that is written as one line. Either function may be left out when the
+codec is used only to read or only to write.
+
+Input a codec cannot decode (or that a Lua ´decode´ raises on) is bad input: the handler's ´on_error´
+decides, and with the default ´"stop"´ the run exits 3 with ´streamctl: stdin:12: invalid JSON: ...´.
+
+JSON values in Lua follow lua-cjson:
+
+- JSON null decodes to the sentinel ´json.null´ inside tables (truthy, equal only to itself, encodes
+  back to null); a record that is just ´null´ is nil.
+- Tables decoded from JSON arrays carry an array mark, so ´[]´ round-trips; ´json.array(t)´ marks a
+  table built in Lua. Other tables with exactly the keys 1..n encode as arrays; an unmarked empty table
+  encodes as ´{}´; a table with holes (´{1, nil, 3}´) encodes as an object with string keys.
+- Key order: a record's table built from JSON (and from CSV, msgpack and Avro) keeps the document's key
+  order (gopher-lua tables keep insertion order), and tables built in Lua encode in insertion order.
+- Numbers: Lua numbers are float64. Integral values are written without a decimal point (´3´, and
+  ´1.0´ becomes ´1´), so integers stay integers up to 2^53; larger ones lose precision.
+`},
+	{Title: "Errors and exit codes", Text: `
+Errors are one line on stderr, naming the script line and the function:
+´streamctl: job.lua:3: timer: every must be a duration like "1s" or a number of seconds, got nil´.
+An error in a handler also names the record: ´streamctl: job.lua:2: boom (record stdin:2)´. Option
+tables are checked: an unknown key is an error that lists the known ones.
+
+Each handler's ´on_error´ option decides what a failing record does (an error raised by the handler,
+its pipe operators or a sink, or bad input):
+
+- ´"stop"´ (the default): the run stops, on_stop hooks run, and streamctl exits 1 (3 for bad input).
+- ´"skip"´: the record is dropped with a warning in the log (the first 10 per handler, then a count at
+  the end) and the run goes on.
+- a sink (´stderr{codec = "json"}´, ´file{...}´, a function): it receives ´{error = message, value =
+  record, meta = meta}´ (for bad input ´value´ is the undecoded text) and the run goes on.
+
+An error at the top level or in a hook ends the run with exit 1.
+
+| exit code | meaning |
+|---|---|
+| 0 | ok |
+| 1 | runtime error: a script error, a source or sink failure (a missing file, a command that exits non-zero) |
+| 2 | usage error or script compile error (´job.lua:2: syntax error near '='´) |
+| 3 | bad input under ´on_error = "stop"´ |
+| 130 | interrupted by SIGINT or SIGTERM |
+
+On the first SIGINT or SIGTERM sources stop, records already read are drained through handlers and
+sinks, ´on_stop´ hooks run, output is flushed and streamctl exits 130; a second signal exits 130 at once.
+`},
+}
+
+var docs = []Doc{
+	// core
+	{
+		Module:  "core",
+		Name:    "handle",
+		Syntax:  `handle(source, [opts,] fn)`,
+		Context: "top level (a worker state gets its own copy of fn)",
+		Text: `
+Registers ´fn(value, meta)´ as the handler of ´source´'s records and returns at once, without waiting:
+handlers start after the top level has finished. ´value´ is the decoded record; ´meta´ is a table with
+´source´ (´"stdin"´, ´"file:PATH"´, ´"timer"´, ´"iterate"´, ´"exec:PROG"´), ´time´ when the source
+has one (Unix seconds) and ´key´ when the record has one. The function's return values are the output:
+´return v´ or ´return v, key´; nil outputs nothing, and ´emit´ outputs any number of records. Outputs
+go to every sink in ´opts.sink´, in order.
+
+´opts´: ´name´ (in logs; default ´"handlerN"´); ´sink´ (a sink, a function ´function(value, key,
+meta)´ or a list of them; default ´stdout()´); ´pipe´ (a list of pipe operators applied before
+´fn´); ´workers´ (default 1; see "Workers and shared state"); ´key´ (´function(value, meta)´ returning
+the key that picks the worker); ´on_error´ (´"stop"´, the default, ´"skip"´ or a sink: see "Errors
+and exit codes"). Several handlers may share one source object; each sees every record.
+
+Raises ´handle: only allowed at the top level of the script´,
+´handle: source must be a source such as stdin() or timer{every=1}, got number´,
+´handle: stdout is a sink, not a source´,
+´handle: unknown option "sinks" (known: key, name, on_error, pipe, sink, workers)´,
+´handle: on_error must be "stop" or "skip", got "ignore"´.
+`,
+		Example: `
+handle(iterate{"a", "b"}, function(line, meta)
+  return line:upper() .. " from " .. meta.source
+end)
+
+handle(iterate{1, 2, 3}, {name = "squares", sink = {stdout(), stderr()}}, function(n)
+  return n * n
+end)
+`,
+		SeeAlso: []string{"emit", "stop", "on_stop", "stdout"},
+	},
+	{
+		Module:  "core",
+		Name:    "emit",
+		Syntax:  `emit(value [, key])`,
+		Context: "handler, hook, top level; any worker (does nothing at a worker state's top level)",
+		Text: `
+Writes ´value´ (with ´key´) to every sink of the running handler and returns nothing; it does not
+wait. Call it any number of times to turn one record into many; the handler's return values are output
+after them. Outside a handler (the top level, ´on_start´ and ´on_stop´ hooks) it writes to stdout.
+´emit(nil)´ does nothing. Raises what a sink raises, such as
+´output: function: value cannot be a record´ for a value that is not a record.
+`,
+		Example: `
+handle(iterate{"to be", "or not"}, function(line)
+  for word in line:gmatch("%S+") do emit(word) end
+end)
+`,
+		SeeAlso: []string{"handle"},
+	},
+	{
+		Module:  "core",
+		Name:    "stop",
+		Syntax:  `stop()`,
+		Context: "handler, hook, top level; any worker (ignored at a worker state's top level)",
+		Text: `
+Ends the job gracefully and returns at once, without waiting: sources stop, records already read are
+still handled and written, ´on_stop´ hooks run, sleeping calls wake up, and streamctl exits 0. Called
+at the top level, it ends the job before any record is read. Never raises.
+`,
+		Example: `
+local n = 0
+handle(timer{every = "10ms"}, function()
+  n = n + 1
+  if n == 3 then stop() end
+  return "tick " .. n
+end)
+`,
+		SeeAlso: []string{"on_stop"},
+	},
+	{
+		Module:  "core",
+		Name:    "on_start",
+		Syntax:  `on_start(fn)`,
+		Context: "top level (ignored in worker states)",
+		Text: `
+Registers ´fn()´ to run once before sources start, after the top level, and returns at once without
+waiting. ´fn´ runs as a coroutine of the main state: it may wait (´sleep´) and ´emit´ (to stdout); an
+error in it ends the run with exit 1. Raises ´on_start: fn must be a function, got number´.
+`,
+		Example: `
+on_start(function() print("starting") end)
+handle(iterate{1, 2}, function(n) return n end)
+`,
+		SeeAlso: []string{"on_stop"},
+	},
+	{
+		Module:  "core",
+		Name:    "on_stop",
+		Syntax:  `on_stop(fn)`,
+		Context: "top level (ignored in worker states)",
+		Text: `
+Registers ´fn()´ to run once after every handler has drained, and returns at once without waiting.
+It runs when the input ends, after ´stop()´, after a handler failed and on SIGINT/SIGTERM (not when
+the top level failed). ´fn´ runs as a coroutine of the main state: it may wait and ´emit´ (to stdout),
+typically to print totals. Raises ´on_stop: fn must be a function, got nil´.
+`,
+		Example: `
+local total = 0
+handle(iterate{1, 2, 3}, function(n) total = total + n end)
+on_stop(function() print("total", total) end)
+`,
+		SeeAlso: []string{"on_start", "stop"},
+	},
+	{
+		Module:  "core",
+		Name:    "sleep",
+		Syntax:  `sleep(d)`,
+		Context: "top level, handler, hook; any worker",
+		Text: `
+Waits ´d´ (a number of seconds or a string such as ´"500ms"´ or ´"1h30m"´) without blocking other
+handlers: the calling coroutine yields, and the other handlers, hooks and the top level run meanwhile.
+In a worker state, and in a coroutine the script created itself, it blocks that Lua state instead. When
+the job stops (´stop()´, a signal) sleeping calls return at once. Raises
+´sleep: duration must be a duration like "500ms" or a number of seconds, got "abc"´ and
+´sleep: duration must not be negative, got -1´.
+`,
+		Example: `
+handle(iterate{"a", "b"}, function(v)
+  sleep("10ms")
+  return v
+end)
+handle(iterate{"c"}, function(v) return v end) -- runs while the first one sleeps
+`,
+		SeeAlso: []string{"pipe.throttle", "timer"},
+	},
+	{
+		Module:  "core",
+		Name:    "env",
+		Syntax:  `value = env(name [, default])`,
+		Context: "top level, handler, hook; any worker",
+		Text: `
+Returns the environment variable ´name´, or ´default´ (nil if not given) when it is not set; it does not
+wait. A variable set to the empty string is returned as ´""´. Raises
+´env: name must be a string, got number´.
+`,
+		Example: `
+local level = env("STREAMCTL_EXAMPLE_LEVEL", "info")
+print("level", level)
+`,
+		SeeAlso: []string{"args"},
+	},
+	{
+		Module:  "core",
+		Name:    "print",
+		Syntax:  `print(...)`,
+		Context: "top level, handler, hook; any worker (does nothing at a worker state's top level)",
+		Text: `
+Writes its arguments, converted with ´tostring´ and separated by tabs, as one line to stdout; it does
+not wait. It replaces Lua's ´print´: the line goes through the buffer of the default ´stdout()´ sink, so
+it keeps its place among the outputs written there. Raises ´print: ...´ when stdout cannot be written.
+`,
+		Example: `
+print("answer", 42, nil)
+handle(iterate{"record"}, function(v) print("before", v) return v end)
+`,
+		SeeAlso: []string{"stdout", "log.info"},
+	},
+	{
+		Module:  "core",
+		Name:    "args",
+		Syntax:  `value = args.name; value = args[i]`,
+		Context: "top level, handler, hook; any worker",
+		Text: `
+A table of the command line's script arguments; reading it does not wait. ´--set k=v´ sets ´args.k´ to
+the string ´"v"´, and the arguments after ´--´ are ´args[1]´ to ´args[#args]´, as strings:
+´streamctl run job.lua --set name=world -- a b´.
+`,
+		Example: `
+local name = args.name or "nobody"
+print("hello " .. name, #args)
+`,
+		SeeAlso: []string{"env"},
+	},
+
+	// sources
+	{
+		Module:  "sources",
+		Name:    "stdin",
+		Syntax:  `src = stdin([{codec = c}])`,
+		Context: "top level",
+		Text: `
+Returns the source of the process's standard input, decoded with ´codec´ (default ´"text"´, one string
+per line); it does not wait: reading starts when handlers start, and the end of input ends the source.
+Records have ´meta.source = "stdin"´ and no ´meta.time´. Call ´stdin()´ once and pass the object to every
+handler that needs it (each sees every record); two calls make two readers of one stream. Raises
+´stdin: codec: unknown codec "xml" (known: bytes, csv, json, msgpack, text)´ and, for a second call with
+another codec, ´stdin: stdin is already read with codec "text"´.
+`,
+		Example: `
+local input = stdin{codec = "json"}
+handle(input, function(rec) return rec.name end)
+handle(input, {pipe = {pipe.filter(function(rec) return rec.admin end)}}, function(rec)
+  return "admin: " .. rec.name
+end)
+`,
+		SeeAlso: []string{"file", "exec"},
+	},
+	{
+		Module:  "sources",
+		Name:    "file",
+		Syntax:  `f = file{path = p [, codec = c] [, follow = false] [, from = "start"] [, append = true]}`,
+		Context: "top level",
+		Text: `
+Returns a file that is a source (´handle(f, fn)´) and a sink (´{sink = f}´); it does not wait. As a
+source it reads ´path´, decoded with ´codec´ (default ´"text"´), to its end; with ´follow = true´ it
+keeps reading as the file grows, like ´tail -F´ (rotation and truncation included), and never ends on
+its own; ´from = "end"´ (with ´follow´) skips what the file holds at start. Records have
+´meta.source = "file:PATH"´. A missing file fails the run when the handler starts:
+´file:app.log: file app.log: open app.log: no such file or directory´. As a sink it writes one record per
+line (for line codecs), appending (´append = true´) or truncating the file first (´append = false´); the
+file is opened by ´handle´. Raises ´file: path must be a non-empty string, got nil´,
+´file: from must be "start" or "end", got "middle"´ and
+´file: file: from = "end" needs follow = true (nothing would be read)´.
+`,
+		Example: `
+local f = assert(io.open("words.txt", "w"))
+f:write("alpha\nbeta\n")
+f:close()
+
+local out = file{path = "upper.txt", append = false}
+handle(file{path = "words.txt"}, {sink = out}, function(word, meta)
+  return meta.source .. " " .. word:upper()
+end)
+`,
+		SeeAlso: []string{"stdin", "stdout"},
+	},
+	{
+		Module:  "sources",
+		Name:    "timer",
+		Syntax:  `src = timer{every = d [, count = 0] [, start_now = false]}`,
+		Context: "top level",
+		Text: `
+Returns a source that emits a record every ´d´ (a number of seconds or a string such as ´"1m"´) on the
+wall clock, with value nil and ´meta.time´ the tick time; it does not wait. ´count´ ends the source
+after that many ticks (0: never); ´start_now = true´ emits the first tick at once. Ticks missed while
+handlers are busy are dropped, not queued. Raises
+´timer: every must be a duration like "1s" or a number of seconds, got nil´,
+´timer: timer: every must be > 0, got 0s´ and ´timer: count must be an integer >= 0, got -1´.
+`,
+		Example: `
+handle(timer{every = "10ms", count = 3, start_now = true}, function(_, meta)
+  return "tick at " .. time.format(meta.time)
+end)
+`,
+		SeeAlso: []string{"sleep", "stop"},
+	},
+	{
+		Module:  "sources",
+		Name:    "iterate",
+		Syntax:  `src = iterate(items [, {every = d}])`,
+		Context: "top level",
+		Text: `
+Returns, without waiting, a source of the elements ´items[1]´, ´items[2]´, and so on of a table, up to
+the first nil, or of the values a function returns until it returns nil. ´every´ waits that long between
+elements. Each element is converted to a plain value when it is read, like a record of any other
+source: tables are copied (array marks and ´json.null´ kept), and a function or other userdata fails the
+run with ´iterate: item 1: function: value cannot be a record´. A function runs in the main Lua state,
+one call per record, and must not wait. Records have ´meta.source = "iterate"´ and ´meta.time´ the time
+the element was read. Raises ´iterate: items must be a table or a function, got number´.
+`,
+		Example: `
+handle(iterate{{id = 1}, {id = 2}}, function(rec) return rec.id end)
+
+local n = 0
+local function count()
+  n = n + 1
+  if n <= 3 then return n end
+end
+handle(iterate(count, {every = "5ms"}), function(i) return i * 10 end)
+`,
+		SeeAlso: []string{"timer"},
+	},
+	{
+		Module:  "sources",
+		Name:    "exec",
+		Syntax:  `src = exec{cmd = {prog, arg...} [, codec = c] [, dir = path]}`,
+		Context: "top level",
+		Text: `
+Returns a source of the records a child process writes to its stdout, decoded with ´codec´ (default
+´"text"´); it does not wait: the process starts when handlers start, without a shell (´prog´ is looked
+up in PATH), in directory ´dir´ (default: the current one), and its stderr goes to streamctl's stderr.
+The source ends when the process closes its stdout; a non-zero exit then fails the run:
+´exec:false: exec ["false"]: exit status 1´. When the job stops early the process gets SIGTERM, then
+SIGKILL 2 seconds later. Records have ´meta.source = "exec:PROG"´. Raises
+´exec: cmd must be a non-empty list of strings, got nil´ and ´exec: cmd[2] must be a string, got number´.
+`,
+		Example: `
+handle(exec{cmd = {"echo", "hello"}}, function(line) return line .. "!" end)
+`,
+		SeeAlso: []string{"stdin"},
+	},
+
+	// sinks
+	{
+		Module:  "sinks",
+		Name:    "stdout",
+		Syntax:  `sink = stdout([{codec = c}])`,
+		Context: "top level",
+		Text: `
+Returns the sink that writes records to standard output, encoded with ´codec´ (default ´"text"´: strings
+as they are, numbers as Lua prints them, tables as compact JSON, one per line); it does not wait.
+´stdout()´ is the default sink of ´handle´. With the text codec it shares one buffer with ´print´ and
+with ´emit´ outside handlers, so their lines keep their order; with another codec it has its own buffer.
+Raises ´stdout: codec: unknown codec "xml" (known: bytes, csv, json, msgpack, text)´ and
+´stdout: unknown option "format" (known: codec)´.
+`,
+		Example: `
+handle(iterate{{name = "a"}, {name = "b"}}, {sink = stdout{codec = "csv"}}, function(rec)
+  return rec
+end)
+`,
+		SeeAlso: []string{"stderr", "file", "print"},
+	},
+	{
+		Module:  "sinks",
+		Name:    "stderr",
+		Syntax:  `sink = stderr([{codec = c}])`,
+		Context: "top level",
+		Text: `
+Returns the sink that writes records to standard error, encoded with ´codec´ (default ´"text"´), one per
+line; it does not wait. Useful as a dead-letter sink: ´{on_error = stderr{codec = "json"}}´. Raises
+´stderr: codec: unknown codec "xml" (known: bytes, csv, json, msgpack, text)´.
+`,
+		Example: `
+handle(iterate{"disk full"}, {sink = stderr()}, function(msg) return "warning: " .. msg end)
+`,
+		SeeAlso: []string{"stdout", "log.warn"},
+	},
+
+	// codec
+	{
+		Module:  "codec",
+		Name:    "avro",
+		Syntax:  `c = avro{schema = s}`,
+		Context: "top level, handler, hook; any worker",
+		Text: `
+Returns an Avro codec for the ´codec´ option of sources and sinks; it does not wait. ´s´ is the schema's
+JSON text or the path of an ´.avsc´ file (read at once). Records are plain binary Avro datums, without
+the object container format or a schema registry header; Avro records decode to tables in the schema's
+field order, ´int´ and ´long´ to integers, ´bytes´ to strings. Raises
+´avro: schema must be a schema (JSON text or a .avsc path), got nil´ and
+´avro: avro: parse schema: ...´.
+`,
+		Example: `
+local point = avro{schema = [[{"type": "record", "name": "Point",
+  "fields": [{"name": "x", "type": "long"}, {"name": "y", "type": "long"}]}]]}
+handle(iterate{{x = 1, y = 2}}, {sink = file{path = "points.avro", codec = point}}, function(p)
+  return p
+end)
+`,
+		SeeAlso: []string{"json.encode"},
+	},
+
+	// json
+	{
+		Module:  "json",
+		Name:    "json.encode",
+		Syntax:  `text = json.encode(value)`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+Returns ´value´ as compact JSON text; it does not wait. Tables marked as arrays (decoded from JSON or
+made with ´json.array´) and tables with exactly the keys 1..n become arrays, other tables objects (an
+unmarked empty table is ´{}´), in insertion order; integral numbers are written without a decimal point;
+nil and ´json.null´ are null. Raises ´json.encode: value expected´,
+´json.encode: cannot encode a function as JSON´ and
+´json.encode: table nested more than 200 levels (a cycle?)´.
+`,
+		Example: `
+print(json.encode({name = "ann", tags = json.array{}, n = 3}))
+print(json.encode({1, 2, 3}), json.encode({}), json.encode(json.null))
+`,
+		SeeAlso: []string{"json.decode", "json.array", "json.null"},
+	},
+	{
+		Module:  "json",
+		Name:    "json.decode",
+		Syntax:  `value = json.decode(text)`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+Parses one JSON document and returns it as a Lua value; it does not wait. Objects become tables (keys in
+document order), arrays tables with an array mark (so ´[]´ encodes back as ´[]´), null ´json.null´
+(´json.decode("null")´ too), numbers Lua numbers (exact for integers up to 2^53). Raises
+´json.decode: invalid JSON: cannot parse JSON: cannot parse object: missing '}'; unparsed tail: ""´ and
+´json.decode: text must be a string, got nil´.
+`,
+		Example: `
+local v = json.decode('{"id": 7, "tags": [], "parent": null}')
+print(v.id, #v.tags, v.parent == json.null, json.encode(v.tags))
+`,
+		SeeAlso: []string{"json.encode", "json.null"},
+	},
+	{
+		Module:  "json",
+		Name:    "json.null",
+		Syntax:  `json.null`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+The value of JSON null inside tables; using it does not wait. It is truthy and equal only to itself, so
+test it with ´v == json.null´; ´tostring´ gives ´"null"´, and it encodes back to null in ´json.encode´
+and in every sink. Decoded records hold it wherever their JSON had null.
+`,
+		Example: `
+local rec = json.decode('{"email": null}')
+if rec.email == json.null then print("no email") end
+print(json.encode({email = json.null}))
+`,
+		SeeAlso: []string{"json.decode"},
+	},
+	{
+		Module:  "json",
+		Name:    "json.array",
+		Syntax:  `t = json.array([t])`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+Marks ´t´ (or a new empty table) as a JSON array and returns it; it does not wait. A marked table
+encodes as an array even when empty; unmarked tables with keys 1..n are arrays anyway. Raises when ´t´
+is neither nil nor a table.
+`,
+		Example: `
+local tags = json.array()
+print(json.encode({tags = tags}), json.encode({tags = {}}))
+table.insert(tags, "new")
+print(json.encode(tags))
+`,
+		SeeAlso: []string{"json.encode"},
+	},
+
+	// time
+	{
+		Module:  "time",
+		Name:    "time.now",
+		Syntax:  `t = time.now()`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+Returns the current time as Unix seconds, a float with sub-second precision; it does not wait.
+`,
+		Example: `
+local start = time.now()
+print(time.format(start, "%Y-%m-%d"), time.now() - start < 1)
+`,
+		SeeAlso: []string{"time.format", "time.parse"},
+	},
+	{
+		Module:  "time",
+		Name:    "time.parse",
+		Syntax:  `t = time.parse(text [, layout])`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+Parses ´text´ and returns Unix seconds; it does not wait. Without ´layout´ it accepts RFC 3339
+(´2024-05-01T12:00:00Z´, with a fraction or an offset), ´YYYY-MM-DD HH:MM:SS[.fff]´ and ´YYYY-MM-DD´, in
+UTC unless an offset is given. ´layout´ is strftime: ´%Y %y %m %d %e %H %I %M %S %f %p %b %B %a %A %j
+%z %Z %T %F %D %R %%´. Raises
+´time.parse: "xx" is not RFC 3339 or YYYY-MM-DD HH:MM:SS[.fff]; give a layout´ and
+´time.parse: "2024" does not match layout "%Y-%m-%d"´.
+`,
+		Example: `
+print(time.parse("2024-01-02 03:04:05"))
+print(time.parse("2024-01-02T03:04:05+02:00"))
+print(time.parse("02/01/2024", "%d/%m/%Y"))
+`,
+		SeeAlso: []string{"time.format"},
+	},
+	{
+		Module:  "time",
+		Name:    "time.format",
+		Syntax:  `text = time.format(t [, layout])`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+Formats the Unix seconds ´t´ in UTC and returns the text; it does not wait. Without ´layout´ it writes
+RFC 3339 with as many fraction digits as needed (´1970-01-01T00:00:01.5Z´); ´layout´ is strftime, as for
+´time.parse´ (´%f´ is microseconds). Raises ´time.format: t must be a number, got string "x"´.
+`,
+		Example: `
+print(time.format(0))
+print(time.format(1.5, "%Y-%m-%d %H:%M:%S.%f"))
+`,
+		SeeAlso: []string{"time.parse", "time.now"},
+	},
+
+	// log
+	{
+		Module:  "log",
+		Name:    "log.info",
+		Syntax:  `log.info(msg [, fields])`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+Writes a log record at level info to stderr through the run's logger (´--log-format text|json´; shown
+unless ´--log-level´ is warn or error); it does not wait. ´msg´ is converted with ´tostring´; each entry
+of the table ´fields´ becomes an attribute. Raises ´log.info: fields must be a table, got number´.
+`,
+		Example: `
+log.info("loaded", {rows = 3, file = "users.csv"})
+`,
+		SeeAlso: []string{"log.warn", "log.error", "log.debug", "print"},
+	},
+	{
+		Module:  "log",
+		Name:    "log.debug",
+		Syntax:  `log.debug(msg [, fields])`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+Writes a log record at level debug, shown only with ´--log-level debug´; it does not wait. As
+´log.info´ otherwise. Raises ´log.debug: fields must be a table, got number´.
+`,
+		Example: `
+handle(iterate{"a"}, function(v)
+  log.debug("record", {value = v})
+  return v
+end)
+`,
+		SeeAlso: []string{"log.info"},
+	},
+	{
+		Module:  "log",
+		Name:    "log.warn",
+		Syntax:  `log.warn(msg [, fields])`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+Writes a log record at level warn; it does not wait. As ´log.info´ otherwise. Raises
+´log.warn: fields must be a table, got number´.
+`,
+		Example: `
+log.warn("slow source", {seconds = 12.5})
+`,
+		SeeAlso: []string{"log.info"},
+	},
+	{
+		Module:  "log",
+		Name:    "log.error",
+		Syntax:  `log.error(msg [, fields])`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+Writes a log record at level error; it does not wait and does not stop the run (raise with ´error()´ for
+that). As ´log.info´ otherwise. Raises ´log.error: fields must be a table, got number´.
+`,
+		Example: `
+log.error("cannot reach upstream", {url = "http://127.0.0.1:9", attempt = 3})
+`,
+		SeeAlso: []string{"log.info"},
+	},
+
+	// pipe
+	{
+		Module:  "pipe",
+		Name:    "pipe.map",
+		Syntax:  `op = pipe.map(fn)`,
+		Context: "top level (the operator runs in its handler)",
+		Text: `
+Returns, without waiting, an operator that replaces each record with ´fn(value, meta)´; a nil result
+drops the record. ´fn´ runs in the handler's coroutine and may wait. Raises
+´pipe.map: fn must be a function, got nil´.
+`,
+		Example: `
+handle(iterate{1, 2, 3}, {pipe = {pipe.map(function(n) return n * 2 end)}}, function(n)
+  return n
+end)
+`,
+		SeeAlso: []string{"pipe.filter", "handle"},
+	},
+	{
+		Module:  "pipe",
+		Name:    "pipe.filter",
+		Syntax:  `op = pipe.filter(fn)`,
+		Context: "top level (the operator runs in its handler)",
+		Text: `
+Returns, without waiting, an operator that passes the records for which ´fn(value, meta)´ is true
+(neither nil nor false) and drops the others. ´fn´ runs in the handler's coroutine and may wait. Raises ´pipe.filter: fn must be a function, got nil´.
+`,
+		Example: `
+handle(iterate{1, 2, 3, 4}, {pipe = {pipe.filter(function(n) return n % 2 == 0 end)}}, function(n)
+  return n
+end)
+`,
+		SeeAlso: []string{"pipe.map"},
+	},
+	{
+		Module:  "pipe",
+		Name:    "pipe.pairwise",
+		Syntax:  `op = pipe.pairwise()`,
+		Context: "top level (the operator runs in its handler)",
+		Text: `
+Returns an operator that emits ´{previous, current}´ (an array) for every record after the first, with
+the current record's meta; it does not wait. Never raises.
+`,
+		Example: `
+handle(iterate{10, 15, 12}, {pipe = {pipe.pairwise()}}, function(p)
+  return p[2] - p[1]
+end)
+`,
+		SeeAlso: []string{"pipe.accumulate"},
+	},
+	{
+		Module:  "pipe",
+		Name:    "pipe.accumulate",
+		Syntax:  `op = pipe.accumulate([fn [, init]])`,
+		Context: "top level (the operator runs in its handler)",
+		Text: `
+Returns, without waiting, an operator that emits the running fold of the records, like Python's
+´itertools.accumulate´: ´acc = fn(acc, value)´ for each record, then ´acc´ is emitted. ´fn´ defaults to
+adding numbers; without ´init´ (or with nil) the first record is emitted as it is and starts the fold. Raises
+´pipe.accumulate: fn must be a function, got number´.
+`,
+		Example: `
+handle(iterate{1, 2, 3, 4}, {pipe = {pipe.accumulate()}}, function(sum) return sum end)
+handle(iterate{"a", "b"}, {pipe = {pipe.accumulate(function(acc, s) return acc .. s end, ">")}},
+  function(s) return s end)
+`,
+		SeeAlso: []string{"pipe.pairwise", "pipe.batch"},
+	},
+	{
+		Module:  "pipe",
+		Name:    "pipe.batch",
+		Syntax:  `op = pipe.batch{[size = n] [, every = d]}`,
+		Context: "top level (the operator runs in its handler)",
+		Text: `
+Returns, without waiting, an operator that collects records into arrays of ´size´ records, and with
+´every´ also emits what it holds every ´d´ (in handlers with ´workers = 1´); at the end of input the rest
+is emitted. A batch carries the meta of its last record. Raises ´pipe.batch: give size, every or both´ and
+´pipe.batch: size must be an integer >= 1, got 0´.
+`,
+		Example: `
+handle(iterate{1, 2, 3, 4, 5}, {pipe = {pipe.batch{size = 2}}}, function(batch)
+  return json.encode(batch)
+end)
+`,
+		SeeAlso: []string{"pipe.accumulate"},
+	},
+	{
+		Module:  "pipe",
+		Name:    "pipe.dedupe",
+		Syntax:  `op = pipe.dedupe{[key = fn] [, ttl = d]}`,
+		Context: "top level (the operator runs in its handler)",
+		Text: `
+Returns an operator that drops a record whose key was already seen, within ´ttl´ if given, else for the
+whole run (keys are kept in memory); it does not wait. The key is ´key(value, meta)´, by default the
+value itself: strings, numbers and booleans compare by value but tables by identity, so give ´key´ for
+table records. A nil key passes the record. Raises ´pipe.dedupe: key must be a function, got number´.
+`,
+		Example: `
+handle(iterate{{id = 1}, {id = 1}, {id = 2}},
+  {pipe = {pipe.dedupe{key = function(rec) return rec.id end, ttl = "1h"}}},
+  function(rec) return rec.id end)
+`,
+		SeeAlso: []string{"pipe.filter"},
+	},
+	{
+		Module:  "pipe",
+		Name:    "pipe.throttle",
+		Syntax:  `op = pipe.throttle{rate = n}`,
+		Context: "top level (the operator runs in its handler)",
+		Text: `
+Returns an operator that lets at most ´n´ records per second through, evenly spaced, by waiting: it
+sleeps in the handler's coroutine without blocking other handlers (in a worker state it blocks that
+worker). Slowing the handler slows its source through back-pressure. Raises
+´pipe.throttle: rate must be a number of records per second > 0, got nil´.
+`,
+		Example: `
+handle(iterate{1, 2, 3}, {pipe = {pipe.throttle{rate = 100}}}, function(n) return n end)
+`,
+		SeeAlso: []string{"sleep"},
+	},
+}

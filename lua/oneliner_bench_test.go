@@ -1,0 +1,45 @@
+package lua
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"testing"
+)
+
+// benchInput is 100k NDJSON lines shaped like an access log; a quarter of
+// them have status >= 500.
+var benchInput = func() []byte {
+	var b bytes.Buffer
+	statuses := []int{200, 503, 200, 404}
+	for i := 0; i < 100000; i++ {
+		fmt.Fprintf(&b, `{"ts":"2024-01-01T00:00:00Z","user":"u%d","status":%d,"path":"/api/v1/items/%d","bytes":%d}`+"\n",
+			i%1000, statuses[i%4], i%100, 51234+i%1000)
+	}
+	return b.Bytes()
+}()
+
+func benchPipe(b *testing.B, workers int, expr string) {
+	b.Helper()
+	b.SetBytes(int64(len(benchInput)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		p, err := NewPipe(PipeOptions{Expr: expr, InCodec: "json", Workers: workers,
+			Stdin: bytes.NewReader(benchInput), Stdout: io.Discard})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Run(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPipeFilter(b *testing.B)  { benchPipe(b, 1, "status >= 500") }
+func BenchmarkPipeReshape(b *testing.B) { benchPipe(b, 1, "{user = user, kb = math.floor(bytes / 1024)}") }
+func BenchmarkPipeRecord(b *testing.B)  { benchPipe(b, 1, `_.status >= 500 and _.user ~= "u1"`) }
+func BenchmarkPipeFilterW2(b *testing.B) {
+	benchPipe(b, 2, "status >= 500")
+}
+func BenchmarkPipeRecordW2(b *testing.B) { benchPipe(b, 2, `_.status >= 500 and _.user ~= "u1"`) }
