@@ -19,6 +19,8 @@ func Modules() []lua.Module {
 		sourcesModule{},
 		sinksModule{},
 		pipeModule{},
+		cacheModule{},
+		stateModule{},
 	}
 }
 

@@ -1,10 +1,12 @@
 package lua
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	glua "github.com/yuin/gopher-lua"
@@ -38,11 +40,26 @@ func (a *ArgChecker) Check(err error) {
 		return
 	}
 	msg := err.Error()
-	if strings.HasPrefix(msg, a.fn+": ") || strings.HasPrefix(msg, a.fn+" ") {
-		a.L.Error(glua.LString(msg), a.level)
+	if !strings.HasPrefix(msg, a.fn+": ") && !strings.HasPrefix(msg, a.fn+" ") {
+		msg = a.fn + ": " + msg
 	}
-	a.Raise("%s", msg)
+	var ec ExitCoder
+	if errors.As(err, &ec) && ec.ExitCode() != ExitRuntime {
+		// Keep the exit code (75 for a locked cache) across the Lua error.
+		frame := a.level - 1
+		if frame < 1 {
+			frame = 1
+		}
+		msg = a.L.Where(frame) + " " + msg
+		exitCodes.Store(msg, ec.ExitCode())
+		a.L.Error(glua.LString(msg), 0)
+	}
+	a.L.Error(glua.LString(msg), a.level)
 }
+
+// exitCodes maps the messages of Lua errors raised for Go errors with an
+// exit code other than 1 to that code (see ScriptError.ExitCode).
+var exitCodes sync.Map
 
 func (a *ArgChecker) typeError(name, want string, got glua.LValue) {
 	a.Raise("%s must be %s, got %s", name, want, TypeName(got))

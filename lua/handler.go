@@ -60,6 +60,13 @@ type HandlerSpec struct {
 	ErrSink *SinkRef // with OnErrorSink
 }
 
+// Derived is implemented by sources fed by the run itself (cache:updates()):
+// they end when every handler of the other sources has finished, since
+// nothing can feed them any more.
+type Derived interface {
+	Derived() bool
+}
+
 // Handle registers a handler. Only allowed at the top level. In the main
 // state it creates the handler; in worker states it provides the worker's
 // copy of the handler's functions, matched by position.
@@ -109,6 +116,7 @@ type Handler struct {
 	finished   bool
 
 	workers []*instance
+	derived bool // its source is Derived
 
 	nIn, nOut, nErr, nSkipped atomic.Int64
 	logged                    atomic.Int64
@@ -147,9 +155,13 @@ func (rt *Runtime) buildHandlers() error {
 		f := feeds[h.spec.Source]
 		if f == nil {
 			f = &feed{rt: rt, src: h.spec.Source}
+			if d, ok := h.spec.Source.(Derived); ok && d.Derived() {
+				f.derived = true
+			}
 			feeds[h.spec.Source] = f
 			order = append(order, f)
 		}
+		h.derived = f.derived
 		f.subs = append(f.subs, h.in)
 		if h.spec.Workers == 1 {
 			inst, err := newInstance(rt.main, h, h.spec)
@@ -208,7 +220,11 @@ func (h *Handler) start() {
 	for _, f := range rt.feeds {
 		if !f.started && containsChan(f.subs, h.in) {
 			f.started = true
-			go f.run(rt.srcCtx)
+			ctx := rt.srcCtx
+			if f.derived {
+				ctx = rt.derivedCtx
+			}
+			go f.run(ctx)
 		}
 	}
 	for _, op := range h.spec.Pipe {
@@ -320,7 +336,7 @@ func (h *Handler) pump() {
 		h.ack <- struct{}{}
 	}
 	if h.inputDone && len(h.queue) == 0 && !h.finished {
-		h.finished = true
+		h.setFinished()
 	}
 }
 
@@ -371,7 +387,7 @@ func (h *Handler) startWorkers() {
 			close(c)
 		}
 		wg.Wait()
-		rt.sch.post(func() { h.finished = true })
+		rt.sch.post(h.setFinished)
 	}()
 }
 
@@ -379,6 +395,21 @@ func hashString(s string) uint32 {
 	f := fnv.New32a()
 	f.Write([]byte(s))
 	return f.Sum32()
+}
+
+// setFinished marks the handler done (scheduler goroutine). When the last
+// handler of a source that is not Derived finished, derived sources stop.
+func (h *Handler) setFinished() {
+	h.finished = true
+	if h.derived {
+		return
+	}
+	for _, o := range h.rt.handlers {
+		if !o.derived && !o.finished {
+			return
+		}
+	}
+	h.rt.derivedCancel()
 }
 
 // logSummary logs skipped records once the handler ended.
@@ -612,7 +643,7 @@ func (in *instance) scriptError(rec *connectors.Record, err error) {
 		in.h.rt.Fail(err)
 		return
 	}
-	in.fail(rec, fmt.Errorf("%s (record %s)", err.Error(), rec.Where()), ExitRuntime)
+	in.fail(rec, fmt.Errorf("%s (record %s)", err.Error(), rec.Where()), ExitCodeOf(err))
 }
 
 // fail applies the handler's on_error policy to a record that failed.
@@ -759,6 +790,7 @@ func (in *instance) key(rec *connectors.Record) (uint32, error) {
 // handler's buffer; a full buffer blocks the source (back-pressure).
 type feed struct {
 	rt      *Runtime
+	derived bool
 	src     connectors.Source
 	subs    []chan connectors.Record
 	started bool
@@ -787,11 +819,15 @@ func (f *feed) run(ctx context.Context) {
 	done := make(chan error, 1)
 	go func() { done <- f.src.Run(ctx, f.emit) }()
 	var err error
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		// A source blocked in a read that cannot be interrupted (stdin)
-		// is abandoned; what it delivered is still drained.
+	if f.derived {
+		err = <-done // derived sources deliver what they hold, then return
+	} else {
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			// A source blocked in a read that cannot be interrupted (stdin)
+			// is abandoned; what it delivered is still drained.
+		}
 	}
 	f.mu.Lock()
 	f.closed = true

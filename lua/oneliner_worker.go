@@ -177,10 +177,11 @@ func (w *pipeWorker) where(pos int64) string {
 
 // bindJSON parses a JSON line and binds `_` and the fields the code reads.
 func (w *pipeWorker) bindJSON(line []byte) error {
+	// fastjson alone, without the JSON codec's second validating pass
+	// (28% of the time of a filter): it rejects truncated and malformed
+	// documents but lets through a few non-standard forms (NaN, leading
+	// zeros, unknown escapes, raw control characters in strings).
 	v, err := w.parser.ParseBytes(line)
-	if err == nil {
-		err = fastjson.ValidateBytes(line)
-	}
 	if err != nil {
 		// The JSON codec words the error as every other JSON input does.
 		if _, cerr := w.jsonIn.Unmarshal(line); cerr != nil {

@@ -51,6 +51,9 @@ type Runtime struct {
 	runCancel  context.CancelFunc
 	srcCtx     context.Context // cancelled to stop sources (stop(), signal, fatal error)
 	srcCancel  context.CancelFunc
+	// derivedCtx stops derived sources once the other handlers finished.
+	derivedCtx    context.Context
+	derivedCancel context.CancelFunc
 	stopping   chan struct{}
 	stopOnce   sync.Once
 	errMu      sync.Mutex
@@ -214,6 +217,8 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 	defer rt.runCancel()
 	rt.srcCtx, rt.srcCancel = context.WithCancel(rt.runCtx)
 	defer rt.srcCancel()
+	rt.derivedCtx, rt.derivedCancel = context.WithCancel(rt.srcCtx)
+	defer rt.derivedCancel()
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -271,6 +276,15 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 	if rt.failed() == nil {
 		for _, h := range rt.handlers {
 			h.start()
+		}
+		if len(rt.handlers) > 0 {
+			allDerived := true
+			for _, h := range rt.handlers {
+				allDerived = allDerived && h.derived
+			}
+			if allDerived {
+				rt.derivedCancel()
+			}
 		}
 		rt.sch.loop(func() bool {
 			for _, h := range rt.handlers {

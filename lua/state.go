@@ -159,6 +159,15 @@ type ScriptError struct{ Msg string }
 
 func (e *ScriptError) Error() string { return e.Msg }
 
+// ExitCode is 1, or the code of the Go error a binding raised (75 when a
+// cache is held by another process).
+func (e *ScriptError) ExitCode() int {
+	if code, ok := exitCodes.Load(e.Msg); ok {
+		return code.(int)
+	}
+	return ExitRuntime
+}
+
 // scriptName is the script's name for messages ("job.lua").
 func (s *State) scriptName() string {
 	if s.rt != nil {

@@ -61,6 +61,7 @@ func newApp(e *env) *cli.App {
 			pipeCommand(e),
 			checkCommand(e),
 			docsCommand(e),
+			stateCommand(e),
 			versionCommand(e),
 		},
 	}

@@ -1,0 +1,504 @@
+package bindings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/connectors"
+	"github.com/streamctl/streamctl/lua"
+	"github.com/streamctl/streamctl/state"
+)
+
+const cacheType = "streamctl.cache"
+
+// cacheModule provides cache.open (api.md section 5). Caches are goleveldb
+// databases under the run's state directory, shared by every Lua state of
+// the process by name.
+type cacheModule struct{}
+
+func (cacheModule) Name() string { return "cache" }
+
+// luaCache is the Go value behind a Lua cache object: the state.Cache plus
+// the subscribers of c:updates(). One per cache name and process.
+type luaCache struct {
+	c    *state.Cache
+	rt   *lua.Runtime
+	mu   sync.Mutex
+	subs []*updateQueue
+}
+
+var cacheMethods = map[string]func(*lua.State, *glua.LState, *luaCache) int{
+	"get":     cacheGet,
+	"put":     cachePut,
+	"del":     cacheDel,
+	"has":     cacheHas,
+	"incr":    cacheIncr,
+	"update":  cacheUpdate,
+	"range":   cacheRange,
+	"floor":   cacheFloor,
+	"ceil":    cacheCeil,
+	"sweep":   cacheSweep,
+	"clear":   cacheClear,
+	"count":   cacheCount,
+	"updates": cacheUpdates,
+}
+
+func (cacheModule) Open(s *lua.State) error {
+	L := s.L
+	mt := L.NewTypeMetatable(cacheType)
+	L.SetField(mt, "__name", glua.LString("cache"))
+	methods := L.NewTable()
+	for name, fn := range cacheMethods {
+		fn, fname := fn, "cache:"+name
+		methods.RawSetString(name, L.NewFunction(func(L *glua.LState) int {
+			return fn(s, L, checkCache(L, fname))
+		}))
+	}
+	L.SetField(mt, "__index", methods)
+	L.SetField(mt, "__call", L.NewFunction(func(L *glua.LState) int { return cacheCall(s, L, checkCache(L, "cache()")) }))
+	L.SetField(mt, "__tostring", L.NewFunction(func(L *glua.LState) int {
+		L.Push(glua.LString("cache: " + checkCache(L, "tostring").c.Name()))
+		return 1
+	}))
+	L.SetGlobal("cache", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
+		"open": func(L *glua.LState) int { return cacheOpen(s, L) },
+	}))
+	return nil
+}
+
+// store returns the run's state store, opened on first use and closed at
+// the end of the run.
+func store(s *lua.State) (*state.Store, error) {
+	rt := s.Runtime()
+	if rt == nil {
+		return nil, errors.New("not available here")
+	}
+	v, err := rt.Named("state-store", func() (any, error) {
+		dir := rt.Config("state-dir")
+		if dir == "" {
+			dir = ".streamctl"
+		}
+		st, err := state.Open(dir, state.WithLogger(rt.Logger()))
+		if err != nil {
+			return nil, err
+		}
+		rt.OnClose(func(context.Context) error { return st.Close() })
+		return st, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*state.Store), nil
+}
+
+// cache.open(name [, {memory=, ttl=, sync=}])
+func cacheOpen(s *lua.State, L *glua.LState) int {
+	a := lua.Args(L, "cache.open")
+	name := a.String(1, "name")
+	o := a.Options(2, "memory", "ttl", "sync")
+	cfg := state.CacheConfig{Memory: o.Bool("memory", false), TTL: o.Duration("ttl", 0), Sync: o.Bool("sync", false)}
+	st, err := store(s)
+	a.Check(err)
+	v, err := s.Runtime().Named("cache:"+name, func() (any, error) {
+		c, err := st.Cache(name, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &luaCache{c: c, rt: s.Runtime()}, nil
+	})
+	a.Check(err)
+	lc := v.(*luaCache)
+	if lc.c.Config() != cfg {
+		a.Raise("cache %q is already open with other options", name)
+	}
+	ud := L.NewUserData()
+	ud.Value = lc
+	ud.Metatable = L.GetTypeMetatable(cacheType)
+	L.Push(ud)
+	return 1
+}
+
+func checkCache(L *glua.LState, fn string) *luaCache {
+	if ud, ok := L.Get(1).(*glua.LUserData); ok {
+		if c, ok := ud.Value.(*luaCache); ok {
+			return c
+		}
+	}
+	lua.Args(L, fn).Raise("self must be a cache, got %s (call it as c:%s(...))", lua.TypeName(L.Get(1)), fn[len("cache:"):])
+	return nil
+}
+
+// key converts argument i to a cache key.
+func cacheKey(s *lua.State, a *lua.ArgChecker, L *glua.LState, i int) any {
+	v := L.Get(i)
+	switch v.(type) {
+	case glua.LString, glua.LNumber, glua.LBool, *glua.LTable:
+	default:
+		a.Raise("key must be a string, number, boolean or list of them, got %s", lua.TypeName(v))
+	}
+	k, err := s.FromLua(v)
+	a.Check(err)
+	return k
+}
+
+func cacheValue(s *lua.State, a *lua.ArgChecker, v glua.LValue) any {
+	if v == glua.LNil {
+		a.Raise("value must not be nil (use c:del(key) to delete)")
+	}
+	gv, err := s.FromLua(v)
+	a.Check(err)
+	return gv
+}
+
+// beforeWrite applies "output before state": what the script wrote to its
+// sinks is flushed to the OS before the cache write is made durable.
+func beforeWrite(s *lua.State, a *lua.ArgChecker) {
+	if rt := s.Runtime(); rt != nil {
+		a.Check(rt.FlushSinks())
+	}
+}
+
+func cacheGet(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:get")
+	k := cacheKey(s, a, L, 2)
+	v, ok, err := c.c.Get(k)
+	a.Check(err)
+	if !ok {
+		L.Push(L.Get(3))
+		return 1
+	}
+	L.Push(s.ToLua(v))
+	return 1
+}
+
+func cachePut(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:put")
+	k := cacheKey(s, a, L, 2)
+	v := cacheValue(s, a, L.Get(3))
+	o := a.Options(4, "ttl")
+	beforeWrite(s, a)
+	a.Check(c.c.Put(k, v, o.Duration("ttl", 0)))
+	return 0
+}
+
+func cacheDel(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:del")
+	k := cacheKey(s, a, L, 2)
+	beforeWrite(s, a)
+	a.Check(c.c.Delete(k))
+	return 0
+}
+
+func cacheHas(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:has")
+	ok, err := c.c.Has(cacheKey(s, a, L, 2))
+	a.Check(err)
+	L.Push(glua.LBool(ok))
+	return 1
+}
+
+func cacheIncr(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:incr")
+	k := cacheKey(s, a, L, 2)
+	by := 1.0
+	if L.Get(3) != glua.LNil {
+		by = a.Number(3, "by")
+	}
+	beforeWrite(s, a)
+	n, err := c.c.Incr(k, by)
+	a.Check(err)
+	L.Push(glua.LNumber(n))
+	return 1
+}
+
+func cacheUpdate(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:update")
+	k := cacheKey(s, a, L, 2)
+	fn := a.Func(3, "fn")
+	beforeWrite(s, a)
+	var result glua.LValue = glua.LNil
+	_, err := c.c.Update(k, func(old any, ok bool) (any, bool, error) {
+		var lold glua.LValue = glua.LNil
+		if ok {
+			lold = s.ToLua(old)
+		}
+		res, err := s.CallValues(fn, 1, lold)
+		if err != nil {
+			return nil, false, err
+		}
+		result = res[0]
+		if result == glua.LNil {
+			return nil, true, nil
+		}
+		nv, err := s.FromLua(result)
+		return nv, false, err
+	})
+	a.Check(err)
+	L.Push(result)
+	return 1
+}
+
+// c:range{from=, to=, prefix=, reverse=, limit=} -> iterator of k, v.
+// Entries are read in pages, so a range over a large cache stays small.
+func cacheRange(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:range")
+	o := a.Options(2, "from", "to", "prefix", "reverse", "limit")
+	opt := state.RangeOptions{Reverse: o.Bool("reverse", false), Limit: o.Int("limit", 0, 0)}
+	for _, f := range []struct {
+		name string
+		dst  *any
+	}{{"from", &opt.From}, {"to", &opt.To}, {"prefix", &opt.Prefix}} {
+		if v := o.Get(f.name); v != glua.LNil {
+			k, err := s.FromLua(v)
+			a.Check(err)
+			*f.dst = k
+		}
+	}
+	const page = 256
+	var buf []state.KV
+	remaining := opt.Limit
+	var last any
+	started, done := false, false
+	next := func(L *glua.LState) int {
+		if len(buf) == 0 && !done {
+			po := opt
+			po.Limit = page + 1
+			if started {
+				if opt.Reverse {
+					po.To = last
+				} else {
+					po.From = last
+				}
+			}
+			err := c.c.Range(po, func(k, v any) bool {
+				if started && !opt.Reverse && len(buf) == 0 && keyEqual(k, last) {
+					return true // From is inclusive: skip the last key of the previous page
+				}
+				buf = append(buf, state.KV{Key: k, Value: v})
+				return len(buf) < page
+			})
+			if err != nil {
+				L.RaiseError("cache:range: %v", err)
+			}
+			started = true
+			if len(buf) < page {
+				done = true
+			}
+		}
+		if len(buf) == 0 || (opt.Limit > 0 && remaining == 0) {
+			return 0
+		}
+		kv := buf[0]
+		buf = buf[1:]
+		last = kv.Key
+		remaining--
+		L.Push(s.ToLua(kv.Key))
+		L.Push(s.ToLua(kv.Value))
+		return 2
+	}
+	L.Push(L.NewFunction(next))
+	return 1
+}
+
+func keyEqual(a, b any) bool {
+	ea, err1 := state.EncodeKey(a)
+	eb, err2 := state.EncodeKey(b)
+	return err1 == nil && err2 == nil && string(ea) == string(eb)
+}
+
+func cacheFloor(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:floor")
+	k, v, ok, err := c.c.Floor(cacheKey(s, a, L, 2))
+	a.Check(err)
+	return pushKV(s, L, k, v, ok)
+}
+
+func cacheCeil(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:ceil")
+	k, v, ok, err := c.c.Ceil(cacheKey(s, a, L, 2))
+	a.Check(err)
+	return pushKV(s, L, k, v, ok)
+}
+
+func pushKV(s *lua.State, L *glua.LState, k, v any, ok bool) int {
+	if !ok {
+		L.Push(glua.LNil)
+		L.Push(glua.LNil)
+		return 2
+	}
+	L.Push(s.ToLua(k))
+	L.Push(s.ToLua(v))
+	return 2
+}
+
+func cacheSweep(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:sweep")
+	fn := a.Func(2, "fn")
+	beforeWrite(s, a)
+	var callErr error
+	err := c.c.Sweep(func(k, v any) bool {
+		if callErr != nil {
+			return true
+		}
+		res, err := s.CallValues(fn, 1, s.ToLua(k), s.ToLua(v))
+		if err != nil {
+			callErr = err
+			return true
+		}
+		return glua.LVAsBool(res[0])
+	})
+	if callErr != nil {
+		a.Check(callErr)
+	}
+	a.Check(err)
+	return 0
+}
+
+func cacheClear(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:clear")
+	beforeWrite(s, a)
+	a.Check(c.c.Clear())
+	return 0
+}
+
+func cacheCount(s *lua.State, L *glua.LState, c *luaCache) int {
+	n, err := c.c.Count()
+	lua.Args(L, "cache:count").Check(err)
+	L.Push(glua.LNumber(n))
+	return 1
+}
+
+// c(k, v): put and publish to c:updates() subscribers.
+func cacheCall(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache()")
+	k := cacheKey(s, a, L, 2)
+	v := cacheValue(s, a, L.Get(3))
+	beforeWrite(s, a)
+	a.Check(c.putPublish(k, v))
+	return 0
+}
+
+func (c *luaCache) putPublish(k, v any) error {
+	if err := c.c.Put(k, v, 0); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	subs := c.subs
+	c.mu.Unlock()
+	for _, q := range subs {
+		q.push(connectors.Record{Value: v, Key: k, Source: "cache:" + c.c.Name()})
+	}
+	return nil
+}
+
+// LuaSink implements lua.SinkProvider: a cache as a sink puts and publishes
+// each record under its key; a record without a key is an error.
+func (c *luaCache) LuaSink(s *lua.State) (lua.SinkRef, error) {
+	return lua.SinkRef{Go: cacheSink{c}, NeedKey: true}, nil
+}
+
+type cacheSink struct{ c *luaCache }
+
+func (k cacheSink) Write(_ context.Context, r connectors.Record) error {
+	if r.Key == nil {
+		return fmt.Errorf("cache %s: record has no key", k.c.c.Name())
+	}
+	return k.c.putPublish(r.Key, r.Value)
+}
+func (cacheSink) Flush(context.Context) error { return nil }
+func (cacheSink) Close(context.Context) error { return nil }
+
+// c:updates() -> a source of {value, meta.key} for every c(k, v).
+func cacheUpdates(s *lua.State, L *glua.LState, c *luaCache) int {
+	a := lua.Args(L, "cache:updates")
+	v, err := s.Shared("cache-updates", func() (any, error) {
+		return &updateSource{c: c}, nil
+	})
+	a.Check(err)
+	ud := L.NewUserData()
+	ud.Value = v
+	L.Push(ud)
+	return 1
+}
+
+// updateSource delivers a cache's published writes. Publishing never blocks
+// the writer (it may run in the same Lua state as the reader): records queue
+// without bound until the handler takes them. It ends when every other
+// source of the run ended, since nothing is left to write then.
+type updateSource struct{ c *luaCache }
+
+// LuaSource implements lua.SourceProvider.
+func (u *updateSource) LuaSource(*lua.State) (connectors.Source, *glua.LFunction, error) {
+	return u, nil, nil
+}
+
+// Derived marks the source as fed by the run itself (see lua.Derived).
+func (u *updateSource) Derived() bool { return true }
+
+// Name implements connectors.Named.
+func (u *updateSource) Name() string { return "cache:" + u.c.c.Name() + ":updates" }
+
+// Run implements connectors.Source.
+func (u *updateSource) Run(ctx context.Context, emit func(context.Context, connectors.Record) error) error {
+	q := &updateQueue{wake: make(chan struct{}, 1)}
+	u.c.mu.Lock()
+	u.c.subs = append(u.c.subs, q)
+	u.c.mu.Unlock()
+	defer func() {
+		u.c.mu.Lock()
+		for i, s := range u.c.subs {
+			if s == q {
+				u.c.subs = append(u.c.subs[:i:i], u.c.subs[i+1:]...)
+				break
+			}
+		}
+		u.c.mu.Unlock()
+	}()
+	for {
+		for _, r := range q.take() {
+			if err := emit(ctx, r); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-q.wake:
+		case <-ctx.Done():
+			// Deliver what was published before the end.
+			for _, r := range q.take() {
+				if err := emit(context.Background(), r); err != nil {
+					return err
+				}
+			}
+			return ctx.Err()
+		}
+	}
+}
+
+// updateQueue is an unbounded queue of published records.
+type updateQueue struct {
+	mu   sync.Mutex
+	recs []connectors.Record
+	wake chan struct{}
+}
+
+func (q *updateQueue) push(r connectors.Record) {
+	q.mu.Lock()
+	q.recs = append(q.recs, r)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *updateQueue) take() []connectors.Record {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	r := q.recs
+	q.recs = nil
+	return r
+}
