@@ -19,9 +19,9 @@ func (coreModule) Name() string { return "core" }
 func (coreModule) Open(s *lua.State) error {
 	L := s.L
 	funcs := map[string]glua.LGFunction{
-		"handle":   func(L *glua.LState) int { return handle(s, L) },
-		"emit":     func(L *glua.LState) int { s.Emit(L, L.Get(1), L.Get(2)); return 0 },
-		"stop":     func(L *glua.LState) int { return stop(s, L) },
+		"handle": func(L *glua.LState) int { return handle(s, L) },
+		"emit":   func(L *glua.LState) int { s.Emit(L, L.Get(1), L.Get(2)); return 0 },
+		"stop":   func(L *glua.LState) int { return stop(s, L) },
 		"on_start": func(L *glua.LState) int {
 			a := lua.Args(L, "on_start")
 			a.Check(s.OnStart(a.Func(1, "fn")))
@@ -32,8 +32,8 @@ func (coreModule) Open(s *lua.State) error {
 			a.Check(s.OnStop(a.Func(1, "fn")))
 			return 0
 		},
-		"env":      func(L *glua.LState) int { return env(s, L) },
-		"print":    func(L *glua.LState) int { return luaPrint(s, L) },
+		"env":   func(L *glua.LState) int { return env(s, L) },
+		"print": func(L *glua.LState) int { return luaPrint(s, L) },
 	}
 	for name, fn := range funcs {
 		L.SetGlobal(name, L.NewFunction(fn))

@@ -47,20 +47,20 @@ type Runtime struct {
 	main *State
 	sch  *scheduler
 
-	runCtx     context.Context // cancelled when Run returns
-	runCancel  context.CancelFunc
-	srcCtx     context.Context // cancelled to stop sources (stop(), signal, fatal error)
-	srcCancel  context.CancelFunc
+	runCtx    context.Context // cancelled when Run returns
+	runCancel context.CancelFunc
+	srcCtx    context.Context // cancelled to stop sources (stop(), signal, fatal error)
+	srcCancel context.CancelFunc
 	// derivedCtx stops derived sources once the other handlers finished.
 	derivedCtx    context.Context
 	derivedCancel context.CancelFunc
-	stopping   chan struct{}
-	stopOnce   sync.Once
-	errMu      sync.Mutex
-	err        error // first fatal error
-	signalled  bool
-	stdoutSink connectors.Sink
-	stdout     *sharedWriter
+	stopping      chan struct{}
+	stopOnce      sync.Once
+	errMu         sync.Mutex
+	err           error // first fatal error
+	signalled     bool
+	stdoutSink    connectors.Sink
+	stdout        *sharedWriter
 
 	mu       sync.Mutex
 	sharedBy map[string]any
