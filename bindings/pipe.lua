@@ -26,10 +26,18 @@ function M.pairwise()
   end}
 end
 
-local function add(a, b) return a + b end
+local function adder(where)
+  return function(a, b)
+    if type(a) ~= "number" or type(b) ~= "number" then
+      error(string.format("%s pipe.accumulate: the default fn adds numbers, got %s and %s; give a function",
+        where, type(a), type(b)), 0)
+    end
+    return a + b
+  end
+end
 
-function M.accumulate(f, init, hasInit)
-  f = f or add
+function M.accumulate(f, init, hasInit, where)
+  f = f or adder(where)
   local acc, has = init, hasInit
   return {push = function(_, v, m, nxt)
     if has then acc = f(acc, v) else acc, has = v, true end

@@ -21,7 +21,9 @@ type FileConfig struct {
 	// (read once, EOF ends the source).
 	Follow bool
 	// From is where reading starts: "start" (the default when empty) or "end"
-	// (only what is appended after Run starts; needs Follow).
+	// (only what is appended after Run starts; needs Follow). "end" applies to
+	// the file present when Run starts: a file that appears later, or replaces
+	// it on rotation, is read from its start.
 	From string
 }
 

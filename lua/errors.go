@@ -3,6 +3,7 @@ package lua
 import (
 	"errors"
 	"fmt"
+	"os/exec"
 	"regexp"
 	"strings"
 
@@ -41,6 +42,16 @@ type ExitCoder interface{ ExitCode() int }
 func ExitCodeOf(err error) int {
 	if err == nil {
 		return ExitOK
+	}
+	var xe *exec.ExitError
+	if errors.As(err, &xe) {
+		// A child's exit status is not streamctl's: a failed exec{} source
+		// is a runtime error (1), whatever the child returned.
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return ee.Code
+		}
+		return ExitRuntime
 	}
 	var ec ExitCoder
 	if errors.As(err, &ec) {

@@ -493,9 +493,7 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 		v := L.Get(2)
 		if v != glua.LNil {
 			if err := in.writeAll(v, L.Get(3), L.Get(1)); err != nil {
-				// The driver chunk has no useful line: name the script
-				// and the handler instead.
-				L.Error(glua.LString(fmt.Sprintf("%s: handler %s: %v", s.scriptName(), h.name, err)), 0)
+				L.Error(glua.LString(in.outputError(err)), 0)
 			}
 		}
 		return 0
@@ -711,9 +709,28 @@ func (s *State) Emit(L *glua.LState, v, key glua.LValue) {
 	}
 }
 
+// outputError positions an error of writing a handler's output: a sink
+// function's own error already names its line; otherwise the line where the
+// handler function is defined stands in (the driver chunk has none).
+func (in *instance) outputError(err error) string {
+	var se *ScriptError
+	if errors.As(err, &se) {
+		return se.Msg
+	}
+	line := 0
+	if p := in.spec.Fn.Proto; p != nil {
+		line = p.LineDefined
+	}
+	return fmt.Sprintf("%s:%d: handler %s: %v", in.s.scriptName(), line, in.h.name, err)
+}
+
 // write sends one output to every sink of the instance, raising in L on error.
 func (in *instance) write(L *glua.LState, v, key, meta glua.LValue) {
 	if err := in.writeAll(v, key, meta); err != nil {
+		var se *ScriptError
+		if errors.As(err, &se) {
+			L.Error(glua.LString(se.Msg), 0)
+		}
 		L.RaiseError("%v", err)
 	}
 }
@@ -735,10 +752,7 @@ func (in *instance) writeTo(ref SinkRef, v, key, meta glua.LValue) error {
 func (s *State) writeRef(ref SinkRef, v, key, meta glua.LValue, src *connectors.Record, ack *ackTracker) error {
 	if ref.Fn != nil {
 		_, err := s.CallValues(ref.Fn, 0, v, key, meta)
-		if err != nil {
-			return fmt.Errorf("sink function: %w", err)
-		}
-		return nil
+		return err // a *ScriptError naming the sink function's line
 	}
 	if ref.Encode != nil {
 		res, err := s.CallValues(ref.Encode, 1, v)
@@ -777,7 +791,7 @@ func (in *instance) key(rec *connectors.Record) (uint32, error) {
 	meta := in.s.MetaTable(rec)
 	res, err := in.s.CallValues(in.spec.Key, 1, v, meta)
 	if err != nil {
-		return 0, fmt.Errorf("key: %w (record %s)", err, rec.Where())
+		return 0, fmt.Errorf("%w (key of record %s)", err, rec.Where())
 	}
 	var b strings.Builder
 	b.WriteString(res[0].Type().String())
@@ -829,15 +843,16 @@ func (f *feed) run(ctx context.Context) {
 			// is abandoned; what it delivered is still drained.
 		}
 	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		// Fail before closing, so the run cannot end as a success first.
+		f.rt.Fail(err) // connectors name the source in their errors
+	}
 	f.mu.Lock()
 	f.closed = true
 	for _, c := range f.subs {
 		close(c)
 	}
 	f.mu.Unlock()
-	if err != nil && !errors.Is(err, context.Canceled) {
-		f.rt.Fail(err) // connectors name the source in their errors
-	}
 }
 
 // WriteStdout writes v to the run's stdout sink (print, emit outside handlers).

@@ -36,9 +36,11 @@ func benchPipe(b *testing.B, workers int, expr string) {
 	}
 }
 
-func BenchmarkPipeFilter(b *testing.B)  { benchPipe(b, 1, "status >= 500") }
-func BenchmarkPipeReshape(b *testing.B) { benchPipe(b, 1, "{user = user, kb = math.floor(bytes / 1024)}") }
-func BenchmarkPipeRecord(b *testing.B)  { benchPipe(b, 1, `_.status >= 500 and _.user ~= "u1"`) }
+func BenchmarkPipeFilter(b *testing.B) { benchPipe(b, 1, "status >= 500") }
+func BenchmarkPipeReshape(b *testing.B) {
+	benchPipe(b, 1, "{user = user, kb = math.floor(bytes / 1024)}")
+}
+func BenchmarkPipeRecord(b *testing.B) { benchPipe(b, 1, `_.status >= 500 and _.user ~= "u1"`) }
 func BenchmarkPipeFilterW2(b *testing.B) {
 	benchPipe(b, 2, "status >= 500")
 }

@@ -127,7 +127,11 @@ func (s *State) Shared(kind string, build func() (any, error)) (any, error) {
 func (s *State) Load(src []byte, name string) (*glua.LFunction, error) {
 	fn, err := s.L.Load(bytes.NewReader(src), name)
 	if err != nil {
-		return nil, compileError(err, strings.Count(string(src), "\n")+1)
+		lines := strings.Count(string(src), "\n")
+		if len(src) > 0 && src[len(src)-1] != '\n' {
+			lines++
+		}
+		return nil, compileError(err, lines)
 	}
 	return fn, nil
 }

@@ -17,14 +17,16 @@ var version = "dev"
 // run runs the CLI and returns the process exit code.
 func run(e *env) int {
 	app := newApp(e)
-	err := app.Run(e.args)
+	err := app.Run(reorderRunArgs(e.args))
 	if err == nil {
 		return 0
 	}
-	code := lua.ExitUsage // errors from flag parsing and unknown commands
-	var ec lua.ExitCoder
-	if errors.As(err, &ec) {
-		code = ec.ExitCode()
+	// Actions return *lua.ExitError (see exitError); anything else comes
+	// from flag parsing or an unknown command: a usage error.
+	code := lua.ExitUsage
+	var ee *lua.ExitError
+	if errors.As(err, &ee) {
+		code = ee.Code
 	}
 	if code != lua.ExitInterrupted || !errors.Is(err, lua.ErrInterrupted) {
 		fmt.Fprintf(e.stderr, "streamctl: %s\n", oneLine(err.Error()))
@@ -87,14 +89,54 @@ func usageError(format string, args ...any) error {
 	return &lua.ExitError{Code: lua.ExitUsage, Err: fmt.Errorf(format, args...)}
 }
 
-// exitError gives err the runtime exit code (1) unless it has one.
+// exitError wraps err in a *lua.ExitError carrying its exit code
+// (lua.ExitCodeOf: 1 unless the error chooses another).
 func exitError(err error) error {
 	if err == nil {
 		return nil
 	}
-	var ec lua.ExitCoder
-	if errors.As(err, &ec) {
+	var ee *lua.ExitError
+	if errors.As(err, &ee) {
 		return err
 	}
-	return &lua.ExitError{Code: lua.ExitRuntime, Err: err}
+	return &lua.ExitError{Code: lua.ExitCodeOf(err), Err: err}
+}
+
+// runFlagsWithValue are the flags of `run` that take a value.
+var runFlagsWithValue = map[string]bool{"--state-dir": true, "--set": true, "-s": true, "--brokers": true}
+
+// reorderRunArgs moves flags written after the script of `streamctl run` in
+// front of it (urfave/cli stops at the first argument), so api.md's
+// `run SCRIPT.lua --set k=v -- a b` works. Arguments after "--" stay as
+// they are: they are the script's.
+func reorderRunArgs(args []string) []string {
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") { // global flags
+		if args[i] == "--log-level" || args[i] == "--log-format" {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) || args[i] != "run" {
+		return args
+	}
+	head := append([]string(nil), args[:i+1]...)
+	var flags, positional []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		switch {
+		case a == "--":
+			positional = append(positional, rest[j:]...)
+			j = len(rest)
+		case runFlagsWithValue[a] && j+1 < len(rest):
+			flags = append(flags, a, rest[j+1])
+			j++
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			flags = append(flags, a)
+		default:
+			positional = append(positional, a)
+		}
+	}
+	return append(append(head, flags...), positional...)
 }

@@ -47,11 +47,15 @@ Example:
 				}
 				set = append(set, [2]string{k, v})
 			}
+			positional := c.Args().Tail()
+			if len(positional) > 0 && positional[0] == "--" {
+				positional = positional[1:]
+			}
 			rt := lua.New(lua.Options{
 				Script:     path,
 				Source:     src,
 				Set:        set,
-				Positional: c.Args().Tail(),
+				Positional: positional,
 				Modules:    bindings.Modules(),
 				Logger:     log,
 				Stdin:      e.stdin,

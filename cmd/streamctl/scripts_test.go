@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// TestCookbookScripts runs every example in scripts/ end to end through the
+// real CLI: testdata/scripts/NAME.txtar runs `streamctl run
+// $REPO/scripts/NAME.lua` and compares its exact output. It fails first if a
+// script has no such test (so a new example cannot go untested) or a test
+// has no script (so a renamed example cannot leave a stale one).
+func TestCookbookScripts(t *testing.T) {
+	root := filepath.Join("..", "..")
+	scripts, err := filepath.Glob(filepath.Join(root, "scripts", "*.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests, err := filepath.Glob(filepath.Join(root, "testdata", "scripts", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scripts) == 0 {
+		t.Fatal("no scripts/*.lua found")
+	}
+	for _, name := range missing(baseNames(scripts, ".lua"), baseNames(tests, ".txtar")) {
+		t.Errorf("scripts/%s.lua has no expected output: add testdata/scripts/%s.txtar running `exec streamctl run $REPO/scripts/%[1]s.lua` and `cmp stdout want.txt`", name, name)
+	}
+	for _, name := range missing(baseNames(tests, ".txtar"), baseNames(scripts, ".lua")) {
+		t.Errorf("testdata/scripts/%s.txtar tests scripts/%s.lua, which does not exist", name, name)
+	}
+	for _, path := range tests {
+		name := strings.TrimSuffix(filepath.Base(path), ".txtar")
+		if err := checkScriptTest(path, name); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	testscript.Run(t, scriptParams(t, filepath.Join(root, "testdata", "scripts")))
+}
+
+// checkScriptTest makes sure a cookbook test runs its script and compares
+// stdout exactly.
+func checkScriptTest(path, name string) error {
+	a, err := txtar.ParseFile(path)
+	if err != nil {
+		return err
+	}
+	script := string(a.Comment)
+	run := regexp.MustCompile(`(?m)^\s*(exec|exitcode \d+) streamctl run .*\$REPO/scripts/` + regexp.QuoteMeta(name) + `\.lua\b`)
+	if !run.MatchString(script) {
+		return fmt.Errorf("does not run `streamctl run $REPO/scripts/%s.lua`", name)
+	}
+	if !regexp.MustCompile(`(?m)^\s*cmp stdout `).MatchString(script) {
+		return fmt.Errorf("does not check the exact output with `cmp stdout FILE`")
+	}
+	return nil
+}
+
+func baseNames(paths []string, ext string) []string {
+	names := make([]string, 0, len(paths))
+	for _, p := range paths {
+		names = append(names, strings.TrimSuffix(filepath.Base(p), ext))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// missing returns the names of want that are not in have.
+func missing(want, have []string) []string {
+	set := make(map[string]bool, len(have))
+	for _, h := range have {
+		set[h] = true
+	}
+	var out []string
+	for _, w := range want {
+		if !set[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// TestRepros runs testdata/repro/*.txtar: minimal reproductions of known
+// runtime and CLI bugs, each explained at its top. They fail until the bug is
+// fixed, so they only run when asked: STREAMCTL_REPROS=1 go test -run
+// TestRepros ./cmd/streamctl/. Once one passes, move its checks into the
+// area's testdata/*.txtar and delete it.
+func TestRepros(t *testing.T) {
+	if os.Getenv("STREAMCTL_REPROS") == "" {
+		t.Skip("set STREAMCTL_REPROS=1 to run the reproductions of known bugs in testdata/repro")
+	}
+	testscript.Run(t, scriptParams(t, filepath.Join("..", "..", "testdata", "repro")))
+}
