@@ -21,6 +21,7 @@ func Modules() []lua.Module {
 		pipeModule{},
 		cacheModule{},
 		stateModule{},
+		kafkaModule{},
 	}
 }
 

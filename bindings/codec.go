@@ -56,7 +56,12 @@ type luaCodec struct {
 // {encode=, decode=}. A Lua codec is returned separately: the Go side then
 // frames records as lines and the handler's state runs decode/encode.
 func codecOption(a *lua.ArgChecker, o *lua.OptionTable, def string) (codec.Codec, *luaCodec) {
-	switch v := o.Get("codec").(type) {
+	return codecOptionNamed(a, o, "codec", def)
+}
+
+// codecOptionNamed is codecOption for the option named field (key_codec).
+func codecOptionNamed(a *lua.ArgChecker, o *lua.OptionTable, field, def string) (codec.Codec, *luaCodec) {
+	switch v := o.Get(field).(type) {
 	case *glua.LNilType:
 		c, err := codec.Lookup(def)
 		a.Check(err)
@@ -64,7 +69,7 @@ func codecOption(a *lua.ArgChecker, o *lua.OptionTable, def string) (codec.Codec
 	case glua.LString:
 		c, err := codec.Lookup(string(v))
 		if err != nil {
-			a.Raise("codec: %v", err)
+			a.Raise("%s: %v", field, err)
 		}
 		return c, nil
 	case *glua.LUserData:
@@ -81,8 +86,8 @@ func codecOption(a *lua.ArgChecker, o *lua.OptionTable, def string) (codec.Codec
 		text, _ := codec.Lookup("text")
 		return text, lc
 	}
-	a.Raise("codec must be one of %s, avro{schema=...} or a table {encode=, decode=}, got %s",
-		quoteList(codec.Names()), lua.TypeName(o.Get("codec")))
+	a.Raise("%s must be one of %s, avro{schema=...} or a table {encode=, decode=}, got %s",
+		field, quoteList(codec.Names()), lua.TypeName(o.Get(field)))
 	return nil, nil
 }
 

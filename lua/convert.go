@@ -40,6 +40,8 @@ func (s *State) toLua(v any) glua.LValue {
 		return glua.LNumber(x)
 	case int:
 		return glua.LNumber(x)
+	case int32:
+		return glua.LNumber(x)
 	case uint64:
 		return glua.LNumber(x)
 	case float64:

@@ -64,6 +64,7 @@ func newApp(e *env) *cli.App {
 			checkCommand(e),
 			docsCommand(e),
 			stateCommand(e),
+			devBrokerCommand(e),
 			versionCommand(e),
 		},
 	}

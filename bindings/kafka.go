@@ -1,0 +1,220 @@
+package bindings
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/connectors"
+	"github.com/streamctl/streamctl/connectors/kafka"
+	"github.com/streamctl/streamctl/lua"
+)
+
+const topicType = "streamctl.kafka.topic"
+
+// defaultBrokers is where `streamctl dev-broker` listens by default, so a
+// script runs on one laptop with no setup.
+const defaultBrokers = "127.0.0.1:9092"
+
+// kafkaModule provides kafka.topic (api.md section 6) on franz-go.
+type kafkaModule struct{}
+
+func (kafkaModule) Name() string { return "kafka" }
+
+// luaTopic is the Go value behind a Lua topic: one *kafka.Topic per
+// kafka.topic call position, shared by every Lua state of the run.
+type luaTopic struct {
+	t    *kafka.Topic
+	sink connectors.Sink // registered with the run on first use as a sink
+}
+
+// LuaSource implements lua.SourceProvider.
+func (lt *luaTopic) LuaSource(*lua.State) (connectors.Source, *glua.LFunction, error) {
+	return lt.t, nil, nil
+}
+
+// LuaSink implements lua.SinkProvider: outputs are produced asynchronously;
+// the input record is acked (its offset committed) once the broker acked them.
+func (lt *luaTopic) LuaSink(s *lua.State) (lua.SinkRef, error) {
+	if lt.sink == nil {
+		lt.sink = s.Runtime().AddSink(lt.t)
+	}
+	return lua.SinkRef{Go: lt.sink}, nil
+}
+
+func (kafkaModule) Open(s *lua.State) error {
+	L := s.L
+	mt := L.NewTypeMetatable(topicType)
+	L.SetField(mt, "__name", glua.LString("kafka.topic"))
+	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
+		"send": nil, // set below: a waiting call
+		"seek": func(L *glua.LState) int {
+			lt := checkTopic(L, "seek")
+			a := lua.Args(L, "topic:seek")
+			t := a.Table(2, "offsets")
+			offsets := map[int32]int64{}
+			lua.ForEachOrdered(t, func(k, v glua.LValue) {
+				p, ok1 := k.(glua.LNumber)
+				o, ok2 := v.(glua.LNumber)
+				if !ok1 || !ok2 || float64(p) != float64(int32(p)) || float64(o) != float64(int64(o)) {
+					a.Raise("offsets must map partition numbers to offsets, got [%s] = %s", lua.TypeName(k), lua.TypeName(v))
+				}
+				offsets[int32(p)] = int64(o)
+			})
+			lt.t.Seek(offsets)
+			return 0
+		},
+		"pause":  func(L *glua.LState) int { checkTopic(L, "pause").t.Pause(); return 0 },
+		"resume": func(L *glua.LState) int { checkTopic(L, "resume").t.Resume(); return 0 },
+	}))
+	methods := L.GetField(mt, "__index").(*glua.LTable)
+	methods.RawSetString("send", s.WaitingFunc(func(L *glua.LState) int { return topicSend(s, L) }))
+	L.SetField(mt, "__tostring", L.NewFunction(func(L *glua.LState) int {
+		L.Push(glua.LString(checkTopic(L, "tostring").t.Name()))
+		return 1
+	}))
+	L.SetGlobal("kafka", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
+		"topic": func(L *glua.LState) int { return kafkaTopic(s, L) },
+	}))
+	return nil
+}
+
+func checkTopic(L *glua.LState, method string) *luaTopic {
+	if ud, ok := L.Get(1).(*glua.LUserData); ok {
+		if t, ok := ud.Value.(*luaTopic); ok {
+			return t
+		}
+	}
+	lua.Args(L, "topic:"+method).Raise("self must be a kafka topic, got %s (call it as t:%s(...))", lua.TypeName(L.Get(1)), method)
+	return nil
+}
+
+// kafka.topic(name [, conf])
+func kafkaTopic(s *lua.State, L *glua.LState) int {
+	a := lua.Args(L, "kafka.topic")
+	name := a.String(1, "name")
+	o := a.Options(2, "brokers", "group", "offset", "codec", "key_codec", "acks", "idempotent",
+		"sasl", "tls", "auto_create", "dial_timeout")
+	rt := s.Runtime()
+	if rt == nil {
+		a.Raise("not available here")
+	}
+	cfg := kafka.Config{
+		Topic:       name,
+		Group:       o.String("group", ""),
+		Acks:        o.Enum("acks", "all", "all", "leader", "none"),
+		AutoCreate:  o.Bool("auto_create", false),
+		DialTimeout: o.Duration("dial_timeout", 10*time.Second),
+	}
+	cfg.Brokers = brokerList(a, o, rt)
+	switch v := o.Get("offset").(type) {
+	case *glua.LNilType:
+	case glua.LNumber:
+		cfg.Offset = kafka.At(int64(v))
+	case glua.LString:
+		off, err := kafka.ParseOffset(string(v))
+		if err != nil {
+			a.Raise(`offset must be "earliest", "latest" or a number, got %q`, string(v))
+		}
+		cfg.Offset = off
+	default:
+		a.Raise(`offset must be "earliest", "latest" or a number, got %s`, lua.TypeName(v))
+	}
+	if o.Has("idempotent") {
+		b := o.Bool("idempotent", true)
+		cfg.Idempotent = &b
+	}
+	cfg.Codec, _ = codecOptionNamed(a, o, "codec", "bytes")
+	cfg.KeyCodec, _ = codecOptionNamed(a, o, "key_codec", "text")
+	if t := o.Table("sasl"); t != nil {
+		so := a.CheckOptions(t, "mechanism", "user", "password")
+		cfg.SASL = kafka.SASL{Mechanism: so.Enum("mechanism", "PLAIN", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"),
+			User: so.String("user", ""), Password: so.String("password", "")}
+	}
+	if t := o.Table("tls"); t != nil {
+		to := a.CheckOptions(t, "ca", "cert", "key", "insecure")
+		cfg.TLS = kafka.TLS{Enabled: true, CAFile: to.String("ca", ""), CertFile: to.String("cert", ""),
+			KeyFile: to.String("key", ""), InsecureSkipVerify: to.Bool("insecure", false)}
+	}
+	v, err := s.Shared("kafka.topic", func() (any, error) {
+		t, err := kafka.NewTopic(cfg, kafka.WithLogger(rt.Logger()))
+		if err != nil {
+			return nil, err
+		}
+		rt.OnClose(func(context.Context) error { return t.Close(context.Background()) })
+		return &luaTopic{t: t}, nil
+	})
+	a.Check(err)
+	ud := L.NewUserData()
+	ud.Value = v
+	ud.Metatable = L.GetTypeMetatable(topicType)
+	L.Push(ud)
+	return 1
+}
+
+// brokerList reads conf.brokers ("h:p,h:p" or a list), else --brokers /
+// STREAMCTL_BROKERS, else the dev-broker's default address.
+func brokerList(a *lua.ArgChecker, o *lua.OptionTable, rt *lua.Runtime) []string {
+	var list []string
+	switch v := o.Get("brokers").(type) {
+	case *glua.LNilType:
+		s := rt.Config("brokers")
+		if s == "" {
+			s = defaultBrokers
+		}
+		list = strings.Split(s, ",")
+	case glua.LString:
+		list = strings.Split(string(v), ",")
+	case *glua.LTable:
+		for i := 1; i <= v.Len(); i++ {
+			b, ok := v.RawGetInt(i).(glua.LString)
+			if !ok {
+				a.Raise("brokers[%d] must be a string host:port, got %s", i, lua.TypeName(v.RawGetInt(i)))
+			}
+			list = append(list, string(b))
+		}
+	default:
+		a.Raise(`brokers must be "host:port,..." or a list of them, got %s`, lua.TypeName(v))
+	}
+	out := list[:0]
+	for _, b := range list {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	if len(out) == 0 {
+		a.Raise("brokers must not be empty")
+	}
+	return out
+}
+
+// topic:send(value [, key [, headers]]): produce and wait for the ack.
+func topicSend(s *lua.State, L *glua.LState) int {
+	a := lua.WaitArgs(L, "topic:send")
+	lt := checkTopic(L, "send")
+	value, err := s.FromLua(L.Get(2))
+	a.Check(err)
+	var key any
+	if L.Get(3) != glua.LNil {
+		if key, err = s.FromLua(L.Get(3)); err != nil {
+			a.Check(err)
+		}
+	}
+	var headers map[string]string
+	if L.Get(4) != glua.LNil {
+		t := a.Table(4, "headers")
+		headers = map[string]string{}
+		lua.ForEachOrdered(t, func(k, v glua.LValue) {
+			headers[k.String()] = v.String()
+		})
+	}
+	return s.Await(L, func(ctx context.Context) (lua.Results, error) {
+		if err := lt.t.Send(ctx, value, key, headers); err != nil {
+			return nil, fmt.Errorf("topic:send: %w", err)
+		}
+		return nil, nil
+	})
+}
