@@ -1,16 +1,103 @@
 package lua
 
 import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
 	glua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 )
 
-// Check compiles a script without running it; the error is an *ExitError
-// with code 2 naming "file:line".
-func Check(src []byte, name string) error {
-	s := newState(nil, -1)
+// Check compiles a script without running it and checks that every global
+// it reads exists: one of the API (the given modules and Lua's standard
+// library) or assigned somewhere in the script. A global that is never
+// assigned is always nil, almost always a typo ("hadnle"). Errors are an
+// *ExitError with code 2, one "file:line: message" per line.
+func Check(src []byte, name string, mods []Module) error {
+	s, err := NewStandaloneState(mods)
+	if err != nil {
+		return err
+	}
 	defer s.Close()
-	_, err := s.Load(src, name)
-	return err
+	if _, err := s.Load(src, name); err != nil {
+		return err
+	}
+	chunk, err := parse.Parse(strings.NewReader(string(src)), name)
+	if err != nil {
+		return compileError(err, strings.Count(string(src), "\n")+1)
+	}
+	proto, err := glua.Compile(chunk, name)
+	if err != nil {
+		return compileError(err, strings.Count(string(src), "\n")+1)
+	}
+	known := map[string]bool{}
+	ForEachOrdered(s.L.G.Global, func(k, _ glua.LValue) {
+		if ks, ok := k.(glua.LString); ok {
+			known[string(ks)] = true
+		}
+	})
+	var reads []globalRef
+	visitGlobals(proto, func(r globalRef) {
+		if r.write {
+			known[r.name] = true
+		} else {
+			reads = append(reads, r)
+		}
+	})
+	var problems []string
+	seen := map[string]bool{}
+	for _, r := range reads {
+		if known[r.name] || seen[r.name] {
+			continue
+		}
+		seen[r.name] = true
+		msg := fmt.Sprintf("%s:%d: unknown global %q: it is never assigned and is not part of the API", name, r.line, r.name)
+		if guess := closest(r.name, known); guess != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", guess)
+		}
+		problems = append(problems, msg)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return &ExitError{Code: ExitUsage, Err: errors.New(strings.Join(problems, "\n"))}
 }
 
-var _ = glua.LNil
+// closest returns the known name within edit distance 2 of name, if any.
+func closest(name string, known map[string]bool) string {
+	best, bestD := "", 3
+	names := make([]string, 0, len(known))
+	for k := range known {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if d := editDistance(name, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

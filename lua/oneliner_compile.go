@@ -339,18 +339,9 @@ func looksLikeChunk(code string) bool {
 // scanGlobals adds to into the name of every global read (OP_GETGLOBAL) by
 // p and the functions nested in it.
 func scanGlobals(p *glua.FunctionProto, into map[string]bool) {
-	for _, inst := range p.Code {
-		if int(inst>>26) != glua.OP_GETGLOBAL {
-			continue
+	visitGlobals(p, func(r globalRef) {
+		if !r.write {
+			into[r.name] = true
 		}
-		bx := int(inst & 0x3ffff)
-		if bx < len(p.Constants) {
-			if s, ok := p.Constants[bx].(glua.LString); ok {
-				into[string(s)] = true
-			}
-		}
-	}
-	for _, c := range p.FunctionPrototypes {
-		scanGlobals(c, into)
-	}
+	})
 }

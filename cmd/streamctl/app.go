@@ -29,7 +29,10 @@ func run(e *env) int {
 		code = ee.Code
 	}
 	if code != lua.ExitInterrupted || !errors.Is(err, lua.ErrInterrupted) {
-		fmt.Fprintf(e.stderr, "streamctl: %s\n", oneLine(err.Error()))
+		// One line per problem (check reports several).
+		for _, line := range strings.Split(strings.TrimSpace(err.Error()), "\n") {
+			fmt.Fprintf(e.stderr, "streamctl: %s\n", line)
+		}
 	}
 	return code
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/streamctl/streamctl/bindings"
 	"github.com/streamctl/streamctl/lua"
 )
 
@@ -15,7 +16,9 @@ func checkCommand(e *env) *cli.Command {
 		Name:      "check",
 		Usage:     "compile a script and report errors, without running it",
 		ArgsUsage: "SCRIPT.lua",
-		Description: `Exit 0 when the script compiles, 2 with "file:line: message" when not.
+		Description: `Compiles the script and checks that every global it reads is part of the
+API or assigned somewhere in it (a typo such as "hadnle" is always nil).
+Exit 0 when all is well, 2 with one "file:line: message" per problem.
 
 Example:
    streamctl check scripts/timer.lua`,
@@ -28,7 +31,7 @@ Example:
 			if err != nil {
 				return usageError("check: %v", err)
 			}
-			if err := lua.Check(src, path); err != nil {
+			if err := lua.Check(src, path, bindings.Modules()); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "%s: ok\n", path)
