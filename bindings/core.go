@@ -150,7 +150,7 @@ func env(s *lua.State, L *glua.LState) int {
 func sleep(s *lua.State, L *glua.LState) int {
 	d := lua.WaitArgs(L, "sleep").Duration(1, "duration")
 	var stopping <-chan struct{}
-	if rt := s.Runtime(); rt != nil {
+	if rt := s.Runtime(); rt != nil && s.Interruptible(L) {
 		stopping = rt.Stopping()
 	}
 	return s.Await(L, func(ctx context.Context) (lua.Results, error) {
@@ -158,10 +158,13 @@ func sleep(s *lua.State, L *glua.LState) int {
 		defer t.Stop()
 		select {
 		case <-t.C:
-		case <-stopping: // a stopping run wakes sleepers so it can drain
+			return nil, nil
+		case <-stopping:
+			// The run stops: unwind this coroutine (not in on_stop).
+			return nil, lua.ErrStopped
 		case <-ctx.Done():
+			return nil, lua.ErrStopped
 		}
-		return nil, nil
 	})
 }
 

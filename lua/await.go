@@ -2,6 +2,7 @@ package lua
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -37,7 +38,7 @@ func (s *State) Await(L *glua.LState, fn func(ctx context.Context) (Results, err
 				sc.post(func() {
 					t.awaiting = false
 					if err != nil {
-						sc.resume(t, glua.LFalse, glua.LString(err.Error()))
+						sc.resume(t, glua.LFalse, s.errorValue(err))
 						return
 					}
 					args := []glua.LValue{glua.LTrue}
@@ -53,7 +54,7 @@ func (s *State) Await(L *glua.LState, fn func(ctx context.Context) (Results, err
 	res, err := fn(ctx)
 	if err != nil {
 		L.Push(glua.LFalse)
-		L.Push(glua.LString(err.Error()))
+		L.Push(s.errorValue(err))
 		return 2
 	}
 	L.Push(glua.LTrue)
@@ -86,11 +87,23 @@ func crossesGoCall(L *glua.LState) bool {
 	}
 }
 
-const waitWrapperSrc = `local error = error
+// errorValue is the Lua value a failed wait returns to the wrapper: the
+// message, or the stop marker, which unwinds without a position.
+func (s *State) errorValue(err error) glua.LValue {
+	if errors.Is(err, ErrStopped) {
+		return s.stopMarker
+	}
+	return glua.LString(err.Error())
+}
+
+const waitWrapperSrc = `local error, STOP = error, ...
 return function(raw)
   return function(...)
     local ok, a, b, c, d = raw(...)
-    if not ok then error(a, 3) end
+    if not ok then
+      if a == STOP then error(STOP, 0) end
+      error(a, 3)
+    end
     return a, b, c, d
   end
 end`
@@ -105,7 +118,8 @@ func (s *State) WaitingFunc(raw glua.LGFunction) *glua.LFunction {
 			panic(fmt.Sprintf("wait wrapper: %v", err)) // a bug in the constant above
 		}
 		s.L.Push(fn)
-		s.L.Call(0, 1)
+		s.L.Push(s.stopMarker)
+		s.L.Call(1, 1)
 		s.waitWrapper = s.L.Get(-1).(*glua.LFunction)
 		s.L.Pop(1)
 	}

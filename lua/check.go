@@ -1,7 +1,6 @@
 package lua
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -62,8 +61,16 @@ func Check(src []byte, name string, mods []Module) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	return &ExitError{Code: ExitUsage, Err: errors.New(strings.Join(problems, "\n"))}
+	return &ExitError{Code: ExitUsage, Err: CheckError(problems)}
 }
+
+// CheckError lists the problems Check found, one "file:line: message" each.
+type CheckError []string
+
+func (e CheckError) Error() string { return strings.Join(e, "; ") }
+
+// Lines returns one line per problem, for the CLI.
+func (e CheckError) Lines() []string { return e }
 
 // closest returns the known name within edit distance 2 of name, if any.
 func closest(name string, known map[string]bool) string {

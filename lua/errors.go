@@ -60,12 +60,20 @@ func ExitCodeOf(err error) int {
 	return ExitRuntime
 }
 
+// ErrStopped is returned by a waiting call that the run's stop interrupted
+// (sleep in a handler or the top level). The coroutine unwinds without
+// running further code; the run treats it as part of a clean stop.
+var ErrStopped = errors.New("interrupted by the run stopping")
+
 // ErrInterrupted is returned by Run when the context was cancelled by a signal.
 var ErrInterrupted = &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted")}
 
 // luaErrorMessage returns the message of a Lua error without gopher-lua's
 // stack traceback: "job.lua:12: attempt to index a nil value".
 func luaErrorMessage(err error) string {
+	if errors.Is(err, ErrStopped) {
+		return ErrStopped.Error()
+	}
 	var ae *glua.ApiError
 	if errors.As(err, &ae) && ae.Object != nil {
 		if ud, ok := ae.Object.(*glua.LUserData); ok {

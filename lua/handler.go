@@ -540,8 +540,14 @@ func (in *instance) driverDied(err error) {
 	in.cur = nil
 	in.drv = nil
 	in.h.busy = false
-	in.scriptError(rec, err)
-	in.finishAck(nil)
+	if errors.Is(err, ErrStopped) {
+		// Interrupted by the stop: not done, so not acked; an
+		// at-least-once source delivers it again.
+		in.finishAck(ErrStopped)
+	} else {
+		in.scriptError(rec, err)
+		in.finishAck(nil)
+	}
 	in.h.pump()
 }
 
@@ -556,7 +562,11 @@ func (in *instance) runDirect(q queued) {
 	in.s.workerCur = nil
 	rec := in.cur
 	in.cur = nil
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrStopped):
+		in.finishAck(ErrStopped)
+		return
+	case err != nil:
 		in.scriptError(rec, err)
 	}
 	in.finishAck(nil)

@@ -248,7 +248,7 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 	rt.sch.spawn(chunk, func(err error) {
 		rt.main.topLevel = false
 		topDone = true
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrStopped) {
 			rt.Fail(err)
 		}
 	})
@@ -267,7 +267,7 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 		pending++
 		rt.sch.spawn(fn, func(err error) {
 			pending--
-			if err != nil {
+			if err != nil && !errors.Is(err, ErrStopped) {
 				rt.Fail(err)
 			}
 		})
@@ -304,12 +304,12 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 	pending = 0
 	for _, fn := range rt.onStop {
 		pending++
-		rt.sch.spawn(fn, func(err error) {
+		rt.sch.spawnTask(&task{fn: fn, noInterrupt: true, onDone: func(err error) {
 			pending--
 			if err != nil {
 				rt.Fail(err)
 			}
-		})
+		}})
 	}
 	rt.sch.loop(func() bool { return pending == 0 })
 	return nil

@@ -223,3 +223,27 @@ on_start(function() handle(stdin(), function() end) end)`, "")
 		t.Fatalf("err = %v, want %q", r.err, want)
 	}
 }
+
+func TestSignalEndsTopLevelSleepLoop(t *testing.T) {
+	// A collector polling in a top-level loop ends on the first signal:
+	// its sleep unwinds the coroutine instead of returning (no spinning).
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	r := runScript(t, ctx, `
+polls = 0
+on_stop(function() print("polls > 0:", polls > 0) end)
+while true do
+  polls = polls + 1
+  sleep(60)
+end`, "")
+	if !errors.Is(r.err, lua.ErrInterrupted) {
+		t.Fatalf("err = %v, want interrupted", r.err)
+	}
+	if r.stdout != "polls > 0:\ttrue\n" {
+		t.Fatalf("stdout = %q", r.stdout)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("took %v", d)
+	}
+}

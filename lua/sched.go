@@ -25,7 +25,10 @@ type task struct {
 	co       *glua.LState
 	fn       *glua.LFunction
 	awaiting bool
-	inst     *instance // handler driver tasks
+	// noInterrupt: waiting calls are not cut short by the run stopping
+	// (on_stop hooks run while the run drains).
+	noInterrupt bool
+	inst        *instance // handler driver tasks
 	// onYield is called when the coroutine yielded the done marker (a
 	// handler driver finished one step). Nil for transient tasks.
 	onYield func()
@@ -60,8 +63,13 @@ func (sc *scheduler) loop(cond func() bool) {
 
 // spawn starts fn as a transient coroutine; onDone runs when it ends.
 func (sc *scheduler) spawn(fn *glua.LFunction, onDone func(err error)) {
+	sc.spawnTask(&task{fn: fn, onDone: onDone})
+}
+
+// spawnTask starts t (fn, onDone and flags set) as a transient coroutine.
+func (sc *scheduler) spawnTask(t *task) {
 	co, _ := sc.s.L.NewThread()
-	t := &task{co: co, fn: fn, onDone: onDone}
+	t.co = co
 	sc.tasks[co] = t
 	sc.running++
 	sc.resume(t)
@@ -82,7 +90,7 @@ func (sc *scheduler) resume(t *task, args ...glua.LValue) {
 	case glua.ResumeOK:
 		sc.finish(t, nil)
 	case glua.ResumeError:
-		sc.finish(t, &ScriptError{Msg: luaErrorMessage(err)})
+		sc.finish(t, sc.s.scriptError(err))
 	case glua.ResumeYield:
 		if t.awaiting {
 			return // resumed by the completion of the waiting call

@@ -8,6 +8,7 @@ package lua
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -42,9 +43,12 @@ type State struct {
 	handlerSeq  int
 	specs       []*HandlerSpec // handle() calls of this state, in order
 	waitWrapper *glua.LFunction
-	mu          sync.Mutex // guards nothing Lua; used by Values
-	values      map[string]any
-	workerCur   *instance // worker states: the instance running now
+	// stopMarker is the error value of a waiting call interrupted by the
+	// run stopping; its Value is ErrStopped.
+	stopMarker *glua.LUserData
+	mu         sync.Mutex // guards nothing Lua; used by Values
+	values     map[string]any
+	workerCur  *instance // worker states: the instance running now
 }
 
 // NewStandaloneState returns a State not attached to a run, with the given
@@ -69,6 +73,8 @@ func newState(rt *Runtime, worker int) *State {
 	L.SetField(nmt, "__tostring", L.NewFunction(func(L *glua.LState) int { L.Push(glua.LString("null")); return 1 }))
 	L.SetField(nmt, "__name", glua.LString("json.null"))
 	s.Null.Metatable = nmt
+	s.stopMarker = L.NewUserData()
+	s.stopMarker.Value = ErrStopped
 	s.ArrayMT = L.NewTable()
 	L.SetField(s.ArrayMT, "__name", glua.LString("json.array"))
 	return s
@@ -147,7 +153,7 @@ func (s *State) CallValues(fn glua.LValue, nret int, args ...glua.LValue) ([]glu
 	}
 	if err := L.PCall(len(args), nret, nil); err != nil {
 		L.SetTop(top)
-		return nil, &ScriptError{Msg: luaErrorMessage(err)}
+		return nil, s.scriptError(err)
 	}
 	n := L.GetTop() - top
 	out := make([]glua.LValue, n)
@@ -178,4 +184,26 @@ func (s *State) scriptName() string {
 		return s.rt.opts.Script
 	}
 	return "script"
+}
+
+// scriptError converts a Lua error to a *ScriptError, or to ErrStopped when
+// a waiting call was interrupted by the run stopping.
+func (s *State) scriptError(err error) error {
+	var ae *glua.ApiError
+	if errors.As(err, &ae) && ae.Object == s.stopMarker {
+		return ErrStopped
+	}
+	return &ScriptError{Msg: luaErrorMessage(err)}
+}
+
+// Interruptible reports whether a waiting call made in L should end early
+// when the run stops: true everywhere except in on_stop hooks, which run
+// while the run drains.
+func (s *State) Interruptible(L *glua.LState) bool {
+	if s.IsMain() {
+		if t := s.rt.sch.tasks[L]; t != nil {
+			return !t.noInterrupt
+		}
+	}
+	return true
 }

@@ -29,18 +29,21 @@ func run(e *env) int {
 		code = ee.Code
 	}
 	if code != lua.ExitInterrupted || !errors.Is(err, lua.ErrInterrupted) {
-		// One line per problem (check reports several).
-		for _, line := range strings.Split(strings.TrimSpace(err.Error()), "\n") {
+		lines := []string{oneLine(err.Error())}
+		var multi interface{ Lines() []string } // check reports several problems
+		if errors.As(err, &multi) {
+			lines = multi.Lines()
+		}
+		for _, line := range lines {
 			fmt.Fprintf(e.stderr, "streamctl: %s\n", line)
 		}
 	}
 	return code
 }
 
-// oneLine keeps error output to one line, as api.md asks.
+// oneLine keeps an error to one line on stderr, as api.md asks.
 func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	return strings.ReplaceAll(s, "\n", "; ")
+	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ")
 }
 
 func newApp(e *env) *cli.App {
