@@ -162,6 +162,18 @@ func beforeWrite(s *lua.State, a *lua.ArgChecker) {
 	}
 }
 
+// updatingKey is the per-state key of the cache whose update function runs.
+const updatingKey = "cache-updating"
+
+// checkNotUpdating raises when c is written from inside its own c:update
+// function: the update holds the cache's write lock, so the write would
+// wait for itself forever.
+func checkNotUpdating(s *lua.State, a *lua.ArgChecker, c *luaCache) {
+	if s.Value(updatingKey) == c {
+		a.Raise("cannot write to cache %q inside its own update function (return the new value instead)", c.c.Name())
+	}
+}
+
 func cacheGet(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:get")
 	k := cacheKey(s, a, L, 2)
@@ -180,6 +192,7 @@ func cachePut(s *lua.State, L *glua.LState, c *luaCache) int {
 	k := cacheKey(s, a, L, 2)
 	v := cacheValue(s, a, L.Get(3))
 	o := a.Options(4, "ttl")
+	checkNotUpdating(s, a, c)
 	beforeWrite(s, a)
 	a.Check(c.c.Put(k, v, o.Duration("ttl", 0)))
 	return 0
@@ -188,6 +201,7 @@ func cachePut(s *lua.State, L *glua.LState, c *luaCache) int {
 func cacheDel(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:del")
 	k := cacheKey(s, a, L, 2)
+	checkNotUpdating(s, a, c)
 	beforeWrite(s, a)
 	a.Check(c.c.Delete(k))
 	return 0
@@ -208,6 +222,7 @@ func cacheIncr(s *lua.State, L *glua.LState, c *luaCache) int {
 	if L.Get(3) != glua.LNil {
 		by = a.Number(3, "by")
 	}
+	checkNotUpdating(s, a, c)
 	beforeWrite(s, a)
 	n, err := c.c.Incr(k, by)
 	a.Check(err)
@@ -219,8 +234,12 @@ func cacheUpdate(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:update")
 	k := cacheKey(s, a, L, 2)
 	fn := a.Func(3, "fn")
+	checkNotUpdating(s, a, c)
 	beforeWrite(s, a)
 	var result glua.LValue = glua.LNil
+	prev := s.Value(updatingKey)
+	s.SetValue(updatingKey, c)
+	defer s.SetValue(updatingKey, prev)
 	_, err := c.c.Update(k, func(old any, ok bool) (any, bool, error) {
 		var lold glua.LValue = glua.LNil
 		if ok {
@@ -338,6 +357,7 @@ func pushKV(s *lua.State, L *glua.LState, k, v any, ok bool) int {
 func cacheSweep(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:sweep")
 	fn := a.Func(2, "fn")
+	checkNotUpdating(s, a, c)
 	beforeWrite(s, a)
 	var callErr error
 	err := c.c.Sweep(func(k, v any) bool {
@@ -360,6 +380,7 @@ func cacheSweep(s *lua.State, L *glua.LState, c *luaCache) int {
 
 func cacheClear(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:clear")
+	checkNotUpdating(s, a, c)
 	beforeWrite(s, a)
 	a.Check(c.c.Clear())
 	return 0
@@ -377,6 +398,7 @@ func cacheCall(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache()")
 	k := cacheKey(s, a, L, 2)
 	v := cacheValue(s, a, L.Get(3))
+	checkNotUpdating(s, a, c)
 	beforeWrite(s, a)
 	a.Check(c.putPublish(k, v))
 	return 0
@@ -412,11 +434,16 @@ func (k cacheSink) Write(_ context.Context, r connectors.Record) error {
 func (cacheSink) Flush(context.Context) error { return nil }
 func (cacheSink) Close(context.Context) error { return nil }
 
-// c:updates() -> a source of {value, meta.key} for every c(k, v).
+// c:updates() -> a source of {value, meta.key} for every c(k, v). It
+// subscribes at once, so no write made after the call is missed.
 func cacheUpdates(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:updates")
 	v, err := s.Shared("cache-updates", func() (any, error) {
-		return &updateSource{c: c}, nil
+		q := &updateQueue{wake: make(chan struct{}, 1)}
+		c.mu.Lock()
+		c.subs = append(c.subs, q)
+		c.mu.Unlock()
+		return &updateSource{c: c, q: q}, nil
 	})
 	a.Check(err)
 	ud := L.NewUserData()
@@ -429,7 +456,10 @@ func cacheUpdates(s *lua.State, L *glua.LState, c *luaCache) int {
 // the writer (it may run in the same Lua state as the reader): records queue
 // without bound until the handler takes them. It ends when every other
 // source of the run ended, since nothing is left to write then.
-type updateSource struct{ c *luaCache }
+type updateSource struct {
+	c *luaCache
+	q *updateQueue
+}
 
 // LuaSource implements lua.SourceProvider.
 func (u *updateSource) LuaSource(*lua.State) (connectors.Source, *glua.LFunction, error) {
@@ -444,36 +474,34 @@ func (u *updateSource) Name() string { return "cache:" + u.c.c.Name() + ":update
 
 // Run implements connectors.Source.
 func (u *updateSource) Run(ctx context.Context, emit func(context.Context, connectors.Record) error) error {
-	q := &updateQueue{wake: make(chan struct{}, 1)}
-	u.c.mu.Lock()
-	u.c.subs = append(u.c.subs, q)
-	u.c.mu.Unlock()
-	defer func() {
-		u.c.mu.Lock()
-		for i, s := range u.c.subs {
-			if s == q {
-				u.c.subs = append(u.c.subs[:i:i], u.c.subs[i+1:]...)
-				break
-			}
-		}
-		u.c.mu.Unlock()
-	}()
+	defer u.c.unsubscribe(u.q)
 	for {
-		for _, r := range q.take() {
+		for _, r := range u.q.take() {
 			if err := emit(ctx, r); err != nil {
 				return err
 			}
 		}
 		select {
-		case <-q.wake:
+		case <-u.q.wake:
 		case <-ctx.Done():
 			// Deliver what was published before the end.
-			for _, r := range q.take() {
+			for _, r := range u.q.take() {
 				if err := emit(context.Background(), r); err != nil {
 					return err
 				}
 			}
 			return ctx.Err()
+		}
+	}
+}
+
+func (c *luaCache) unsubscribe(q *updateQueue) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, s := range c.subs {
+		if s == q {
+			c.subs = append(c.subs[:i:i], c.subs[i+1:]...)
+			return
 		}
 	}
 }

@@ -11,12 +11,14 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/streamctl/streamctl/bindings"
+	"github.com/streamctl/streamctl/connectors/kafka"
 	"github.com/streamctl/streamctl/lua"
 )
 
@@ -229,6 +231,30 @@ func TestDocEntries(t *testing.T) {
 // sentenceEnd matches the end of a sentence (not of "...").
 var sentenceEnd = regexp.MustCompile(`[^.]\.(\s|$)`)
 
+var (
+	brokerOnce sync.Once
+	brokerAddr string
+	brokerErr  error
+)
+
+// docsBroker starts one in-process dev broker (kfake) for the examples of
+// the kafka module, shared by the whole test binary.
+func docsBroker(t *testing.T) string {
+	t.Helper()
+	brokerOnce.Do(func() {
+		b, err := kafka.StartDevBroker(kafka.DevBrokerConfig{Addr: "127.0.0.1:0", Partitions: 1})
+		if err != nil {
+			brokerErr = err
+			return
+		}
+		brokerAddr = b.Addr() // closed when the test binary exits
+	})
+	if brokerErr != nil {
+		t.Fatalf("dev broker: %v", brokerErr)
+	}
+	return brokerAddr
+}
+
 // runScript runs src in a fresh directory with an empty stdin and returns
 // stdout and stderr.
 func runScript(t *testing.T, name, src string) (string, string, error) {
@@ -244,6 +270,7 @@ func runScript(t *testing.T, name, src string) (string, string, error) {
 		Stdin:   strings.NewReader(""),
 		Stdout:  &stdout,
 		Stderr:  &stderr,
+		Config:  map[string]string{"brokers": docsBroker(t)},
 	})
 	err := rt.Run(ctx)
 	if ctx.Err() != nil {
@@ -328,7 +355,7 @@ func TestDocMarkdown(t *testing.T) {
 		})
 	}
 	_, err := bindings.DocMarkdown("jsno")
-	want := `no module or function "jsno" (modules: core, sources, sinks, codec, json, time, log, pipe; or a function name such as handle or json.encode)`
+	want := `no module or function "jsno" (modules: core, sources, sinks, codec, json, time, log, pipe, cache, kafka, state; or a function name such as handle or json.encode)`
 	if err == nil || err.Error() != want {
 		t.Errorf("unknown topic: got %v, want %s", err, want)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/streamctl/streamctl/lua"
 )
 
-const topicType = "streamctl.kafka.topic"
+const topicType = "streamctl.topic"
 
 // defaultBrokers is where `streamctl dev-broker` listens by default, so a
 // script runs on one laptop with no setup.
@@ -48,7 +48,7 @@ func (lt *luaTopic) LuaSink(s *lua.State) (lua.SinkRef, error) {
 func (kafkaModule) Open(s *lua.State) error {
 	L := s.L
 	mt := L.NewTypeMetatable(topicType)
-	L.SetField(mt, "__name", glua.LString("kafka.topic"))
+	L.SetField(mt, "__name", glua.LString("topic"))
 	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
 		"send": nil, // set below: a waiting call
 		"seek": func(L *glua.LState) int {
