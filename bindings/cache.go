@@ -472,19 +472,21 @@ func (u *updateSource) Derived() bool { return true }
 // Name implements connectors.Named.
 func (u *updateSource) Name() string { return "cache:" + u.c.c.Name() + ":updates" }
 
-// Run implements connectors.Source.
+// Run implements connectors.Source. Every published record is delivered:
+// emits use a background context (only the handler's back-pressure can hold
+// them), and ctx is checked between batches, so the end of the run still
+// drains what was published before it.
 func (u *updateSource) Run(ctx context.Context, emit func(context.Context, connectors.Record) error) error {
 	defer u.c.unsubscribe(u.q)
 	for {
 		for _, r := range u.q.take() {
-			if err := emit(ctx, r); err != nil {
+			if err := emit(context.Background(), r); err != nil {
 				return err
 			}
 		}
 		select {
 		case <-u.q.wake:
 		case <-ctx.Done():
-			// Deliver what was published before the end.
 			for _, r := range u.q.take() {
 				if err := emit(context.Background(), r); err != nil {
 					return err

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -111,7 +110,7 @@ c:put("keep", 1)
 print(pcall(c.update, c, "keep", function(old) error("boom") end))
 print(c:get("keep"))
 `, "old\tnil\n1\n2\n[1,2]\nnil\tfalse\t0\nnil\tfalse\n" +
-			"false\tjob.lua:9: cache:update: job.lua:9: boom\n1\n"},
+			"false\tjob.lua:9: boom\n1\n"},
 		{"count clear", `
 local c = cache.open("c", {memory = true})
 for i = 1, 300 do c:put(i, i) end
@@ -135,7 +134,7 @@ for k in c:range{} do table.insert(left, k) end
 print(table.concat(left, " "), c:count())
 print(pcall(c.sweep, c, function() error("bad") end))
 print(c:count())
-`, "1=1 2=4 3=9 4=16 5=25 6=36 7=49 8=64 9=81 10=100\n3 6 9\t3\nfalse\tjob.lua:13: cache:sweep: job.lua:13: bad\n3\n"},
+`, "1=1 2=4 3=9 4=16 5=25 6=36 7=49 8=64 9=81 10=100\n3 6 9\t3\nfalse\tjob.lua:13: bad\n3\n"},
 		{"floor ceil", show + `
 local c = cache.open("c", {memory = true})
 for _, k in ipairs{10, 20, 30} do c:put(k, "v" .. k) end
@@ -529,13 +528,10 @@ end)
 	}
 }
 
-// TestCacheUpdatesSource checks c:updates() delivers every c(k, v) of the run.
-// It fails now: the source subscribes when its goroutine starts, so writes
-// published before that are lost (bindings/cache.go updateSource.Run).
+// TestCacheUpdatesSource checks c:updates() delivers every c(k, v) of the
+// run, also those published before its goroutine started (it subscribes
+// when c:updates() is called).
 func TestCacheUpdatesSource(t *testing.T) {
-	if os.Getenv("STREAMCTL_REPROS") == "" {
-		t.Skip("known bug: c:updates() misses writes published before its goroutine subscribed; set STREAMCTL_REPROS=1 to run")
-	}
 	for i := 0; i < 20; i++ {
 		got, stderr, err := runCache(t, "", `
 local prices = cache.open("prices", {memory = true})
@@ -552,13 +548,9 @@ handle(prices:updates(), function(v, meta) return meta.key .. " is now " .. v en
 }
 
 // TestCacheNumberKeyedTables checks that tables whose keys are not exactly
-// 1..n keep their number keys through the cache. It fails now: they come
-// back with string keys ({1, 2, x = 3} reads back as {["1"] = 1, ["2"] = 2,
-// x = 3}, so t[1] is nil), against api.md 5 "values round-trip exactly".
+// 1..n keep their number keys through the cache (codec.Table), as api.md 5
+// asks: values round-trip exactly.
 func TestCacheNumberKeyedTables(t *testing.T) {
-	if os.Getenv("STREAMCTL_REPROS") == "" {
-		t.Skip("known bug: number keys of non-array tables come back as strings; set STREAMCTL_REPROS=1 to run")
-	}
 	got, stderr, err := runCache(t, "", `
 local c = cache.open("c", {memory = true})
 c:put("mixed", {1, 2, x = 3})
@@ -577,14 +569,10 @@ print(n[10], n[2.5], n[-1], n["10"])
 	}
 }
 
-// TestCacheUpdateFnWrites checks that fn of c:update may write to the same
-// cache, or fails with an error. It fails now: c:update holds the cache's
-// write mutex while it calls fn, so a c:put in fn deadlocks the run for good
-// (SIGTERM does not end it either).
+// TestCacheUpdateFnWrites checks that a write to the same cache inside
+// c:update's fn raises (the update holds the cache's write lock) instead of
+// deadlocking.
 func TestCacheUpdateFnWrites(t *testing.T) {
-	if os.Getenv("STREAMCTL_REPROS") == "" {
-		t.Skip("known bug: a write in c:update's fn deadlocks; set STREAMCTL_REPROS=1 to run")
-	}
 	done := make(chan error, 1)
 	go func() {
 		_, _, err := runCache(t, "", `
@@ -594,8 +582,12 @@ c:update("a", function(old) c:put("b", 1) return 1 end)
 		done <- err
 	}()
 	select {
-	case <-done: // either outcome is fine: it ended
-	case <-time.After(5 * time.Second):
-		t.Fatal("c:update whose fn calls c:put on the same cache did not end within 5s (deadlock)")
+	case err := <-done:
+		want := `job.lua:3: cache:put: cannot write to cache "c" inside its own update function (return the new value instead)`
+		if err == nil || err.Error() != want {
+			t.Fatalf("err = %v, want %q", err, want)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("c:update whose fn calls c:put on the same cache did not end (deadlock)")
 	}
 }

@@ -39,6 +39,11 @@ func (a *ArgChecker) Check(err error) {
 	if err == nil {
 		return
 	}
+	var se *ScriptError
+	if errors.As(err, &se) {
+		// A Lua error from a callback (c:update's fn) names its own line.
+		a.L.Error(glua.LString(se.Msg), 0)
+	}
 	msg := err.Error()
 	if !strings.HasPrefix(msg, a.fn+": ") && !strings.HasPrefix(msg, a.fn+" ") {
 		msg = a.fn + ": " + msg

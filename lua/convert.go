@@ -58,6 +58,12 @@ func (s *State) toLua(v any) glua.LValue {
 			t.RawSetString(m.Key, s.toLua(m.Value))
 		}
 		return t
+	case codec.Table:
+		t := s.L.CreateTable(0, len(x))
+		for _, e := range x {
+			t.RawSet(s.toLua(e.Key), s.toLua(e.Value))
+		}
+		return t
 	case map[string]any:
 		t := s.L.CreateTable(0, len(x))
 		for _, k := range sortedKeys(x) {
@@ -89,9 +95,9 @@ func sortedKeys(m map[string]any) []string {
 
 // FromLua converts a Lua value to the codec data model: nil and json.null to
 // nil, numbers with an integral value to int64 (others to float64), tables
-// marked as arrays or with keys 1..n to []any, other tables to codec.Object in
-// insertion order (number keys written as strings), an empty unmarked table to
-// an empty Object. Functions, threads, other userdata and cycles are errors.
+// marked as arrays or with keys 1..n to []any, tables with string keys to
+// codec.Object and other tables to codec.Table, in insertion order; an empty
+// unmarked table to an empty Object. Functions, threads, other userdata and cycles are errors.
 func (s *State) FromLua(v glua.LValue) (any, error) {
 	return s.fromLua(v, 0)
 }
@@ -122,29 +128,45 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 			return out, nil
 		}
 		obj := make(codec.Object, 0, 8)
+		var tbl codec.Table // set when a key is not a string
 		var err error
 		ForEachOrdered(x, func(k, val glua.LValue) {
 			if err != nil {
 				return
 			}
-			var key string
+			var e any
+			if e, err = s.fromLua(val, depth+1); err != nil {
+				return
+			}
+			if ks, ok := k.(glua.LString); ok && tbl == nil {
+				obj = append(obj, codec.Member{Key: string(ks), Value: e})
+				return
+			}
+			if tbl == nil {
+				tbl = make(codec.Table, len(obj), len(obj)+8)
+				for i, m := range obj {
+					tbl[i] = codec.Entry{Key: m.Key, Value: m.Value}
+				}
+			}
+			var key any
 			switch kk := k.(type) {
 			case glua.LString:
 				key = string(kk)
 			case glua.LNumber:
-				key = FormatNumber(float64(kk))
+				key = NumberValue(float64(kk))
 			case glua.LBool:
-				key = kk.String()
+				key = bool(kk)
 			default:
 				err = fmt.Errorf("table key of type %s: %w", k.Type(), ErrNotConvertible)
 				return
 			}
-			var e any
-			e, err = s.fromLua(val, depth+1)
-			obj = append(obj, codec.Member{Key: key, Value: e})
+			tbl = append(tbl, codec.Entry{Key: key, Value: e})
 		})
 		if err != nil {
 			return nil, err
+		}
+		if tbl != nil {
+			return tbl, nil
 		}
 		return obj, nil
 	case *glua.LUserData:

@@ -58,6 +58,7 @@ const (
 	valBytes  = 0x06
 	valArray  = 0x07
 	valObject = 0x08
+	valTable  = 0x09 // codec.Table: count, then key and value per entry
 
 	maxValueDepth = 1000
 )
@@ -107,6 +108,17 @@ func appendVal(b []byte, v any, depth int) ([]byte, error) {
 			b = binary.AppendUvarint(b, uint64(len(m.Key)))
 			b = append(b, m.Key...)
 			if b, err = appendVal(b, m.Value, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return b, nil
+	case codec.Table:
+		b = binary.AppendUvarint(append(b, valTable), uint64(len(x)))
+		for _, e := range x {
+			if b, err = appendVal(b, e.Key, depth+1); err != nil {
+				return nil, err
+			}
+			if b, err = appendVal(b, e.Value, depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -258,6 +270,27 @@ func decodeVal(b []byte, depth int) (any, int, error) {
 			off += m
 		}
 		return o, off, nil
+	case valTable:
+		cnt, n, err := uvarint(b[1:], (len(b)-1)/2) // an entry takes two bytes at least
+		if err != nil {
+			return nil, 0, err
+		}
+		off := 1 + n
+		t := make(codec.Table, 0, cnt)
+		for range cnt {
+			k, m, err := decodeVal(b[off:], depth+1)
+			if err != nil {
+				return nil, 0, err
+			}
+			off += m
+			e, m, err := decodeVal(b[off:], depth+1)
+			if err != nil {
+				return nil, 0, err
+			}
+			off += m
+			t = append(t, codec.Entry{Key: k, Value: e})
+		}
+		return t, off, nil
 	}
 	return nil, 0, badValue(fmt.Sprintf("unknown tag 0x%02x", b[0]))
 }
@@ -272,7 +305,7 @@ func typeName(v any) string {
 		return "boolean"
 	case string, []byte:
 		return "string"
-	case []any, codec.Object, map[string]any:
+	case []any, codec.Object, codec.Table, map[string]any:
 		return "table"
 	}
 	if _, _, _, ok := number(v); ok {

@@ -28,6 +28,9 @@ func valueEqual(a, b any) bool {
 	case codec.Object:
 		y, ok := b.(codec.Object)
 		return ok && slices.EqualFunc(x, y, func(m, n codec.Member) bool { return m.Key == n.Key && valueEqual(m.Value, n.Value) })
+	case codec.Table:
+		y, ok := b.(codec.Table)
+		return ok && slices.EqualFunc(x, y, func(m, n codec.Entry) bool { return valueEqual(m.Key, n.Key) && valueEqual(m.Value, n.Value) })
 	}
 	return a == b
 }
@@ -46,6 +49,12 @@ func normalize(v any) any {
 		out := make(codec.Object, len(x))
 		for i, m := range x {
 			out[i] = codec.Member{Key: m.Key, Value: normalize(m.Value)}
+		}
+		return out
+	case codec.Table:
+		out := make(codec.Table, len(x))
+		for i, e := range x {
+			out[i] = codec.Entry{Key: normalize(e.Key), Value: normalize(e.Value)}
 		}
 		return out
 	case map[string]any:
@@ -99,6 +108,7 @@ func TestValueRoundTrip(t *testing.T) {
 		{"empty array", []any{}},
 		{"object", obj("z", int64(1), "a", nil, "m", codec.Object{})},
 		{"empty object", codec.Object{}},
+		{"table with number and boolean keys", codec.Table{{Key: int64(1), Value: "a"}, {Key: int64(3), Value: "c"}, {Key: "x", Value: int64(3)}, {Key: true, Value: 1.5}, {Key: 2.5, Value: nil}}},
 		{"map", map[string]any{"b": int64(2), "a": []any{true}, "c": map[string]any{}}},
 		{"int", 7},
 		{"float32", float32(0.5)},
@@ -162,7 +172,7 @@ func TestValueErrors(t *testing.T) {
 type valueGen struct{ keyGen }
 
 func (g *valueGen) value(depth int) any {
-	switch c := g.byte(); c % 12 {
+	switch c := g.byte(); c % 13 {
 	case 0:
 		return nil
 	case 1:
@@ -197,6 +207,26 @@ func (g *valueGen) value(depth int) any {
 			o = append(o, codec.Member{Key: g.str(), Value: g.value(depth + 1)})
 		}
 		return o
+	case 11:
+		if depth > 4 {
+			return int64(11)
+		}
+		t := codec.Table{}
+		for i := range int(g.byte() % 5) {
+			var k any
+			switch g.byte() % 4 {
+			case 0:
+				k = int64(i) - 2
+			case 1:
+				k = float64(i) + 0.5
+			case 2:
+				k = i%2 == 0
+			default:
+				k = g.str()
+			}
+			t = append(t, codec.Entry{Key: k, Value: g.value(depth + 1)})
+		}
+		return t
 	default:
 		if depth > 4 {
 			return false

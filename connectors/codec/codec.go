@@ -63,6 +63,36 @@ func (o Object) Get(key string) (any, bool) {
 	return nil, false
 }
 
+// Table is a map whose keys are not all strings: a Lua table such as
+// {1, 2, x = 3} or {[1] = "a", [3] = "c"}, in insertion order. Keys are
+// string, bool, int64 or float64. The state encoding keeps it exactly; JSON
+// and CSV write the keys as strings (numbers as Lua prints them), msgpack
+// writes them as they are.
+type Table []Entry
+
+// Entry is one key/value pair of a Table.
+type Entry struct {
+	Key, Value any
+}
+
+// KeyString formats a Table key the way JSON object keys show it.
+func KeyString(k any) string {
+	switch x := k.(type) {
+	case string:
+		return x
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	}
+	b, err := AppendText(nil, k)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
 // DecodeError is a record that could not be decoded. Resync reports whether
 // the decoder can go on with the next record.
 type DecodeError struct {

@@ -367,6 +367,23 @@ func appendJSON(dst []byte, v any, depth int) ([]byte, error) {
 			}
 		}
 		return append(dst, '}'), nil
+	case Table:
+		if depth >= maxEncodeDepth {
+			return dst, errTooDeep
+		}
+		dst = append(dst, '{')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendString(dst, KeyString(e.Key))
+			dst = append(dst, ':')
+			var err error
+			if dst, err = appendJSON(dst, e.Value, depth+1); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, '}'), nil
 	case []any:
 		if depth >= maxEncodeDepth {
 			return dst, errTooDeep

@@ -396,6 +396,22 @@ func encodeMsgpack(enc *msgpack.Encoder, v any, depth int) error {
 			}
 		}
 		return nil
+	case Table:
+		if depth >= maxEncodeDepth {
+			return errMsgpackTooDeep
+		}
+		if err := enc.EncodeMapLen(len(x)); err != nil {
+			return err
+		}
+		for _, e := range x {
+			if err := encodeMsgpack(enc, e.Key, depth+1); err != nil {
+				return err
+			}
+			if err := encodeMsgpack(enc, e.Value, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
 	case map[string]any:
 		if depth >= maxEncodeDepth {
 			return errMsgpackTooDeep
