@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	glua "github.com/yuin/gopher-lua"
 
@@ -70,10 +71,11 @@ type Runtime struct {
 	flushers []connectors.Sink
 	feeds    []*feed
 
-	handlers []*Handler
-	onStart  []*glua.LFunction
-	onStop   []*glua.LFunction
-	workerWG sync.WaitGroup
+	handlers  []*Handler
+	keepAlive atomic.Int64
+	onStart   []*glua.LFunction
+	onStop    []*glua.LFunction
+	workerWG  sync.WaitGroup
 }
 
 // New prepares a run; nothing starts until Run.
@@ -179,6 +181,29 @@ func (rt *Runtime) shared(key string, isMain bool, build func() (any, error)) (a
 	return v, nil
 }
 
+// KeepAlive keeps the run going after its handlers finished (a server
+// answering requests) until Stop, a signal or a fatal error. Call it from the
+// main state; release undoes it. Safe for concurrent use.
+func (rt *Runtime) KeepAlive() (release func()) {
+	rt.keepAlive.Add(1)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			rt.keepAlive.Add(-1)
+			rt.sch.post(func() {}) // let the scheduler re-check
+		})
+	}
+}
+
+func (rt *Runtime) isStopping() bool {
+	select {
+	case <-rt.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
 // Stop asks the run to end gracefully: sources stop, what was read is drained
 // through handlers and sinks, on_stop hooks run. Safe from any goroutine.
 func (rt *Runtime) Stop() {
@@ -186,6 +211,9 @@ func (rt *Runtime) Stop() {
 		close(rt.stopping)
 		if rt.srcCancel != nil {
 			rt.srcCancel()
+		}
+		if rt.sch != nil {
+			go rt.sch.post(func() {}) // wake the scheduler to re-check
 		}
 	})
 }
@@ -291,6 +319,9 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 				if !h.finished {
 					return false
 				}
+			}
+			if rt.keepAlive.Load() > 0 && !rt.isStopping() {
+				return false
 			}
 			return rt.sch.running == 0
 		})

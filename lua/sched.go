@@ -33,6 +33,9 @@ type task struct {
 	// handler driver finished one step). Nil for transient tasks.
 	onYield func()
 	onDone  func(err error)
+	// onResult receives the values the function returned (before onDone).
+	onResult func(vals []glua.LValue)
+	args     []glua.LValue // arguments of the first resume
 }
 
 func newScheduler(rt *Runtime) *scheduler {
@@ -70,9 +73,11 @@ func (sc *scheduler) spawn(fn *glua.LFunction, onDone func(err error)) {
 func (sc *scheduler) spawnTask(t *task) {
 	co, _ := sc.s.L.NewThread()
 	t.co = co
+	args := t.args
+	t.args = nil
 	sc.tasks[co] = t
 	sc.running++
-	sc.resume(t)
+	sc.resume(t, args...)
 }
 
 // newDriver starts a long-lived coroutine for a handler instance.
@@ -88,6 +93,9 @@ func (sc *scheduler) resume(t *task, args ...glua.LValue) {
 	st, err, vals := sc.protectedResume(t, args)
 	switch st {
 	case glua.ResumeOK:
+		if t.onResult != nil {
+			t.onResult(vals)
+		}
 		sc.finish(t, nil)
 	case glua.ResumeError:
 		sc.finish(t, sc.s.scriptError(err))
@@ -141,4 +149,44 @@ func (sc *scheduler) protectedResume(t *task, args []glua.LValue) (st glua.Resum
 		}
 	}()
 	return sc.s.L.Resume(t.co, t.fn, args...)
+}
+
+// CallMain calls fn in the main state as a coroutine, so it may wait, and
+// waits for it: args builds its arguments and results reads its return
+// values, both in the main state's goroutine. Safe from any goroutine but
+// the scheduler's own (handlers and hooks); for HTTP request handlers.
+func (rt *Runtime) CallMain(ctx context.Context, fn *glua.LFunction, args func(s *State) []glua.LValue, results func(s *State, vals []glua.LValue) error) error {
+	done := make(chan error, 1)
+	post := func() {
+		var a []glua.LValue
+		if args != nil {
+			a = args(rt.main)
+		}
+		var resErr error
+		rt.sch.spawnTask(&task{fn: fn, args: a, noInterrupt: true,
+			onResult: func(vals []glua.LValue) {
+				if results != nil {
+					resErr = results(rt.main, vals)
+				}
+			},
+			onDone: func(err error) {
+				if err == nil {
+					err = resErr
+				}
+				done <- err
+			}})
+	}
+	select {
+	case rt.sch.events <- post:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-rt.runCtx.Done():
+		return errors.New("the run has ended")
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
