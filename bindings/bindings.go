@@ -22,6 +22,7 @@ func Modules() []lua.Module {
 		cacheModule{},
 		stateModule{},
 		kafkaModule{},
+		httpModule{},
 	}
 }
 

@@ -1,0 +1,1136 @@
+package state
+
+import (
+	"cmp"
+	"container/heap"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Windows
+//
+// A Windower groups the records of a stream into event-time windows per key
+// and aggregates them, with the semantics of Kafka Streams (api.md §7). It
+// is plain Go; the Lua binding (`window.tumbling{...}` etc.) converts
+// records and calls Add per record, CloseIdle from a ticker and CloseAll
+// when a finite input ends.
+//
+// Kinds (times are event times; sizes, hops and gaps are WindowConfig's):
+//
+//   - Tumbling: [start, start+Size) with start a multiple of Size since the
+//     Unix epoch; every record is in exactly one window. End is exclusive.
+//   - Hopping: every [start, start+Size) with start a multiple of Hop that
+//     contains the record's time, so a record is in about Size/Hop windows.
+//   - Sliding: for every record at time t, the window [t-Size, t], both ends
+//     included (the Slipstream cookbook: a record at t-Size still counts),
+//     holding the buffered records of the key whose times fall in it,
+//     including ones that arrived out of order before. One result per
+//     record, emitted at once whatever Emit says; records arriving later
+//     never revise an emitted result. Records stay buffered (in the store)
+//     until the watermark makes them useless: a record at time r is evicted
+//     once r < watermark - Size.
+//   - Session: per key, records whose times are at most Gap apart form one
+//     session; a record within Gap of two sessions merges them (Merge of the
+//     accumulators, earlier session first, then Add of the record). Start
+//     and End of the result are the first and last event times.
+//
+// Watermark = the greatest event time seen by the Windower (across keys)
+// minus Grace. A window closes when the watermark passes its last instant:
+// tumbling/hopping [s, e) when watermark >= e, a session when watermark >
+// last event + Gap, a sliding window [t-Size, t] when watermark > t. The
+// watermark is advanced by a record before the record is assigned, as in
+// Kafka Streams. A record is late when every window it belongs to is already
+// closed: tumbling/hopping when watermark >= (end of its latest window),
+// sliding when t < watermark, session when the session it would form or
+// extend (after merging open sessions within Gap) has last event + Gap <
+// watermark. A late record is not aggregated and changes nothing; Add
+// reports it (the binding sends it to `late` or counts it).
+//
+// Emit: EmitFinal outputs a window's result once, when it closes; EmitUpdate
+// outputs it after every change (a hopping record gives one result per
+// window it updates, a session record one result for the merged session)
+// and nothing at close. Closed windows are forgotten in both modes.
+//
+// Window persistence
+//
+// All state is written through to the WindowStore under keys that start
+// with Name:
+//
+//	{name, "m"}                          the kind and sizes, to refuse a changed config
+//	{name, "t"}                          {max event time, floor, sequence}
+//	{name, "w", {key}, start}            open window: {end or last event, acc}
+//	{name, "s", {key}, time, seq}        sliding buffer: the record's value
+//	{name, "o", seq}                     emitted final, not yet acknowledged: {{key}, start, end, value}
+//
+// ({key} is {} for a nil key; times are Unix nanoseconds; the floor is the
+// watermark CloseAll and CloseIdle left behind.) By default every call that
+// changes anything makes exactly one atomic WriteBatch before it returns,
+// so the store always holds the state after some whole call; the in-memory
+// copy is loaded once by NewWindower and is authoritative while running.
+// WithWriteEvery(n) lets Add calls that return no finals defer their write
+// (for throughput: see BenchmarkWindowTumbling); the store then holds the
+// state after some whole call at most n-1 Adds ago.
+//
+// Crash semantics: the runtime's rule is output before state: results that
+// a call returned are flushed to the OS before the next state write is made
+// (for a Windower: before the next call; calls must not overlap with the
+// output of earlier ones).
+// A call that closes windows removes them and records their finals in the
+// outbox ({name, "o", seq}) in one write, before returning the finals; the
+// next write of the Windower (any later Add, CloseAll, CloseIdle or Flush
+// that writes) deletes those outbox entries, acknowledging them. After a
+// crash (kill -9 included) NewWindower loads the open windows as of the
+// last completed call, so no window is lost, and the unacknowledged finals,
+// which the first call of the new Windower returns again before anything
+// else. So a final is never lost, and it is emitted twice only if the
+// process died after the call that returned it and before the next write
+// (the final may or may not have reached the sink then; it is re-emitted
+// to be safe: at-least-once). Records added by calls whose write did not
+// complete are not in the store; the source replays them only if its
+// position was not committed past them (Kafka commits after the outputs of
+// a record were accepted, and a record aggregated into an open window has
+// no output, so a crash can lose it or, if its offset was not committed yet
+// but the write completed, count it twice; with WithWriteEvery, call Flush
+// before committing source positions). A write error makes the
+// Windower unusable: every later call returns that error.
+
+// WindowKind selects the window type.
+type WindowKind int
+
+// The window kinds.
+const (
+	Tumbling WindowKind = iota + 1
+	Hopping
+	Sliding
+	Session
+)
+
+func (k WindowKind) String() string {
+	switch k {
+	case Tumbling:
+		return "tumbling"
+	case Hopping:
+		return "hopping"
+	case Sliding:
+		return "sliding"
+	case Session:
+		return "session"
+	}
+	return fmt.Sprintf("WindowKind(%d)", int(k))
+}
+
+// Emit selects when window results are output.
+type Emit int
+
+// The emit modes.
+const (
+	// EmitFinal outputs each window once, when it closes (the default).
+	EmitFinal Emit = iota
+	// EmitUpdate outputs a window after every change and nothing at close.
+	EmitUpdate
+)
+
+func (e Emit) String() string {
+	switch e {
+	case EmitFinal:
+		return "final"
+	case EmitUpdate:
+		return "update"
+	}
+	return fmt.Sprintf("Emit(%d)", int(e))
+}
+
+// WindowConfig configures a Windower; Kind, Agg, Name and the duration of
+// the kind are required.
+type WindowConfig struct {
+	// Kind is Tumbling, Hopping, Sliding or Session.
+	Kind WindowKind
+	// Size is the window length of tumbling, hopping and sliding windows.
+	Size time.Duration
+	// Hop is the distance between hopping window starts, 0 < Hop <= Size.
+	Hop time.Duration
+	// Gap is the longest silence within a session (session windows only).
+	Gap time.Duration
+	// Grace is how far the watermark trails the greatest event time seen;
+	// default 0.
+	Grace time.Duration
+	// Emit is EmitFinal (the default) or EmitUpdate; sliding windows ignore
+	// it and emit one result per record.
+	Emit Emit
+	// Agg aggregates the values of a window; see BuiltinAggregator.
+	Agg Aggregator
+	// Name is the persistence namespace: the first element of every store
+	// key of this Windower. Two Windowers sharing a store need different
+	// names, and a restart must use the same name to continue.
+	Name string
+}
+
+// validate checks cfg, naming the rule that is broken.
+func (cfg WindowConfig) validate() error {
+	if cfg.Name == "" {
+		return errors.New("window: name must not be empty")
+	}
+	if cfg.Agg == nil {
+		return fmt.Errorf("window %q: agg must be set", cfg.Name)
+	}
+	if cfg.Grace < 0 {
+		return fmt.Errorf("window %q: grace must not be negative, got %s", cfg.Name, cfg.Grace)
+	}
+	if cfg.Emit != EmitFinal && cfg.Emit != EmitUpdate {
+		return fmt.Errorf("window %q: emit must be final or update, got %s", cfg.Name, cfg.Emit)
+	}
+	switch cfg.Kind {
+	case Tumbling, Sliding:
+		if cfg.Size <= 0 {
+			return fmt.Errorf("window %q: %s windows need a size > 0, got %s", cfg.Name, cfg.Kind, cfg.Size)
+		}
+	case Hopping:
+		if cfg.Size <= 0 {
+			return fmt.Errorf("window %q: hopping windows need a size > 0, got %s", cfg.Name, cfg.Size)
+		}
+		if cfg.Hop <= 0 || cfg.Hop > cfg.Size {
+			return fmt.Errorf("window %q: hop must be > 0 and <= size (%s), got %s", cfg.Name, cfg.Size, cfg.Hop)
+		}
+	case Session:
+		if cfg.Gap <= 0 {
+			return fmt.Errorf("window %q: session windows need a gap > 0, got %s", cfg.Name, cfg.Gap)
+		}
+	default:
+		return fmt.Errorf("window %q: kind must be tumbling, hopping, sliding or session, got %s", cfg.Name, cfg.Kind)
+	}
+	return nil
+}
+
+// fingerprint describes what persisted windows depend on.
+func (cfg WindowConfig) fingerprint() string {
+	switch cfg.Kind {
+	case Hopping:
+		return fmt.Sprintf("hopping size=%s hop=%s", cfg.Size, cfg.Hop)
+	case Session:
+		return fmt.Sprintf("session gap=%s", cfg.Gap)
+	}
+	return fmt.Sprintf("%s size=%s", cfg.Kind, cfg.Size)
+}
+
+// WindowResult is one output of a Windower: the Lua record {key=, start=,
+// ["end"]=, value=}.
+type WindowResult struct {
+	// Key is the window's key as the store gives it back (numbers that are
+	// integers are int64, []byte is string); nil for unkeyed windows.
+	Key any
+	// Start and End: [Start, End) for tumbling and hopping windows, [Start,
+	// End] for sliding windows (End is the record's time), the first and
+	// last event times for sessions.
+	Start, End time.Time
+	// Value is Agg.Result of the window's accumulator.
+	Value any
+}
+
+// Windower assigns records to windows and aggregates them (see "Windows"
+// above). It is safe for concurrent use (one mutex; the Aggregator is called
+// with it held, so it must not call back into the Windower). It starts no
+// goroutine.
+type Windower struct {
+	mu    sync.Mutex
+	cfg   WindowConfig
+	store WindowStore
+	name  string
+
+	size, hop, gap, grace int64 // nanoseconds
+
+	keys   map[string]*keyState // by encoded {key}
+	closes closeHeap
+	open   int // open windows
+
+	hasMax bool
+	maxT   int64 // greatest event time seen
+	floor  int64 // watermark left by CloseAll/CloseIdle; math.MinInt64 for none
+	seq    int64 // last sequence number used (outbox, sliding buffer)
+	saved  bool  // the fingerprint is in the store
+	every  int   // WithWriteEvery
+	calls  int   // Add calls since the last write
+
+	evicted int64 // sliding records before this time are evicted
+
+	// Changes not yet written.
+	metaDirty bool
+	dirty     []*win
+	dels      []any
+	puts      []KV         // outbox entries
+	recs      []pendingRec // sliding records
+	emitted   []int64      // outbox entries returned since the last write
+
+	unacked []int64        // outbox entries returned by the last writing call
+	pending []WindowResult // finals of a previous run to return first
+	pendSeq []int64
+
+	adds      uint64 // Add calls, for CloseIdle
+	idleAdds  uint64
+	idleSince time.Time
+
+	scratch []byte
+	err     error // sticky: a write failed
+}
+
+type keyState struct {
+	kid   string // EncodeKey({key}): the map key
+	key   any    // canonical key
+	tuple []any  // {} or {key}, as stored
+	wins  []*win // open windows by start
+	buf   []slideRec
+}
+
+type win struct {
+	ks      *keyState
+	start   int64
+	end     int64 // exclusive end (tumbling, hopping); last event time (session)
+	acc     any
+	closeAt int64 // closed when the watermark >= closeAt
+	dirty   bool
+	gone    bool
+}
+
+type slideRec struct {
+	t, seq int64
+	v      any
+}
+
+type pendingRec struct {
+	ks *keyState
+	r  slideRec
+}
+
+// closeItem is a window due to close, or a sliding record due for eviction,
+// at watermark at. Items of windows that changed are skipped when popped.
+type closeItem struct {
+	at int64
+	w  *win
+	ks *keyState // sliding
+}
+
+type closeHeap []closeItem
+
+func (h closeHeap) Len() int           { return len(h) }
+func (h closeHeap) Less(i, j int) bool { return h[i].at < h[j].at }
+func (h closeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *closeHeap) Push(x any)        { *h = append(*h, x.(closeItem)) }
+func (h *closeHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+// WindowOpt is an option for NewWindower.
+type WindowOpt interface{ applyWindow(*Windower) }
+
+type windowOptFunc func(*Windower)
+
+func (f windowOptFunc) applyWindow(w *Windower) { f(w) }
+
+// WithWriteEvery makes Add write its changes to the store only every n
+// calls, overriding the default of 1 (every call that changes anything
+// writes before it returns). Whatever n, a call that returns finals (or
+// re-emits those of a previous run) writes before it returns, and CloseAll,
+// CloseIdle and Flush write everything pending. In between, the store lags
+// behind memory by up to n-1 Add calls: after a crash those records are
+// missing from their windows unless the source replays them, so the
+// runtime should call Flush before it commits source positions. n < 1
+// means 1.
+func WithWriteEvery(n int) WindowOpt {
+	return windowOptFunc(func(w *Windower) { w.every = max(n, 1) })
+}
+
+// NewWindower returns a Windower for cfg that keeps its state in store,
+// loading what a previous run left under cfg.Name (see "Window persistence"):
+// open windows, sliding buffers, the watermark and finals that were emitted
+// but not acknowledged, which the first call returns again. It reads the
+// store once and blocks while doing so. Errors: an invalid cfg; ErrConfig
+// when the stored windows were made with another kind, size, hop or gap;
+// store errors.
+func NewWindower(cfg WindowConfig, store WindowStore, opts ...WindowOpt) (*Windower, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if store == nil {
+		return nil, fmt.Errorf("window %q: store must be set", cfg.Name)
+	}
+	w := &Windower{
+		cfg: cfg, store: store, name: cfg.Name,
+		size: int64(cfg.Size), hop: int64(cfg.Hop), gap: int64(cfg.Gap), grace: int64(cfg.Grace),
+		keys: map[string]*keyState{}, floor: math.MinInt64, every: 1, evicted: math.MinInt64,
+	}
+	for _, o := range opts {
+		o.applyWindow(w)
+	}
+	if err := w.load(); err != nil {
+		return nil, fmt.Errorf("window %q: load: %w", cfg.Name, err)
+	}
+	return w, nil
+}
+
+// load reads the Windower's entries from the store.
+func (w *Windower) load() error {
+	type outEntry struct {
+		seq int64
+		r   WindowResult
+	}
+	var outs []outEntry
+	var bad error
+	badEntry := func(k any) bool {
+		bad = fmt.Errorf("unexpected entry %s", FormatKey(k))
+		return false
+	}
+	err := w.store.Range(RangeOptions{Prefix: []any{w.name}}, func(k, v any) bool {
+		key, _ := k.([]any)
+		if len(key) < 2 {
+			return badEntry(k)
+		}
+		switch key[1] {
+		case "m":
+			fp, _ := v.(string)
+			if want := w.cfg.fingerprint(); fp != want {
+				bad = errorf(ErrConfig, "the stored windows are %s, not %s; use another name or clear them", fp, want)
+				return false
+			}
+			w.saved = true
+		case "t":
+			m, ok := v.([]any)
+			if !ok || len(m) != 3 {
+				return badEntry(k)
+			}
+			maxT, ok1 := m[0].(int64)
+			floor, ok2 := m[1].(int64)
+			seq, ok3 := m[2].(int64)
+			if !ok2 || !ok3 || (m[0] != nil && !ok1) {
+				return badEntry(k)
+			}
+			w.hasMax, w.maxT, w.floor, w.seq = m[0] != nil, maxT, floor, seq
+		case "w":
+			tuple, ok1 := keyAt(key, 2)
+			start, ok2 := int64At(key, 3)
+			val, ok3 := v.([]any)
+			if !ok1 || !ok2 || len(key) != 4 || !ok3 || len(val) != 2 {
+				return badEntry(k)
+			}
+			end, ok := val[0].(int64)
+			if !ok {
+				return badEntry(k)
+			}
+			ks := w.keyStateOf(tuple)
+			nw := &win{ks: ks, start: start, end: end, acc: val[1]}
+			w.insertWin(nw)
+		case "s":
+			tuple, ok1 := keyAt(key, 2)
+			t, ok2 := int64At(key, 3)
+			seq, ok3 := int64At(key, 4)
+			if !ok1 || !ok2 || !ok3 || len(key) != 5 {
+				return badEntry(k)
+			}
+			ks := w.keyStateOf(tuple)
+			ks.insertRec(slideRec{t: t, seq: seq, v: v})
+			heap.Push(&w.closes, closeItem{at: satAdd(t, w.size, 1), ks: ks})
+		case "o":
+			seq, ok1 := int64At(key, 2)
+			val, ok2 := v.([]any)
+			if !ok1 || !ok2 || len(val) != 4 {
+				return badEntry(k)
+			}
+			tuple, ok3 := val[0].([]any)
+			start, ok4 := val[1].(int64)
+			end, ok5 := val[2].(int64)
+			if !ok3 || !ok4 || !ok5 || len(tuple) > 1 {
+				return badEntry(k)
+			}
+			var key any
+			if len(tuple) == 1 {
+				key = tuple[0]
+			}
+			outs = append(outs, outEntry{seq, WindowResult{Key: key, Start: time.Unix(0, start), End: time.Unix(0, end), Value: val[3]}})
+		default:
+			return badEntry(k)
+		}
+		return true
+	})
+	if err == nil {
+		err = bad
+	}
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(outs, func(a, b outEntry) int { return cmp.Compare(a.seq, b.seq) })
+	for _, o := range outs {
+		w.pending = append(w.pending, o.r)
+		w.pendSeq = append(w.pendSeq, o.seq)
+	}
+	return nil
+}
+
+func keyAt(key []any, i int) ([]any, bool) {
+	if i >= len(key) {
+		return nil, false
+	}
+	t, ok := key[i].([]any)
+	return t, ok && len(t) <= 1
+}
+
+func int64At(key []any, i int) (int64, bool) {
+	if i >= len(key) {
+		return 0, false
+	}
+	n, ok := key[i].(int64)
+	return n, ok
+}
+
+// keyStateOf returns the state of a stored {key} tuple, creating it.
+func (w *Windower) keyStateOf(tuple []any) *keyState {
+	kid, _ := EncodeKey(tuple) // decoded from a key: always encodable
+	if ks, ok := w.keys[string(kid)]; ok {
+		return ks
+	}
+	ks := &keyState{kid: string(kid), tuple: tuple}
+	if len(tuple) == 1 {
+		ks.key = tuple[0]
+	}
+	w.keys[ks.kid] = ks
+	return ks
+}
+
+// insertWin adds an open window to its key and the close heap.
+func (w *Windower) insertWin(nw *win) {
+	ks := nw.ks
+	i := sort.Search(len(ks.wins), func(i int) bool { return ks.wins[i].start >= nw.start })
+	ks.wins = slices.Insert(ks.wins, i, nw)
+	w.open++
+	w.schedule(nw)
+}
+
+// schedule sets a window's close point and queues it.
+func (w *Windower) schedule(x *win) {
+	if w.cfg.Kind == Session {
+		x.closeAt = satAdd(x.end, w.gap, 1)
+	} else {
+		x.closeAt = x.end
+	}
+	heap.Push(&w.closes, closeItem{at: x.closeAt, w: x})
+}
+
+// removeWin drops a window from memory and schedules its deletion.
+func (w *Windower) removeWin(x *win) {
+	ks := x.ks
+	if i := slices.Index(ks.wins, x); i >= 0 {
+		ks.wins = slices.Delete(ks.wins, i, i+1)
+	}
+	x.gone = true
+	w.open--
+	w.dels = append(w.dels, w.winKey(ks, x.start))
+	w.dropIfEmpty(ks)
+}
+
+func (w *Windower) dropIfEmpty(ks *keyState) {
+	if len(ks.wins) == 0 && len(ks.buf) == 0 && w.keys[ks.kid] == ks {
+		delete(w.keys, ks.kid)
+	}
+}
+
+func (ks *keyState) insertRec(r slideRec) {
+	i := sort.Search(len(ks.buf), func(i int) bool {
+		b := ks.buf[i]
+		return b.t > r.t || (b.t == r.t && b.seq > r.seq)
+	})
+	ks.buf = slices.Insert(ks.buf, i, r)
+}
+
+func (w *Windower) winKey(ks *keyState, start int64) any {
+	return []any{w.name, "w", ks.tuple, start}
+}
+
+func (w *Windower) recKey(ks *keyState, r slideRec) any {
+	return []any{w.name, "s", ks.tuple, r.t, r.seq}
+}
+
+func (w *Windower) outKey(seq int64) any { return []any{w.name, "o", seq} }
+
+// watermark returns the current watermark; math.MinInt64 before any record.
+func (w *Windower) watermark() int64 {
+	if !w.hasMax {
+		return w.floor
+	}
+	return max(satAdd(w.maxT, -w.grace, 0), w.floor)
+}
+
+// Watermark returns the current watermark (max event time seen - Grace, or
+// where CloseAll/CloseIdle left it), and false before the first record.
+func (w *Windower) Watermark() (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	wm := w.watermark()
+	if wm == math.MinInt64 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, wm), true
+}
+
+// Open returns the number of open windows (sessions for session windows;
+// 0 for sliding windows, whose state is their buffer).
+func (w *Windower) Open() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.open
+}
+
+// Event times must fit in int64 Unix nanoseconds (years 1678 to 2262).
+var (
+	minEventTime = time.Unix(0, math.MinInt64+1)
+	maxEventTime = time.Unix(0, math.MaxInt64-1)
+)
+
+// Add assigns the value v of key at event time t to its windows and
+// aggregates it, then closes the windows that the advanced watermark passed.
+// It returns what to output: first the unacknowledged finals of a previous
+// run (only on the first call), then, with EmitUpdate, the updated windows
+// (in start order) or, with EmitFinal, the windows it closed (ordered by
+// end, start and key), and for sliding windows the record's window. late
+// is true when every window of the record was already closed: the record
+// changed nothing. key must be nil or a valid cache key (string, number,
+// boolean or list of those); v must be a value of the data model for sliding
+// windows (it is buffered in the store). An Aggregator error changes
+// nothing and is returned. It writes to the store once when anything
+// changed (see "Crash semantics"; with WithWriteEvery only every n calls or
+// when it returns finals), blocking until the write returns.
+func (w *Windower) Add(key any, t time.Time, v any) (out []WindowResult, late bool, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return nil, false, w.err
+	}
+	if t.Before(minEventTime) || t.After(maxEventTime) {
+		return nil, false, fmt.Errorf("window %q: event time %s is out of range", w.name, t)
+	}
+	ts := t.UnixNano()
+	kid, err := w.encodeKid(key)
+	if err != nil {
+		return nil, false, fmt.Errorf("window %q: key: %w", w.name, err)
+	}
+	w.adds++
+
+	// The record advances the watermark before it is assigned.
+	hadMax, oldMax := w.hasMax, w.maxT
+	if !w.hasMax || ts > w.maxT {
+		w.hasMax, w.maxT = true, ts
+	}
+	wm := w.watermark()
+	ks := w.keys[string(kid)]
+
+	var upd []WindowResult
+	switch w.cfg.Kind {
+	case Tumbling, Hopping:
+		upd, late, err = w.addFixed(ks, kid, ts, wm, v)
+	case Session:
+		upd, late, err = w.addSession(ks, kid, ts, wm, v)
+	case Sliding:
+		upd, late, err = w.addSliding(ks, kid, ts, wm, v)
+	}
+	if err != nil || late {
+		w.hasMax, w.maxT = hadMax, oldMax // a late record is older than the max anyway
+		if err != nil {
+			w.resetChanges()
+			return nil, false, fmt.Errorf("window %q: %w", w.name, err)
+		}
+		out = w.takePending()
+		return out, true, w.maybeWrite(len(out) > 0)
+	}
+	if w.maxT != oldMax || !hadMax {
+		w.metaDirty = true
+	}
+	out = w.takePending()
+	out = append(out, upd...)
+	finals, err := w.closeDue(wm)
+	if err != nil {
+		return nil, false, w.fail(err)
+	}
+	out = append(out, finals...)
+	return out, false, w.maybeWrite(len(finals) > 0 || len(w.emitted) > 0)
+}
+
+// maybeWrite writes when forced or every w.every Add calls.
+func (w *Windower) maybeWrite(force bool) error {
+	w.calls++
+	if !force && w.calls < w.every {
+		return nil
+	}
+	return w.write()
+}
+
+// encodeKid encodes {key} into the scratch buffer.
+func (w *Windower) encodeKid(key any) ([]byte, error) {
+	b := append(w.scratch[:0], tagTuple)
+	if key != nil {
+		var err error
+		if b, err = appendKey(b, key, 1); err != nil {
+			return nil, err
+		}
+	}
+	b = append(b, tupleEnd)
+	w.scratch = b
+	return b, nil
+}
+
+// newKeyState creates the state of a key seen for the first time; the key
+// is canonicalised as the store would give it back.
+func (w *Windower) newKeyState(kid []byte) *keyState {
+	k, _ := DecodeKey(kid) // encoded above: always decodable
+	return w.keyStateOf(k.([]any))
+}
+
+// addFixed handles tumbling and hopping windows.
+func (w *Windower) addFixed(ks *keyState, kid []byte, ts, wm int64, v any) ([]WindowResult, bool, error) {
+	step := w.size
+	if w.cfg.Kind == Hopping {
+		step = w.hop
+	}
+	// Window starts s: multiples of step with s <= ts < s+size, ascending.
+	last := floorDiv(ts, step) * step
+	first := last
+	lower := satAdd(ts, -w.size, 0)
+	for first-step > lower && first-step <= first {
+		first -= step
+	}
+	type change struct {
+		x   *win // nil: new window at start
+		s   int64
+		acc any
+	}
+	var chs []change
+	for s := first; s <= last; s += step {
+		end := satAdd(s, w.size, 0)
+		if end <= wm {
+			continue // closed
+		}
+		var x *win
+		if ks != nil {
+			for _, c := range ks.wins {
+				if c.start == s {
+					x = c
+					break
+				}
+			}
+		}
+		acc := w.cfg.Agg.Init()
+		if x != nil {
+			acc = x.acc
+		}
+		acc, err := w.cfg.Agg.Add(acc, v)
+		if err != nil {
+			return nil, false, err
+		}
+		chs = append(chs, change{x, s, acc})
+		if s == last {
+			break
+		}
+	}
+	if len(chs) == 0 {
+		return nil, true, nil
+	}
+	var out []WindowResult
+	if w.cfg.Emit == EmitUpdate {
+		for _, c := range chs {
+			r, err := w.cfg.Agg.Result(c.acc)
+			if err != nil {
+				return nil, false, err
+			}
+			out = append(out, WindowResult{Start: time.Unix(0, c.s), End: time.Unix(0, satAdd(c.s, w.size, 0)), Value: r})
+		}
+	}
+	if ks == nil {
+		ks = w.newKeyState(kid)
+	}
+	for i, c := range chs {
+		x := c.x
+		if x == nil {
+			x = &win{ks: ks, start: c.s, end: satAdd(c.s, w.size, 0)}
+			w.insertWin(x)
+		}
+		x.acc = c.acc
+		w.markDirty(x)
+		if out != nil {
+			out[i].Key = ks.key
+		}
+	}
+	return out, false, nil
+}
+
+// addSession handles session windows.
+func (w *Windower) addSession(ks *keyState, kid []byte, ts, wm int64, v any) ([]WindowResult, bool, error) {
+	// Open sessions within gap of ts: contiguous in start order.
+	var cands []*win
+	if ks != nil {
+		for _, c := range ks.wins {
+			if satAdd(c.start, -w.gap, 0) <= ts && ts <= satAdd(c.end, w.gap, 0) {
+				cands = append(cands, c)
+			}
+		}
+	}
+	start, end := ts, ts
+	for _, c := range cands {
+		start, end = min(start, c.start), max(end, c.end)
+	}
+	if satAdd(end, w.gap, 1) <= wm {
+		return nil, true, nil
+	}
+	var acc any
+	var err error
+	if len(cands) == 0 {
+		acc = w.cfg.Agg.Init()
+	} else {
+		acc = cands[0].acc
+		for _, c := range cands[1:] {
+			if acc, err = w.cfg.Agg.Merge(acc, c.acc); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	if acc, err = w.cfg.Agg.Add(acc, v); err != nil {
+		return nil, false, err
+	}
+	var out []WindowResult
+	if w.cfg.Emit == EmitUpdate {
+		r, err := w.cfg.Agg.Result(acc)
+		if err != nil {
+			return nil, false, err
+		}
+		out = []WindowResult{{Start: time.Unix(0, start), End: time.Unix(0, end), Value: r}}
+	}
+	if ks == nil {
+		ks = w.newKeyState(kid)
+	}
+	if len(cands) == 1 && cands[0].start == start {
+		x := cands[0] // extended forward (or not at all): same store key
+		x.acc = acc
+		if x.end != end {
+			x.end = end
+			w.schedule(x)
+		}
+		w.markDirty(x)
+	} else {
+		for _, c := range cands {
+			w.removeWin(c)
+		}
+		if w.keys[ks.kid] != ks { // removeWin dropped it
+			w.keys[ks.kid] = ks
+		}
+		x := &win{ks: ks, start: start, end: end, acc: acc}
+		w.insertWin(x)
+		w.markDirty(x)
+	}
+	if out != nil {
+		out[0].Key = ks.key
+	}
+	return out, false, nil
+}
+
+// addSliding handles sliding windows.
+func (w *Windower) addSliding(ks *keyState, kid []byte, ts, wm int64, v any) ([]WindowResult, bool, error) {
+	if ts < wm {
+		return nil, true, nil
+	}
+	if _, err := EncodeValue(v); err != nil {
+		return nil, false, fmt.Errorf("sliding windows buffer values: %w", err)
+	}
+	from := satAdd(ts, -w.size, 0)
+	acc := w.cfg.Agg.Init()
+	var err error
+	if ks != nil {
+		i := sort.Search(len(ks.buf), func(i int) bool { return ks.buf[i].t >= from })
+		for _, r := range ks.buf[i:] {
+			if r.t > ts {
+				break
+			}
+			if acc, err = w.cfg.Agg.Add(acc, r.v); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	if acc, err = w.cfg.Agg.Add(acc, v); err != nil {
+		return nil, false, err
+	}
+	res, err := w.cfg.Agg.Result(acc)
+	if err != nil {
+		return nil, false, err
+	}
+	if ks == nil {
+		ks = w.newKeyState(kid)
+	}
+	w.seq++
+	w.metaDirty = true
+	r := slideRec{t: ts, seq: w.seq, v: v}
+	ks.insertRec(r)
+	w.recs = append(w.recs, pendingRec{ks, r})
+	heap.Push(&w.closes, closeItem{at: satAdd(ts, w.size, 1), ks: ks})
+	return []WindowResult{{Key: ks.key, Start: time.Unix(0, from), End: time.Unix(0, ts), Value: res}}, false, nil
+}
+
+func (w *Windower) markDirty(x *win) {
+	if !x.dirty {
+		x.dirty = true
+		w.dirty = append(w.dirty, x)
+	}
+}
+
+// closeDue closes the windows (and evicts the sliding records) that
+// watermark wm passed, returning the finals.
+func (w *Windower) closeDue(wm int64) ([]WindowResult, error) {
+	var closed []*win
+	for len(w.closes) > 0 && w.closes[0].at <= wm {
+		it := heap.Pop(&w.closes).(closeItem)
+		if it.ks != nil {
+			w.evict(it.ks, wm)
+			continue
+		}
+		x := it.w
+		if x.gone || x.closeAt != it.at {
+			continue
+		}
+		w.removeWin(x)
+		closed = append(closed, x)
+	}
+	return w.finals(closed)
+}
+
+// evict drops the sliding records of ks older than wm - size.
+func (w *Windower) evict(ks *keyState, wm int64) {
+	limit := satAdd(wm, -w.size, 0)
+	w.evicted = max(w.evicted, limit)
+	n := 0
+	for n < len(ks.buf) && ks.buf[n].t < limit {
+		w.dels = append(w.dels, w.recKey(ks, ks.buf[n]))
+		n++
+	}
+	if n > 0 {
+		ks.buf = slices.Delete(ks.buf, 0, n)
+		w.dropIfEmpty(ks)
+	}
+}
+
+// finals turns closed windows into results (EmitFinal), recording each in
+// the outbox, ordered by end, start and key.
+func (w *Windower) finals(closed []*win) ([]WindowResult, error) {
+	if w.cfg.Emit != EmitFinal || len(closed) == 0 {
+		return nil, nil
+	}
+	slices.SortFunc(closed, func(a, b *win) int {
+		if c := cmp.Compare(a.end, b.end); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ks.kid, b.ks.kid)
+	})
+	out := make([]WindowResult, 0, len(closed))
+	for _, x := range closed {
+		r, err := w.cfg.Agg.Result(x.acc)
+		if err != nil {
+			return nil, err
+		}
+		w.seq++
+		w.metaDirty = true
+		w.puts = append(w.puts, KV{w.outKey(w.seq), []any{x.ks.tuple, x.start, x.end, r}})
+		w.emitted = append(w.emitted, w.seq)
+		out = append(out, WindowResult{Key: x.ks.key, Start: time.Unix(0, x.start), End: time.Unix(0, x.end), Value: r})
+	}
+	return out, nil
+}
+
+// takePending returns the finals of a previous run once.
+func (w *Windower) takePending() []WindowResult {
+	if w.pending == nil {
+		return nil
+	}
+	out := w.pending
+	w.emitted = append(w.emitted, w.pendSeq...)
+	w.pending, w.pendSeq = nil, nil
+	return out
+}
+
+// write stores the changes made since the last write in one batch,
+// deletions first: it acknowledges the outbox entries returned before the
+// last write, and the entries returned since become the unacknowledged ones.
+func (w *Windower) write() error {
+	w.calls = 0
+	var puts []KV
+	for _, x := range w.dirty {
+		x.dirty = false
+		if !x.gone {
+			puts = append(puts, KV{w.winKey(x.ks, x.start), []any{x.end, x.acc}})
+		}
+	}
+	for _, p := range w.recs {
+		if p.r.t >= w.evicted {
+			puts = append(puts, KV{w.recKey(p.ks, p.r), p.r.v})
+		}
+	}
+	puts = append(puts, w.puts...)
+	dels := w.dels
+	if len(puts) == 0 && len(dels) == 0 && !w.metaDirty && len(w.emitted) == 0 && len(w.unacked) == 0 {
+		w.resetChanges()
+		return nil
+	}
+	for _, seq := range w.unacked {
+		dels = append(dels, w.outKey(seq))
+	}
+	if !w.saved {
+		puts = append(puts, KV{[]any{w.name, "m"}, w.cfg.fingerprint()})
+	}
+	var maxT any
+	if w.hasMax {
+		maxT = w.maxT
+	}
+	puts = append(puts, KV{[]any{w.name, "t"}, []any{maxT, w.floor, w.seq}})
+	if err := w.store.WriteBatch(puts, dels); err != nil {
+		return w.fail(err)
+	}
+	w.saved = true
+	w.unacked = append(w.unacked[:0], w.emitted...)
+	w.resetChanges()
+	return nil
+}
+
+// resetChanges forgets the changes of the current call (after writing them,
+// or when nothing was changed).
+func (w *Windower) resetChanges() {
+	w.metaDirty = false
+	clear(w.dirty)
+	w.dirty = w.dirty[:0]
+	w.dels = nil
+	w.puts = nil
+	clear(w.recs)
+	w.recs = w.recs[:0]
+	w.emitted = w.emitted[:0]
+}
+
+// fail makes the Windower unusable: memory and store have diverged.
+func (w *Windower) fail(err error) error {
+	w.err = fmt.Errorf("window %q: %w (the window state is no longer written; restart to continue from the store)", w.name, err)
+	w.resetChanges()
+	return w.err
+}
+
+// CloseAll closes every open window, as when a finite input ends (the
+// watermark moves to infinity): with EmitFinal it returns their finals
+// (ordered by end, start and key), after the unacknowledged finals of a
+// previous run. Sliding windows have nothing to close and keep their buffer.
+// The stored watermark becomes the point where all of the closed windows
+// count as closed (at least the end of the latest one), so a later run on
+// the same store treats records for them as late instead of emitting them a
+// second time, while newer records go on normally. It writes to the store
+// once when anything changed.
+func (w *Windower) CloseAll() ([]WindowResult, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return nil, w.err
+	}
+	return w.closeAll()
+}
+
+func (w *Windower) closeAll() ([]WindowResult, error) {
+	out := w.takePending()
+	var closed []*win
+	for _, ks := range w.keys {
+		for _, x := range slices.Clone(ks.wins) {
+			w.floor = max(w.floor, x.closeAt)
+			w.removeWin(x)
+			closed = append(closed, x)
+		}
+	}
+	if len(closed) > 0 {
+		w.metaDirty = true
+		w.closes = slices.DeleteFunc(w.closes, func(it closeItem) bool { return it.w != nil })
+		heap.Init(&w.closes)
+	}
+	finals, err := w.finals(closed)
+	if err != nil {
+		return nil, w.fail(err)
+	}
+	out = append(out, finals...)
+	return out, w.write()
+}
+
+// CloseIdle closes every open window as CloseAll does when the stream has
+// been idle: when no Add happened between an earlier CloseIdle call made at
+// least idle before now and this call. The binding calls it periodically
+// with the wall clock (every idle/10, say); the first call after an Add only
+// starts the idle period. It returns the unacknowledged finals of a
+// previous run if this is the first call, and the finals of the closed
+// windows with EmitFinal. Records that arrive later for a closed window are
+// late. It writes to the store once when anything changed.
+func (w *Windower) CloseIdle(now time.Time, idle time.Duration) ([]WindowResult, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return nil, w.err
+	}
+	if w.idleSince.IsZero() || w.adds != w.idleAdds || now.Sub(w.idleSince) < idle {
+		if w.idleSince.IsZero() || w.adds != w.idleAdds {
+			w.idleSince, w.idleAdds = now, w.adds
+		}
+		out := w.takePending()
+		if len(out) == 0 {
+			return nil, nil
+		}
+		return out, w.write()
+	}
+	w.idleSince = now
+	return w.closeAll()
+}
+
+// Flush writes the changes that WithWriteEvery held back and acknowledges
+// the finals returned so far (their outbox entries are deleted). Call it
+// after the outputs were flushed: before committing source positions and
+// at a clean shutdown. Open windows stay in the store and continue on the
+// next run. It writes only when there is something to write.
+func (w *Windower) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.write(); err != nil {
+		return err
+	}
+	if len(w.unacked) > 0 { // returned by the call just written
+		return w.write()
+	}
+	return nil
+}
+
+// floorDiv is division rounding toward negative infinity.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// satAdd returns a + b + c, saturating at the int64 range.
+func satAdd(a, b, c int64) int64 {
+	s := a
+	for _, d := range [2]int64{b, c} {
+		switch {
+		case d > 0 && s > math.MaxInt64-d:
+			s = math.MaxInt64
+		case d < 0 && s < math.MinInt64-d:
+			s = math.MinInt64
+		default:
+			s += d
+		}
+	}
+	return s
+}
