@@ -1349,7 +1349,7 @@ print(json.encode(state.load("feed")))
 	{
 		Module:  "kafka",
 		Name:    "kafka.topic",
-		Syntax:  `t = kafka.topic(name [, {brokers=, group=, offset=, codec=, key_codec=, acks=, idempotent=, auto_create=, dial_timeout=, sasl=, tls=}])`,
+		Syntax:  `t = kafka.topic(name [, {brokers=, group=, offset=, codec=, key_codec=, acks=, idempotent=, auto_create=, dial_timeout=, session_timeout=, sasl=, tls=}])`,
 		Context: "top level; any worker",
 		Text: `
 Returns a topic, without waiting: nothing connects until a handler reads it or a record is written.
@@ -1360,7 +1360,8 @@ the topic is read from ´offset´ and nothing is committed), ´offset´ (´"earl
 ´"latest"´ or a number: where to start without a committed offset), ´codec´ (default ´"bytes"´) and
 ´key_codec´ (default ´"text"´), ´acks´ (´"all"´, the default, ´"leader"´ or ´"none"´), ´idempotent´
 (default true with ´acks = "all"´), ´auto_create´ (default false: an unknown topic is an error),
-´dial_timeout´ (default 10s), ´sasl = {mechanism = "PLAIN"|"SCRAM-SHA-256"|"SCRAM-SHA-512", user=,
+´dial_timeout´ (default 10s), ´session_timeout´ (how long the group waits for a member that stopped
+answering before moving its partitions; default franz-go's 45s), ´sasl = {mechanism = "PLAIN"|"SCRAM-SHA-256"|"SCRAM-SHA-512", user=,
 password=}´, ´tls = {ca=, cert=, key=, insecure=}´. Unreachable brokers raise
 ´kafka: brokers 127.0.0.1:1 unreachable: ...´ within ´dial_timeout´; an undecodable record follows the
 handler's ´on_error´, naming topic, partition and offset.

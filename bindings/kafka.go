@@ -97,17 +97,18 @@ func kafkaTopic(s *lua.State, L *glua.LState) int {
 	a := lua.Args(L, "kafka.topic")
 	name := a.String(1, "name")
 	o := a.Options(2, "brokers", "group", "offset", "codec", "key_codec", "acks", "idempotent",
-		"sasl", "tls", "auto_create", "dial_timeout")
+		"sasl", "tls", "auto_create", "dial_timeout", "session_timeout")
 	rt := s.Runtime()
 	if rt == nil {
 		a.Raise("not available here")
 	}
 	cfg := kafka.Config{
-		Topic:       name,
-		Group:       o.String("group", ""),
-		Acks:        o.Enum("acks", "all", "all", "leader", "none"),
-		AutoCreate:  o.Bool("auto_create", false),
-		DialTimeout: o.Duration("dial_timeout", 10*time.Second),
+		Topic:          name,
+		Group:          o.String("group", ""),
+		Acks:           o.Enum("acks", "all", "all", "leader", "none"),
+		AutoCreate:     o.Bool("auto_create", false),
+		DialTimeout:    o.Duration("dial_timeout", 10*time.Second),
+		SessionTimeout: o.Duration("session_timeout", 0),
 	}
 	cfg.Brokers = brokerList(a, o, rt)
 	switch v := o.Get("offset").(type) {

@@ -371,13 +371,18 @@ func (rt *Runtime) openModules(s *State) error {
 }
 
 // flushSinks pushes buffered output to the OS; called when the scheduler is
-// idle and before state is made durable.
-func (rt *Runtime) flushSinks() error {
+// idle (idle = true) and before state is made durable. When idle, sinks that
+// ack their own writes (Kafka producers) are not flushed: their Flush waits
+// for the broker, and their records are acked asynchronously anyway.
+func (rt *Runtime) flushSinks(idle bool) error {
 	rt.mu.Lock()
 	sinks := append([]connectors.Sink(nil), rt.flushers...)
 	rt.mu.Unlock()
 	var errs []error
 	for _, s := range sinks {
+		if idle && connectors.WritesAcked(s) {
+			continue
+		}
 		if err := s.Flush(rt.runCtx); err != nil {
 			errs = append(errs, err)
 		}
@@ -390,7 +395,7 @@ func (rt *Runtime) flushSinks() error {
 
 // FlushSinks flushes every sink of the run (the "output before state" rule:
 // bindings call it before making state durable). Call from the main state.
-func (rt *Runtime) FlushSinks() error { return rt.flushSinks() }
+func (rt *Runtime) FlushSinks() error { return rt.flushSinks(false) }
 
 func (rt *Runtime) closeAll() error {
 	ctx := context.Background()

@@ -55,7 +55,7 @@ func (sc *scheduler) loop(cond func() bool) {
 		select {
 		case fn = <-sc.events:
 		default:
-			if err := sc.rt.flushSinks(); err != nil {
+			if err := sc.rt.flushSinks(true); err != nil {
 				sc.rt.Fail(fmt.Errorf("flush output: %w", err))
 			}
 			fn = <-sc.events

@@ -39,6 +39,8 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// exitcode N cmd args...: run cmd, expect exit code N.
 			// waitfile PATH: wait until PATH exists (polling, 10 s deadline).
+			// devbroker [-partitions N] [TOPIC...]: see cmdDevBroker.
+			"devbroker": cmdDevBroker,
 			"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 1 {
 					ts.Fatalf("usage: waitfile PATH")

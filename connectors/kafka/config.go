@@ -61,6 +61,10 @@ type Config struct {
 	SASL SASL
 	// TLS encrypts connections; off by default.
 	TLS TLS
+	// SessionTimeout is how long the group waits for a member that stopped
+	// answering (a killed process) before giving its partitions to others.
+	// Default 0: franz-go's default (45s).
+	SessionTimeout time.Duration
 	// DialTimeout bounds one connection attempt, and the check that the
 	// brokers answer and the topic exists before the first Run or Write;
 	// default 10s.
@@ -194,6 +198,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("kafka: acks must be \"all\", \"leader\" or \"none\", got %q", c.Acks)
 	case *c.Idempotent && c.Acks != "all":
 		return fmt.Errorf("kafka: idempotent needs acks = \"all\", got %q", c.Acks)
+	case c.SessionTimeout < 0:
+		return fmt.Errorf("kafka: session_timeout must be positive, got %v", c.SessionTimeout)
 	case c.DialTimeout < 0:
 		return fmt.Errorf("kafka: dial_timeout must be positive, got %v", c.DialTimeout)
 	case (c.TLS.CertFile == "") != (c.TLS.KeyFile == ""):
@@ -333,6 +339,9 @@ func kgoOpts(cfg Config, c *consumerHooks) ([]kgo.Opt, error) {
 			kgo.OnPartitionsLost(c.lost),
 			kgo.AdjustFetchOffsetsFn(c.adjust),
 		)
+		if cfg.SessionTimeout > 0 {
+			opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout))
+		}
 	}
 	return opts, nil
 }

@@ -466,7 +466,7 @@ func (t *Topic) record(r *kgo.Record, ack func(error)) connectors.Record {
 		},
 	}
 	bad := func(what string, err error) connectors.Record {
-		rec.Value, rec.Key = nil, nil
+		rec.Value = nil // the key stays when it decoded: dead letters keep it
 		rec.Err = &connectors.BadInputError{
 			Source: t.name,
 			Pos:    r.Offset,
@@ -755,7 +755,25 @@ func (t *Topic) check(ctx context.Context, cl *kgo.Client) error {
 	rt.Topic = kmsg.StringPtr(t.cfg.Topic)
 	req.Topics = append(req.Topics, rt)
 	req.AllowAutoTopicCreation = t.cfg.AutoCreate
-	resp, err := req.RequestWith(cctx, cl)
+	// franz-go may not give up on a broker that accepts the connection but
+	// never answers until its own request timeout: bound the wait here.
+	type answer struct {
+		resp *kmsg.MetadataResponse
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		resp, err := req.RequestWith(cctx, cl)
+		done <- answer{resp, err}
+	}()
+	var resp *kmsg.MetadataResponse
+	var err error
+	select {
+	case a := <-done:
+		resp, err = a.resp, a.err
+	case <-cctx.Done():
+		err = cctx.Err()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
