@@ -23,6 +23,8 @@ func Modules() []lua.Module {
 		stateModule{},
 		kafkaModule{},
 		httpModule{},
+		windowModule{},
+		checkpointModule{},
 	}
 }
 

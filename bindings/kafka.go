@@ -3,6 +3,7 @@ package bindings
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,7 +58,13 @@ func (kafkaModule) Open(s *lua.State) error {
 			t := a.Table(2, "offsets")
 			offsets := map[int32]int64{}
 			lua.ForEachOrdered(t, func(k, v glua.LValue) {
-				p, ok1 := k.(glua.LNumber)
+				// Partition keys may be numbers or numeric strings, as in a
+				// checkpoint's dep.checkpoint_state.
+				p, ok1 := glua.LVAsNumber(k), k.Type() == glua.LTNumber
+				if ks, isStr := k.(glua.LString); isStr {
+					n, err := strconv.ParseInt(string(ks), 10, 32)
+					p, ok1 = glua.LNumber(n), err == nil
+				}
 				o, ok2 := v.(glua.LNumber)
 				if !ok1 || !ok2 || float64(p) != float64(int32(p)) || float64(o) != float64(int64(o)) {
 					a.Raise("offsets must map partition numbers to offsets, got [%s] = %s", lua.TypeName(k), lua.TypeName(v))

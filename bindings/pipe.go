@@ -8,6 +8,10 @@ import (
 	"github.com/streamctl/streamctl/lua"
 )
 
+// pipeMakersKey is the per-state key of the table pipe.lua returns (the
+// window module builds its operators with it too).
+const pipeMakersKey = "pipe-makers"
+
 //go:embed pipe.lua
 var pipeLua []byte
 
@@ -32,6 +36,7 @@ func (pipeModule) Open(s *lua.State) error {
 		return err
 	}
 	makers := res[0].(*glua.LTable)
+	s.SetValue(pipeMakersKey, makers)
 	call := func(L *glua.LState, name string, args ...glua.LValue) int {
 		L.Push(L.GetField(makers, name))
 		for _, a := range args {

@@ -456,7 +456,8 @@ local function step(kind, v, m)
     end
   else
     local op = ops[v]
-    if op.flush then op:flush(chains[v + 1]) end
+    local tick = op.tick or op.flush
+    if tick then tick(op, chains[v + 1]) end
   end
 end
 local function loop(kind, v, m)
@@ -863,6 +864,12 @@ func (f *feed) run(ctx context.Context) {
 		close(c)
 	}
 	f.mu.Unlock()
+}
+
+// WriteTo writes one value to a sink of this state (late records of a
+// window, for instance), outside any handler's outputs.
+func (s *State) WriteTo(ref SinkRef, v, key, meta glua.LValue) error {
+	return s.writeRef(ref, v, key, meta, nil, nil)
 }
 
 // WriteStdout writes v to the run's stdout sink (print, emit outside handlers).

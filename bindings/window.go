@@ -1,0 +1,347 @@
+package bindings
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/lua"
+	"github.com/streamctl/streamctl/state"
+)
+
+const windowerType = "streamctl.windower"
+
+// windowModule provides window.tumbling, window.hopping, window.sliding and
+// window.session (api.md section 7): pipe operators whose open windows and
+// watermark persist in a cache (state.Windower), so a restart continues.
+type windowModule struct{}
+
+func (windowModule) Name() string { return "window" }
+
+// windowOp is one window operator of the main state.
+type windowOp struct {
+	w       *state.Windower
+	rt      *lua.Runtime
+	late    *lua.SinkRef
+	idle    time.Duration
+	flushed bool // the output of the last call that returned finals was flushed
+}
+
+func (windowModule) Open(s *lua.State) error {
+	L := s.L
+	mt := L.NewTypeMetatable(windowerType)
+	L.SetField(mt, "__name", glua.LString("windower"))
+	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
+		"add":    func(L *glua.LState) int { return windowAdd(s, L) },
+		"finish": func(L *glua.LState) int { return windowFinish(s, L) },
+		"idle":   func(L *glua.LState) int { return windowIdle(s, L) },
+		"every":  func(L *glua.LState) int { return windowEvery(L) },
+	}))
+	kinds := map[string]state.WindowKind{"tumbling": state.Tumbling, "hopping": state.Hopping, "sliding": state.Sliding, "session": state.Session}
+	mod := L.NewTable()
+	for name, kind := range kinds {
+		name, kind := name, kind
+		mod.RawSetString(name, L.NewFunction(func(L *glua.LState) int { return newWindow(s, L, name, kind) }))
+	}
+	L.SetGlobal("window", mod)
+	return nil
+}
+
+// window.KIND{size=, hop=, gap=, time=, key=, agg=, grace=, emit=, late=, idle=, cache=, name=}
+func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowKind) int {
+	fn := "window." + kindName
+	a := lua.Args(L, fn)
+	known := []string{"time", "key", "agg", "grace", "emit", "late", "idle", "cache", "name"}
+	switch kind {
+	case state.Hopping:
+		known = append(known, "size", "hop")
+	case state.Session:
+		known = append(known, "gap")
+	default:
+		known = append(known, "size")
+	}
+	o := a.Options(1, known...)
+	cfg := state.WindowConfig{Kind: kind, Grace: o.Duration("grace", 0)}
+	switch kind {
+	case state.Session:
+		cfg.Gap = requiredDuration(a, o, "gap")
+	case state.Hopping:
+		cfg.Size = requiredDuration(a, o, "size")
+		cfg.Hop = requiredDuration(a, o, "hop")
+	default:
+		cfg.Size = requiredDuration(a, o, "size")
+	}
+	if o.Enum("emit", "final", "final", "update") == "update" {
+		cfg.Emit = state.EmitUpdate
+	}
+	cfg.Agg = aggregatorOption(s, a, o)
+	timef, keyf := o.Func("time"), o.Func("key")
+	op := &windowOp{rt: s.Runtime(), idle: o.Duration("idle", 0), flushed: true}
+	if v := o.Get("late"); v != glua.LNil {
+		ref, ok, err := s.SinkRefOf(v)
+		if !ok {
+			a.Raise("late must be a sink or a function, got %s", lua.TypeName(v))
+		}
+		a.Check(err)
+		op.late = &ref
+	}
+	// Persisted under a stable name: opts.name, else the kind and the
+	// operator's position in the script.
+	seq, _ := s.Value("window-seq").(int)
+	seq++
+	s.SetValue("window-seq", seq)
+	cfg.Name = o.String("name", fmt.Sprintf("%s%d", kindName, seq))
+	if s.Runtime() == nil {
+		a.Raise("not available here")
+	}
+	if s.IsMain() {
+		store, err := windowStore(s, a, o)
+		a.Check(err)
+		w, err := state.NewWindower(cfg, store)
+		a.Check(err)
+		op.w = w
+		s.Runtime().OnClose(func(context.Context) error { return w.Flush() })
+	}
+	ud := L.NewUserData()
+	ud.Value = op
+	ud.Metatable = L.GetTypeMetatable(windowerType)
+	makers, _ := s.Value(pipeMakersKey).(*glua.LTable)
+	L.Push(L.GetField(makers, "window"))
+	L.Push(ud)
+	L.Push(luaOrNil(timef))
+	L.Push(luaOrNil(keyf))
+	L.Call(3, 1)
+	return 1
+}
+
+func luaOrNil(f *glua.LFunction) glua.LValue {
+	if f == nil {
+		return glua.LNil
+	}
+	return f
+}
+
+func requiredDuration(a *lua.ArgChecker, o *lua.OptionTable, key string) time.Duration {
+	if !o.Has(key) {
+		a.Raise("%s must be a duration like \"1m\" or a number of seconds, got nil", key)
+	}
+	d := o.Duration(key, 0)
+	if d <= 0 {
+		a.Raise("%s must be > 0", key)
+	}
+	return d
+}
+
+// windowStore is opts.cache, else the run's persistent cache "windows".
+func windowStore(s *lua.State, a *lua.ArgChecker, o *lua.OptionTable) (*state.Cache, error) {
+	if v := o.Get("cache"); v != glua.LNil {
+		ud, ok := v.(*glua.LUserData)
+		if ok {
+			if c, ok := ud.Value.(*luaCache); ok {
+				return c.c, nil
+			}
+		}
+		a.Raise("cache must be a cache from cache.open, got %s", lua.TypeName(v))
+	}
+	return namedCache(s, "windows")
+}
+
+// namedCache opens (once per process) a persistent cache for the runtime's
+// own use, shared with cache.open of the same name.
+func namedCache(s *lua.State, name string) (*state.Cache, error) {
+	st, err := store(s)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Runtime().Named("cache:"+name, func() (any, error) {
+		c, err := st.Cache(name, state.CacheConfig{})
+		if err != nil {
+			return nil, err
+		}
+		return &luaCache{c: c, rt: s.Runtime()}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*luaCache).c, nil
+}
+
+// aggregatorOption reads agg: a built-in name (default "count") or a Lua
+// table {init=, add=, merge=}.
+func aggregatorOption(s *lua.State, a *lua.ArgChecker, o *lua.OptionTable) state.Aggregator {
+	switch v := o.Get("agg").(type) {
+	case *glua.LNilType:
+		agg, _ := state.BuiltinAggregator("count")
+		return agg
+	case glua.LString:
+		agg, err := state.BuiltinAggregator(string(v))
+		if err != nil {
+			a.Raise("agg: %v", err)
+		}
+		return agg
+	case *glua.LTable:
+		to := a.CheckOptions(v, "init", "add", "merge")
+		agg := &luaAggregator{s: s, init: to.Func("init"), add: to.Func("add"), merge: to.Func("merge")}
+		if agg.add == nil {
+			a.Raise("agg table needs an add function: {init=, add=, merge=}")
+		}
+		return agg
+	default:
+		a.Raise(`agg must be "count", "sum", "min", "max", "avg", "list", "set" or a table {init=, add=, merge=}, got %s`, lua.TypeName(v))
+	}
+	return nil
+}
+
+// luaAggregator runs a Lua {init, add, merge} table in its state.
+type luaAggregator struct {
+	s                *lua.State
+	init, add, merge *glua.LFunction
+}
+
+func (g *luaAggregator) call(fn *glua.LFunction, args ...any) (any, error) {
+	largs := make([]glua.LValue, len(args))
+	for i, a := range args {
+		largs[i] = g.s.ToLua(a)
+	}
+	res, err := g.s.CallValues(fn, 1, largs...)
+	if err != nil {
+		return nil, err
+	}
+	return g.s.FromLua(res[0])
+}
+
+// Init implements state.Aggregator.
+func (g *luaAggregator) Init() any {
+	if g.init == nil {
+		return nil
+	}
+	v, err := g.call(g.init)
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
+// Add implements state.Aggregator.
+func (g *luaAggregator) Add(acc, v any) (any, error) { return g.call(g.add, acc, v) }
+
+// Merge implements state.Aggregator (session windows).
+func (g *luaAggregator) Merge(a, b any) (any, error) {
+	if g.merge == nil {
+		return nil, fmt.Errorf("session windows merge: the agg table needs a merge function")
+	}
+	return g.call(g.merge, a, b)
+}
+
+// Result implements state.Aggregator.
+func (g *luaAggregator) Result(acc any) (any, error) { return acc, nil }
+
+func checkWindower(L *glua.LState) *windowOp {
+	ud, ok := L.Get(1).(*glua.LUserData)
+	if ok {
+		if op, ok := ud.Value.(*windowOp); ok {
+			if op.w == nil {
+				L.RaiseError("window operators run in the main state: use them in a handler with workers = 1")
+			}
+			return op
+		}
+	}
+	L.RaiseError("windower expected")
+	return nil
+}
+
+// w:add(key, t, v, meta) -> list of results; late records go to opts.late.
+func windowAdd(s *lua.State, L *glua.LState) int {
+	op := checkWindower(L)
+	a := lua.Args(L, "window")
+	key, err := s.FromLua(L.Get(2))
+	a.Check(err)
+	t := time.Now()
+	switch tv := L.Get(3).(type) {
+	case glua.LNumber:
+		t = unixTime(float64(tv))
+	case *glua.LNilType:
+	default:
+		a.Raise("time must return Unix seconds (a number), got %s", lua.TypeName(tv))
+	}
+	v, err := s.FromLua(L.Get(4))
+	a.Check(err)
+	if !op.flushed {
+		// The finals of the previous call reach the OS before the
+		// windower records them as delivered (its next write).
+		a.Check(op.rt.FlushSinks())
+		op.flushed = true
+	}
+	out, late, err := op.w.Add(key, t, v)
+	a.Check(err)
+	if late {
+		if op.late != nil {
+			a.Check(s.WriteTo(*op.late, L.Get(4), L.Get(2), L.Get(5)))
+		}
+		L.Push(L.NewTable())
+		return 1
+	}
+	return pushResults(s, L, op, out)
+}
+
+// w:finish(): the input ended. A finite input closes every window; a run
+// that is stopping (signal, stop()) keeps them for the next run.
+func windowFinish(s *lua.State, L *glua.LState) int {
+	op := checkWindower(L)
+	a := lua.Args(L, "window")
+	select {
+	case <-op.rt.Stopping():
+		a.Check(op.rt.FlushSinks())
+		a.Check(op.w.Flush())
+		L.Push(L.NewTable())
+		return 1
+	default:
+	}
+	out, err := op.w.CloseAll()
+	a.Check(err)
+	return pushResults(s, L, op, out)
+}
+
+// w:idle(): close windows of keys quiet for opts.idle (wall clock).
+func windowIdle(s *lua.State, L *glua.LState) int {
+	op := checkWindower(L)
+	if op.idle <= 0 {
+		L.Push(L.NewTable())
+		return 1
+	}
+	out, err := op.w.CloseIdle(time.Now(), op.idle)
+	lua.Args(L, "window").Check(err)
+	return pushResults(s, L, op, out)
+}
+
+// w:every() -> seconds between idle checks, or nil.
+func windowEvery(L *glua.LState) int {
+	ud, _ := L.Get(1).(*glua.LUserData)
+	op, _ := ud.Value.(*windowOp)
+	if op == nil || op.idle <= 0 {
+		L.Push(glua.LNil)
+		return 1
+	}
+	L.Push(glua.LNumber(math.Max(op.idle.Seconds()/10, 0.05)))
+	return 1
+}
+
+func pushResults(s *lua.State, L *glua.LState, op *windowOp, out []state.WindowResult) int {
+	t := L.CreateTable(len(out), 0)
+	for i, r := range out {
+		rt := L.CreateTable(0, 4)
+		rt.RawSetString("key", s.ToLua(r.Key))
+		rt.RawSetString("start", glua.LNumber(float64(r.Start.UnixNano())/1e9))
+		rt.RawSetString("end", glua.LNumber(float64(r.End.UnixNano())/1e9))
+		rt.RawSetString("value", s.ToLua(r.Value))
+		t.RawSetInt(i+1, rt)
+	}
+	if len(out) > 0 {
+		op.flushed = false
+	}
+	L.Push(t)
+	return 1
+}
