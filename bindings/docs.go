@@ -75,6 +75,9 @@ func DocModules() []ModuleDoc {
 		{Name: "cache", Summary: "Persistent key/value caches: one goleveldb database per name under the state directory (´--state-dir´, default ´./.streamctl/´), shared by every handler and worker of the process and by later runs. A cache is also a sink (´{sink = c}´: each record's ´value, key´ is stored and published) and ´c(key, value)´ stores and publishes one entry to ´c:updates()´. Keys are strings, numbers, booleans or lists of them (tuples), sorted by type (booleans, numbers, strings, tuples), then by value; values are any Lua value without functions or cycles and round-trip exactly. A second process opening a cache exits 75; a damaged one names ´streamctl state repair NAME´."},
 		{Name: "kafka", Summary: "Kafka topics as sources and sinks, on franz-go. Brokers come from ´conf.brokers´, else ´--brokers´ or ´$STREAMCTL_BROKERS´, else ´127.0.0.1:9092´ (´streamctl dev-broker´). Consuming is at-least-once: an input's offset is committed only after every sink accepted its outputs, producer acks included; commits happen every second, on rebalance and at shutdown. Records of one partition are processed in order, also with ´workers = N´."},
 		{Name: "state", Summary: "Saved state for collectors run from cron: load it at start, save after each unit of progress, so a crash resumes at the last save. Each name is its own database (´state/NAME´ in ´streamctl state ls´)."},
+		{Name: "http", Summary: "HTTP on net/http: ´http.get´ and ´http.post´ wait for a whole response while other handlers run, ´http.stream´ is a source of lines, NDJSON or server-sent events, ´http.post(url)´ is a sink, and ´http.serve´ starts a server with Lua handlers, SSE endpoints, ´/healthz´ and Prometheus ´/metrics´. The server binds to localhost unless told and keeps the run alive until ´stop()´ or a signal."},
+		{Name: "window", Summary: "Event-time windows as pipe operators (´handle(src, {pipe = {window.tumbling{...}}}, fn)´): tumbling, hopping, sliding and session windows per key, with a watermark (greatest event time seen minus ´grace´), late records sent to a sink, and ´emit = \"final\"´ or ´\"update\"´. Outputs are ´{key =, start =, [\"end\"] =, value =}´. Open windows persist in a cache (´\"windows\"´ of the state directory), so a restart or a signal loses none; a finite input's end closes them all. Window operators run in the main state: use them in handlers with ´workers = 1´."},
+		{Name: "checkpoint", Summary: "Stream synchronization, as Slipstream's ´Checkpoint´: a dependent stream (activities) pulses its event time and position, the dependency streams it is enriched from (weather) heartbeat theirs; when a dependency lags by more than its threshold the dependent is paused, and when it catches up the dependent resumes and may seek back to reprocess what was enriched with stale data. The checkpoint persists in a cache (´\"checkpoints\"´ of the state directory)."},
 	}
 }
 
@@ -1434,5 +1437,413 @@ t:pause()
 t:resume()
 `,
 		SeeAlso: []string{"topic:pause"},
+	},
+
+	// http
+	{
+		Module:  "http",
+		Name:    "http.get",
+		Syntax:  `resp = http.get(url [, {headers=, timeout=, retries=}])`,
+		Context: "top level, handler, hook; any worker",
+		Text: `
+Sends a GET request and waits for the whole response; while it waits, other handlers run (in a worker
+state, and inside ´pcall´ or a coroutine the script created, it blocks that Lua state, so the main
+state's ´srv:get´ handlers cannot answer until it returns). Returns ´{status=, headers=, body=}´:
+´status´ is a number, ´headers´ have lower-case names (repeated fields joined with ´", "´) and ´body´
+is a string. Every status is returned as is, 4xx and 5xx included, unless ´retries´ was given.
+
+Options: ´headers´ (a table of strings), ´timeout´ (each attempt, from connecting to the end of the
+body; default 30s) and ´retries´ (default 0): how many times a connection error, a timeout or a 5xx
+status is retried, waiting with exponential backoff and jitter from 500ms. With ´retries´ a 5xx status
+that persists raises. Errors name the method and the URL:
+´GET http://127.0.0.1:1/feed: dial tcp 127.0.0.1:1: connect: connection refused´,
+´GET http://host/feed: 503 Service Unavailable after 3 retries´,
+´GET http://host/feed: timeout after 30s´, ´GET feed.json: unsupported scheme "" (want http or https)´;
+and misuse raises ´http.get: url must be a string, got nil´,
+´http.get: unknown option "retry" (known: headers, retries, timeout)´.
+`,
+		Example: `
+local srv = http.serve{addr = "127.0.0.1:0"}
+srv:get("/feed", function(req)
+  return 200, {page = req.query.page, items = json.array{"a", "b"}}
+end)
+
+local resp = http.get("http://" .. srv:addr() .. "/feed?page=2", {timeout = "5s", retries = 2})
+print(resp.status, resp.headers["content-type"], resp.body)
+stop()
+`,
+		SeeAlso: []string{"http.post", "http.serve", "state.load"},
+	},
+	{
+		Module:  "http",
+		Name:    "http.post",
+		Syntax:  `resp = http.post(url, body [, {headers=, timeout=, retries=}]); sink = http.post(url)`,
+		Context: "top level, handler, hook; any worker",
+		Text: `
+Sends a POST request with ´body´ and waits for the whole response, like ´http.get´: other handlers
+run meanwhile, and it returns ´{status=, headers=, body=}´ with the same options and errors
+(´POST http://host/in: 503 Service Unavailable after 1 retry´). A string body is sent as is, a table
+as JSON with ´Content-Type: application/json´, nil as an empty body.
+
+With the URL alone, ´http.post(url)´ returns a sink instead, without waiting: each output record is
+posted as JSON, one request per record, in order; a connection error, a timeout or a 5xx status is
+retried 3 times with backoff, and a final non-2xx status fails the handler, naming method, URL and
+status. Raises ´http.post: retries must be an integer >= 0, got -1´.
+`,
+		Example: `
+local srv = http.serve{addr = "127.0.0.1:0"}
+local url = "http://" .. srv:addr() .. "/ingest"
+
+local resp = http.post(url, {event = "signup", user = "ada"}, {headers = {["X-Source"] = "docs"}})
+print(resp.status) -- 404: http.serve answers GET only; a real collector answers 2xx
+
+-- As a sink: handle(source, {sink = http.post("http://collector:8080/ingest")}, fn)
+stop()
+`,
+		SeeAlso: []string{"http.get", "handle"},
+	},
+	{
+		Module:  "http",
+		Name:    "http.stream",
+		Syntax:  `src = http.stream(url [, {format = "lines", headers=, reconnect = true, codec=}])`,
+		Context: "top level",
+		Text: `
+Returns a source reading a long-lived GET response as it arrives, without waiting: nothing is fetched
+until a handler reads it, and each record is handled as soon as its line or event is complete.
+´format´ is ´"lines"´ (the default: a record per line, decoded by ´codec´, default ´"text"´),
+´"ndjson"´ (a JSON document per line; a line that is not JSON is bad input for the handler's
+´on_error´) or ´"sse"´ (server-sent events: the value is the event's data, its lines joined with
+´"\n"´, or its decoding with a ´codec´ such as ´"json"´; ´meta.event´ is the event type,
+´"message"´ by default, and ´meta.id´ the last event ID). ´meta.source´ is the URL.
+
+At the end of the body, on a connection error or on a 5xx status the source reconnects, waiting with
+backoff from 500ms (or the SSE ´retry´ field) up to 30s, and logs a warning; an SSE stream resumes
+with ´Last-Event-ID´. ´reconnect = false´ ends the source at the end of the first body instead. A 204
+No Content ends the source; a 4xx status fails the run: ´GET http://host/x: 404 Not Found´. Raises
+´http.stream: format must be "lines", "ndjson" or "sse", got "xml"´.
+`,
+		Example: `
+local srv = http.serve{addr = "127.0.0.1:0"}
+srv:get("/lines", function() return 200, "first\nsecond\n" end)
+
+local n = 0
+handle(http.stream("http://" .. srv:addr() .. "/lines", {reconnect = false}), function(line)
+  n = n + 1
+  if n == 2 then stop() end -- the server keeps the run alive otherwise
+  return n .. ": " .. line
+end)
+`,
+		SeeAlso: []string{"server:sse", "handle"},
+	},
+	{
+		Module:  "http",
+		Name:    "http.serve",
+		Syntax:  `srv = http.serve{[addr = "127.0.0.1:8080"]}`,
+		Context: "top level (worker states get the main state's server)",
+		Text: `
+Starts an HTTP server listening on ´addr´ and returns it once it listens, without waiting for
+requests; ´"127.0.0.1:0"´ picks a free port (see ´srv:addr()´). It binds to localhost unless told
+(´addr = ":8080"´ listens on every interface). The server keeps the run alive until ´stop()´ or
+SIGINT/SIGTERM, even after every source has ended; then in-flight requests finish and it closes.
+
+Besides the paths of ´srv:get´ and ´srv:sse´ it serves ´/healthz´ (´ok´) and Prometheus ´/metrics´
+with a series per handler (label ´handler´, the handler's ´name´): ´streamctl_records_in_total´,
+´streamctl_records_out_total´, ´streamctl_records_errors_total´ and
+´streamctl_records_skipped_total´ (errors skipped by ´on_error = "skip"´). Raises
+´http.serve: http: listen 127.0.0.1:8080: address already in use´ (exit 1),
+´http.serve: addr "8080": missing port in address´ and
+´http.serve: unknown option "port" (known: addr)´.
+`,
+		Example: `
+local srv = http.serve{addr = "127.0.0.1:0"}
+handle(iterate{1, 2, 3}, {name = "numbers", sink = function() end}, function(n) return n end)
+
+handle(timer{every = "50ms", count = 1}, {name = "scrape"}, function()
+  local metrics = http.get("http://" .. srv:addr() .. "/metrics").body
+  print(metrics:match('streamctl_records_in_total{handler="numbers"} %d+'))
+  stop()
+end)
+`,
+		SeeAlso: []string{"server:get", "server:sse", "server:addr", "stop"},
+	},
+	{
+		Module:  "http",
+		Name:    "server:get",
+		Syntax:  `srv:get(path, function(req) return status, body [, headers] end)`,
+		Context: "top level (registered once, by the main state)",
+		Text: `
+Registers ´fn(req)´ to answer GET and HEAD requests for ´path´ and returns at once, without waiting.
+´fn´ runs as a coroutine of the main state, one per request: it may wait (´http.get´, ´sleep´) and
+shares the script's globals. ´req´ has ´method´, ´path´, ´query´ (the first value of each parameter)
+and ´headers´ (lower-case names). ´fn´ returns the status (default 200), the body (a string, or a
+table sent as JSON with ´Content-Type: application/json´) and a table of response headers.
+
+´path´ is a net/http pattern: exact (´"/stats"´), a subtree when it ends in ´/´, or with ´{name}´
+wildcards; other methods get 405. An error in ´fn´ answers 500 with the body
+´internal server error´ and nothing of the message, which is logged at ERROR level
+(´msg="http handler failed" path=/stats err="job.lua:7: ..."´). Raises
+´server:get: handler must be a function, got nil´ and
+´server:get: http.serve: path "/stats" already has a handler´.
+`,
+		Example: `
+local srv = http.serve{addr = "127.0.0.1:0"}
+local hits = 0
+srv:get("/hello/{name}", function(req)
+  hits = hits + 1
+  return 200, {hello = req.path:match("[^/]+$"), hits = hits}, {["Cache-Control"] = "no-store"}
+end)
+
+local resp = http.get("http://" .. srv:addr() .. "/hello/ada")
+print(resp.status, resp.headers["cache-control"], resp.body)
+stop()
+`,
+		SeeAlso: []string{"http.serve", "server:sse"},
+	},
+	{
+		Module:  "http",
+		Name:    "server:sse",
+		Syntax:  `srv:sse(path, source)`,
+		Context: "top level (registered once, by the main state)",
+		Text: `
+Streams every record of ´source´ to the clients of ´path´ as server-sent events and returns at once,
+without waiting: the event's data is the value as text, tables as JSON. A client gets the events
+published after it connected (no replay; ´Last-Event-ID´ is ignored), and a client more than 256
+events behind is dropped so that a slow client never holds the run back. ´c:updates()´ makes an
+endpoint of a cache's writes. Raises
+´server:sse: source must be a source such as c:updates(), got nil´.
+`,
+		Example: `
+local srv = http.serve{addr = "127.0.0.1:0"}
+local now = cache.open("now", {memory = true})
+srv:sse("/updates", now:updates())
+handle(timer{every = "20ms"}, function(_, meta) now("time", time.format(meta.time)) end)
+
+local n = 0
+handle(http.stream("http://" .. srv:addr() .. "/updates", {format = "sse"}), function(data)
+  n = n + 1
+  if n == 2 then stop() end
+  return "update " .. n .. " is a time: " .. tostring(time.parse(data) ~= nil)
+end)
+`,
+		SeeAlso: []string{"cache:updates", "http.stream"},
+	},
+	{
+		Module:  "http",
+		Name:    "server:addr",
+		Syntax:  `addr = srv:addr()`,
+		Context: "top level, handler, hook; any worker",
+		Text: `
+Returns the address the server listens on, such as ´"127.0.0.1:41234"´, without waiting: with
+´addr = "127.0.0.1:0"´ it tells the port that was picked. Raises
+´server:addr: self must be a server from http.serve, got nil (call it as srv:addr(...))´.
+`,
+		Example: `
+local srv = http.serve{addr = "127.0.0.1:0"}
+print("listening on http://" .. srv:addr())
+stop()
+`,
+		SeeAlso: []string{"http.serve"},
+	},
+
+	// window
+	{
+		Module:  "window",
+		Name:    "window.tumbling",
+		Syntax:  `op = window.tumbling{size = d [, time = fn] [, key = fn] [, agg = a] [, grace = d] [, emit = "final"|"update"] [, late = sink] [, idle = d] [, cache = c] [, name = s] [, flush_every = n]}`,
+		Context: "top level (the operator runs in its handler; main state only: workers = 1)",
+		Text: `
+Returns, without waiting, a pipe operator that groups records into fixed, non-overlapping event-time
+windows ´[start, start + size)´ (starts are multiples of ´size´ since the Unix epoch) per key, and emits
+´{key =, start =, ["end"] =, value =}´ for each. ´time(value, meta)´ gives the event time in Unix seconds
+(default ´meta.time´, else the arrival time); ´key(value, meta)´ groups windows (default: one group, key
+nil). ´agg´ is ´"count"´ (the default), ´"sum"´, ´"min"´, ´"max"´, ´"avg"´, ´"list"´, ´"set"´ or a table
+´{init = fn() -> acc, add = fn(acc, value) -> acc, merge = fn(acc1, acc2) -> acc}´.
+
+The watermark is the greatest event time seen minus ´grace´ (default 0). A window closes when the
+watermark reaches its end; with ´emit = "final"´ (the default) it is emitted then, once; with
+´emit = "update"´ it is emitted after every record that changes it and not at close. A record whose
+window is already closed is late: it goes to ´late´ (a sink or a function ´function(value, key, meta)´),
+else it is dropped. ´idle = d´ closes the windows of a key that got no record for ´d´ of wall-clock time.
+
+Open windows, the watermark and emitted-but-unacknowledged results persist in a cache: ´cache´, else the
+cache ´"windows"´ of the state directory, under ´name´ (default the kind and the operator's position in the
+script, e.g. ´"tumbling1"´): a restart with the same script continues them. When a finite input ends, every
+open window is emitted; on a signal or ´stop()´ they stay in the cache for the next run. Every record is
+written through before the next is taken, so a ´kill -9´ loses no window; a final is emitted again after
+a crash only if the process died right after emitting it (at least once). ´flush_every = n´ writes open
+windows every ´n´ records instead (faster; see docs/performance.md): a ´kill -9´ then loses up to ´n - 1´
+records from open windows, while closing windows, the end of input, ´stop()´ and signals still write at once.
+Raises ´window.tumbling: size must be a duration like "1m" or a number of seconds, got nil´ and
+´window.tumbling: agg: unknown aggregator "median" (known: count, sum, min, max, avg, list, set)´; using the
+operator in a handler with ´workers > 1´ raises when a record arrives.
+`,
+		Example: `
+local c = cache.open("w", {memory = true})
+local clicks = {{user = "ann", t = 1}, {user = "bo", t = 2}, {user = "ann", t = 8}, {user = "ann", t = 12}}
+handle(iterate(clicks), {pipe = {window.tumbling{size = "10s", cache = c,
+    time = function(click) return click.t end, key = function(click) return click.user end}}},
+  function(w) return string.format("%s [%g, %g): %d clicks", w.key, w.start, w["end"], w.value) end)
+`,
+		SeeAlso: []string{"window.hopping", "window.sliding", "window.session", "handle"},
+	},
+	{
+		Module:  "window",
+		Name:    "window.hopping",
+		Syntax:  `op = window.hopping{size = d, hop = d [, time =, key =, agg =, grace =, emit =, late =, idle =, cache =, name =, flush_every =]}`,
+		Context: "top level (the operator runs in its handler; main state only: workers = 1)",
+		Text: `
+Returns, without waiting, a pipe operator of overlapping windows ´[start, start + size)´ whose starts are
+multiples of ´hop´ (´0 < hop <= size´): a record belongs to every such window that contains its time,
+about ´size / hop´ of them. With ´emit = "update"´ a record gives one result per window it updates. The
+other options, the watermark, late records and persistence are those of ´window.tumbling´. Raises
+´window.hopping: window "hopping1": hop must be > 0 and <= size (10s), got 20s´.
+`,
+		Example: `
+local c = cache.open("w", {memory = true})
+handle(iterate{1, 4, 6, 12}, {pipe = {window.hopping{size = 10, hop = 5, agg = "list", cache = c,
+    time = function(t) return t end}}},
+  function(w) return string.format("[%g, %g): %s", w.start, w["end"], json.encode(w.value)) end)
+`,
+		SeeAlso: []string{"window.tumbling"},
+	},
+	{
+		Module:  "window",
+		Name:    "window.sliding",
+		Syntax:  `op = window.sliding{size = d [, time =, key =, agg =, grace =, late =, cache =, name =, flush_every =]}`,
+		Context: "top level (the operator runs in its handler; main state only: workers = 1)",
+		Text: `
+Returns, without waiting, a pipe operator that emits, for every record at time ´t´, the window
+´[t - size, t]´ (both ends included) of its key: the records of that key whose times fall in it, including
+earlier out-of-order ones. One result per record, at once (´emit´ is ignored); later records never revise
+an emitted result. A record older than the watermark is late. Records are kept (in the cache) until the
+watermark passes them by ´size´. Raises ´window.sliding: size must be a duration like "1m" or a number of
+seconds, got nil´.
+`,
+		Example: `
+local c = cache.open("w", {memory = true})
+local events = {{"a", 0}, {"b", 1}, {"c", 2.5}, {"d", 4}}
+handle(iterate(events), {pipe = {window.sliding{size = 2, agg = "list", cache = c,
+    time = function(e) return e[2] end}}},
+  function(w)
+    local names = {}
+    for _, e in ipairs(w.value) do names[#names + 1] = e[1] end
+    return w["end"] .. ": " .. table.concat(names, " ")
+  end)
+`,
+		SeeAlso: []string{"window.tumbling"},
+	},
+	{
+		Module:  "window",
+		Name:    "window.session",
+		Syntax:  `op = window.session{gap = d [, time =, key =, agg =, grace =, emit =, late =, idle =, cache =, name =, flush_every =]}`,
+		Context: "top level (the operator runs in its handler; main state only: workers = 1)",
+		Text: `
+Returns, without waiting, a pipe operator of session windows: per key, records whose times are at most
+´gap´ apart form one session; a record within ´gap´ of two open sessions merges them (a table ´agg´ needs
+´merge´). ´start´ and ´["end"]´ of a result are the first and last event times of the session, which closes
+when the watermark passes its last event time plus ´gap´. The other options are those of
+´window.tumbling´. Raises ´window.session: gap must be a duration like "1m" or a number of seconds, got nil´.
+`,
+		Example: `
+local c = cache.open("w", {memory = true})
+local visits = {{"ann", 0}, {"ann", 20}, {"bo", 30}, {"ann", 500}}
+handle(iterate(visits), {pipe = {window.session{gap = "5m", cache = c,
+    time = function(v) return v[2] end, key = function(v) return v[1] end}}},
+  function(s) return string.format("%s %g-%g: %d pages", s.key, s.start, s["end"], s.value) end)
+`,
+		SeeAlso: []string{"window.tumbling"},
+	},
+
+	// checkpoint
+	{
+		Module:  "checkpoint",
+		Name:    "checkpoint.new",
+		Syntax:  `cp = checkpoint.new(name, {dependencies = {{name = s [, threshold = d]}, ...} [, dependent = source] [, on_downtime = fn] [, on_recovery = fn] [, cache = c]})`,
+		Context: "top level",
+		Text: `
+Returns, without waiting, a checkpoint that watches the dependency streams a dependent stream relies on
+(say weather for activities enriched with it), in event time. The dependent calls ´cp:pulse(t, state)´ per
+record, each dependency ´cp:heartbeat(name, t)´. When a dependency's downtime (the dependent's time minus
+the dependency's last heartbeat time) exceeds its ´threshold´ (strictly; default 10 minutes), the
+´dependent´ source (a Kafka topic or a followed file) is paused and ´on_downtime(cp, dep)´ runs once; when a
+heartbeat later than the dependent's last pulse brings the last down dependency back, the dependent is
+resumed and ´on_recovery(cp, dep)´ runs, typically ´topic:seek(dep.checkpoint_state)´ to reprocess what
+may have been enriched with stale data. Everything persists in ´cache´, else the cache ´"checkpoints"´ of
+the state directory, under ´name´: a restart keeps the checkpoint (and a paused dependent starts paused).
+Raises ´checkpoint.new: dependencies must be a list like {{name = "weather", threshold = "1h"}}, got nil´
+and ´checkpoint.new: dependent must be a source that can pause (a Kafka topic or a followed file), got iterate´.
+`,
+		Example: `
+local cp = checkpoint.new("activity", {cache = cache.open("cp", {memory = true}),
+  dependencies = {{name = "weather", threshold = "1h"}},
+  on_downtime = function(cp, dep) print(dep.name .. " is down") end,
+  on_recovery = function(cp, dep) print(dep.name .. " is back") end})
+cp:pulse(0, {["0"] = 0})    -- activity at 0:00, Kafka offset 0
+cp:heartbeat("weather", 0)
+print(cp:pulse(5400, {["0"] = 1}))  -- 1:30 later, no weather: 5400
+cp:heartbeat("weather", 6000)
+`,
+		SeeAlso: []string{"checkpoint:pulse", "checkpoint:heartbeat", "checkpoint:dep", "topic:seek"},
+	},
+	{
+		Module:  "checkpoint",
+		Name:    "checkpoint:heartbeat",
+		Syntax:  `cp:heartbeat([dep,] t)`,
+		Context: "top level, handler, hook; any worker",
+		Text: `
+Records, without waiting, that dependency ´dep´ (optional when there is only one) made progress to event
+time ´t´: ´dep.checkpoint_time = t´ and ´dep.checkpoint_state´ = a copy of the dependent's current state.
+If ´dep´ is down and ´t´ is later than the dependent's last pulse, it is up again; when no dependency is
+down any more, the dependent is resumed and ´on_recovery(cp, dep)´ runs before the call returns. Raises
+´checkpoint:heartbeat: checkpoint "activity": unknown dependency "wether" (known: weather)´.
+`,
+		Example: `
+local cp = checkpoint.new("activity", {cache = cache.open("cp", {memory = true}),
+  dependencies = {{name = "weather"}}})
+cp:heartbeat(time.parse("2024-05-01 10:00:00"))
+print(cp:dep().checkpoint_time)
+`,
+		SeeAlso: []string{"checkpoint.new", "checkpoint:pulse"},
+	},
+	{
+		Module:  "checkpoint",
+		Name:    "checkpoint:pulse",
+		Syntax:  `downtime = cp:pulse(t [, state])`,
+		Context: "top level, handler, hook; any worker",
+		Text: `
+Records, without waiting, that the dependent is at event time ´t´ and merges ´state´ (a table, e.g. the Kafka
+offsets to reprocess from: ´{[tostring(meta.partition)] = meta.offset}´) into its state. A dependency without
+a heartbeat yet starts at this ´t´ and state (no false alarm at start). A dependency whose downtime exceeds
+its threshold is marked down: the dependent is paused and ´on_downtime(cp, dep)´ runs once, before the call
+returns. Returns the downtime in seconds while any dependency is down, else nil. Raises
+´checkpoint:pulse: t must be a number, got nil´.
+`,
+		Example: `
+local cp = checkpoint.new("activity", {cache = cache.open("cp", {memory = true}),
+  dependencies = {{name = "weather", threshold = "1h"}}})
+cp:heartbeat(0)
+print(cp:pulse(1800, {["0"] = 0}), cp:pulse(5400, {["0"] = 1}))  -- nil 5400
+`,
+		SeeAlso: []string{"checkpoint.new", "checkpoint:heartbeat"},
+	},
+	{
+		Module:  "checkpoint",
+		Name:    "checkpoint:dep",
+		Syntax:  `dep = cp:dep([name])`,
+		Context: "top level, handler, hook; any worker",
+		Text: `
+Returns, without waiting, a snapshot of a dependency (´name´ optional when there is only one):
+´{name =, checkpoint_time =, checkpoint_state =, down =}´, the table ´on_downtime´ and ´on_recovery´
+receive. ´checkpoint_time´ and ´checkpoint_state´ are nil before the first heartbeat or pulse; changing
+the table changes nothing. Raises ´checkpoint:dep: checkpoint "activity": unknown dependency "x" (known: weather)´.
+`,
+		Example: `
+local cp = checkpoint.new("activity", {cache = cache.open("cp", {memory = true}),
+  dependencies = {{name = "weather", threshold = "1h"}}})
+cp:pulse(100, {["0"] = 7})
+local dep = cp:dep("weather")
+print(dep.name, dep.checkpoint_time, dep.checkpoint_state["0"], dep.down)
+`,
+		SeeAlso: []string{"checkpoint.new"},
 	},
 }

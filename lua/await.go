@@ -26,15 +26,28 @@ type Results func(s *State) []glua.LValue
 // complete while the run drains).
 func (s *State) Await(L *glua.LState, fn func(ctx context.Context) (Results, error)) int {
 	ctx := context.Background()
+	interruptible := false
 	if s.rt != nil {
-		ctx = s.rt.runCtx
+		// Handlers and the top level are interrupted by a stop (the record
+		// is not acked and comes again); on_stop hooks run to completion.
+		ctx, interruptible = s.rt.runCtx, s.Interruptible(L)
+		if interruptible {
+			ctx = s.rt.stopCtx
+		}
+	}
+	call := func() (Results, error) {
+		res, err := fn(ctx)
+		if err != nil && interruptible && ctx.Err() != nil {
+			err = ErrStopped // cut short by the stop, not a failure
+		}
+		return res, err
 	}
 	if s.IsMain() {
 		if t := s.rt.sch.tasks[L]; t != nil && !crossesGoCall(L) {
 			t.awaiting = true
 			sc := s.rt.sch
 			go func() {
-				res, err := fn(ctx)
+				res, err := call()
 				sc.post(func() {
 					t.awaiting = false
 					if err != nil {
@@ -51,7 +64,7 @@ func (s *State) Await(L *glua.LState, fn func(ctx context.Context) (Results, err
 			return L.Yield()
 		}
 	}
-	res, err := fn(ctx)
+	res, err := call()
 	if err != nil {
 		L.Push(glua.LFalse)
 		L.Push(s.errorValue(err))
@@ -96,21 +109,22 @@ func (s *State) errorValue(err error) glua.LValue {
 	return glua.LString(err.Error())
 }
 
-const waitWrapperSrc = `local error, STOP = error, ...
+const waitWrapperSrc = `local error, select, unpack, STOP = error, select, unpack, ...
+local function pack(...) return {n = select("#", ...), ...} end
 return function(raw)
   return function(...)
-    local ok, a, b, c, d = raw(...)
-    if not ok then
-      if a == STOP then error(STOP, 0) end
-      error(a, 3)
+    local r = pack(raw(...))
+    if not r[1] then
+      if r[2] == STOP then error(STOP, 0) end
+      error(r[2], 3)
     end
-    return a, b, c, d
+    return unpack(r, 2, r.n)
   end
 end`
 
 // WaitingFunc makes a Lua function from raw, a Go function whose body is an
 // Await: the result raises the error of a failed wait at the caller's line
-// ("job.lua:7: http.get: ...") and returns up to four results otherwise.
+// ("job.lua:7: http.get: ...") and returns raw's results otherwise.
 func (s *State) WaitingFunc(raw glua.LGFunction) *glua.LFunction {
 	if s.waitWrapper == nil {
 		fn, err := s.L.Load(strings.NewReader(waitWrapperSrc), "=[streamctl]")

@@ -50,8 +50,12 @@ type Runtime struct {
 
 	runCtx    context.Context // cancelled when Run returns
 	runCancel context.CancelFunc
-	srcCtx    context.Context // cancelled to stop sources (stop(), signal, fatal error)
-	srcCancel context.CancelFunc
+	// stopCtx is cancelled when the run begins to stop: waiting calls of
+	// handlers and the top level end with it (on_stop hooks use runCtx).
+	stopCtx    context.Context
+	stopCancel context.CancelFunc
+	srcCtx     context.Context // cancelled to stop sources (stop(), signal, fatal error)
+	srcCancel  context.CancelFunc
 	// derivedCtx stops derived sources once the other handlers finished.
 	derivedCtx    context.Context
 	derivedCancel context.CancelFunc
@@ -209,6 +213,9 @@ func (rt *Runtime) isStopping() bool {
 func (rt *Runtime) Stop() {
 	rt.stopOnce.Do(func() {
 		close(rt.stopping)
+		if rt.stopCancel != nil {
+			rt.stopCancel()
+		}
 		if rt.srcCancel != nil {
 			rt.srcCancel()
 		}
@@ -243,6 +250,7 @@ func (rt *Runtime) failed() error {
 func (rt *Runtime) Run(ctx context.Context) (err error) {
 	rt.runCtx, rt.runCancel = context.WithCancel(context.Background())
 	defer rt.runCancel()
+	rt.stopCtx, rt.stopCancel = context.WithCancel(rt.runCtx)
 	rt.srcCtx, rt.srcCancel = context.WithCancel(rt.runCtx)
 	defer rt.srcCancel()
 	rt.derivedCtx, rt.derivedCancel = context.WithCancel(rt.srcCtx)

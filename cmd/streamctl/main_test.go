@@ -41,6 +41,10 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			// waitfile PATH: wait until PATH exists (polling, 10 s deadline).
 			// devbroker [-partitions N] [TOPIC...]: see cmdDevBroker.
 			"devbroker": cmdDevBroker,
+			// httpfeed VAR, freeaddr VAR, sseget URL N: see http_test.go.
+			"httpfeed": cmdHTTPFeed,
+			"freeaddr": cmdFreeAddr,
+			"sseget":   cmdSSEGet,
 			"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 1 {
 					ts.Fatalf("usage: waitfile PATH")
