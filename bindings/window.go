@@ -50,11 +50,11 @@ func (windowModule) Open(s *lua.State) error {
 	return nil
 }
 
-// window.KIND{size=, hop=, gap=, time=, key=, agg=, grace=, emit=, late=, idle=, cache=, name=}
+// window.KIND{size=, hop=, gap=, time=, key=, agg=, grace=, emit=, late=, idle=, cache=, name=, flush_every=}
 func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowKind) int {
 	fn := "window." + kindName
 	a := lua.Args(L, fn)
-	known := []string{"time", "key", "agg", "grace", "emit", "late", "idle", "cache", "name"}
+	known := []string{"time", "key", "agg", "grace", "emit", "late", "idle", "cache", "name", "flush_every"}
 	switch kind {
 	case state.Hopping:
 		known = append(known, "size", "hop")
@@ -97,10 +97,15 @@ func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowK
 	if s.Runtime() == nil {
 		a.Raise("not available here")
 	}
+	// flush_every = n writes open windows to the store every n records
+	// instead of after each one (state.WithWriteEvery): faster, but a
+	// kill -9 loses up to n-1 records from open windows. Closing windows,
+	// the end of input, stop() and signals still write at once.
+	every := o.Int("flush_every", 1, 1)
 	if s.IsMain() {
 		store, err := windowStore(s, a, o)
 		a.Check(err)
-		w, err := state.NewWindower(cfg, store)
+		w, err := state.NewWindower(cfg, store, state.WithWriteEvery(every))
 		a.Check(err)
 		op.w = w
 		s.Runtime().OnClose(func(context.Context) error { return w.Flush() })

@@ -33,6 +33,10 @@ type Record struct {
 	// Ack, when non-nil, is called once every sink accepted the record's
 	// outputs (nil) or the record failed (non-nil).
 	Ack func(error)
+	// Valid, when non-nil, reports whether the record is still current when
+	// a handler takes it from its buffer: false after a Kafka seek moved its
+	// partition elsewhere. A stale record is dropped without being acked.
+	Valid func() bool
 }
 
 // Where returns "source:pos" (or just source) for error messages.

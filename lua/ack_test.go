@@ -1,6 +1,7 @@
 package lua_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -159,5 +160,47 @@ end)`)})
 	}
 	if got := log.acks[2]; len(got) == 1 && got[0] == nil {
 		t.Fatalf("record 2 failed the run but was acked as done")
+	}
+}
+
+// staleSource emits three records; the second is no longer current (as after
+// a Kafka seek) by the time a handler takes it.
+type staleSource struct{}
+
+func (staleSource) Run(ctx context.Context, emit func(context.Context, connectors.Record) error) error {
+	for i := int64(1); i <= 3; i++ {
+		current := i != 2
+		rec := connectors.Record{Value: i, Source: "test", Pos: i, Valid: func() bool { return current }}
+		if err := emit(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s staleSource) LuaSource(*lua.State) (connectors.Source, *glua.LFunction, error) {
+	return s, nil, nil
+}
+
+type staleModule struct{}
+
+func (staleModule) Name() string { return "stale" }
+func (staleModule) Open(s *lua.State) error {
+	ud := s.L.NewUserData()
+	ud.Value = staleSource{}
+	s.L.SetGlobal("stalesrc", ud)
+	return nil
+}
+
+func TestStaleRecordsAreDropped(t *testing.T) {
+	var out bytes.Buffer
+	rt := lua.New(lua.Options{Script: "job.lua", Modules: append(bindings.Modules(), staleModule{}),
+		Stdout: &out, Stderr: io.Discard,
+		Source: []byte(`handle(stalesrc, function(v) return v end)`)})
+	if err := rt.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "1\n3\n" {
+		t.Fatalf("stdout = %q, want the current records 1 and 3", out.String())
 	}
 }

@@ -586,6 +586,9 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 		return glua.LNumber(stepFlushOp), glua.LNumber(q.opIdx), glua.LNil, true
 	}
 	rec := &q.rec
+	if rec.Valid != nil && !rec.Valid() {
+		return nil, nil, nil, false // stale: its partition was sought elsewhere
+	}
 	in.h.nIn.Add(1)
 	in.ack = nil
 	if rec.Ack != nil {

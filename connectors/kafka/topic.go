@@ -218,7 +218,9 @@ func (t *Topic) Run(ctx context.Context, emit func(context.Context, connectors.R
 				if ps, ack, ok = t.register(ps, r, group); !ok {
 					break // revoked or sought since the poll
 				}
-				if err := emit(ctx, t.record(r, ack)); err != nil {
+				rec := t.record(r, ack)
+				rec.Valid = t.current(ps)
+				if err := emit(ctx, rec); err != nil {
 					return err
 				}
 			}
@@ -336,6 +338,18 @@ func (t *Topic) part(p int32) *partState {
 		t.parts[p] = ps
 	}
 	return ps
+}
+
+// current returns the Record.Valid of records emitted for ps: false once a
+// seek (or a revoke) replaced the partition's state, so records the runtime
+// had buffered are dropped instead of handled before the sought ones.
+func (t *Topic) current(ps *partState) func() bool {
+	return func() bool {
+		t.cmu.Lock()
+		defer t.cmu.Unlock()
+		_, pending := t.seeks[ps.p]
+		return !pending && t.parts[ps.p] == ps
+	}
 }
 
 // register records r as in flight just before it is emitted and returns its
