@@ -77,6 +77,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			lua.TunePipeGC()
 			ctx, stop := e.signalContext()
 			defer stop()
 			return exitError(p.Run(ctx))

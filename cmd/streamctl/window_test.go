@@ -25,8 +25,12 @@ for i = 5, 300, 5 do events[i], events[i - 1] = events[i - 1], events[i] end
 local next_i = pos:get("next", 1)
 local kill_at = tonumber(args.kill_at or 0)
 local added = 0
+local first_i = next_i
 local function gen()
-  if kill_at > 0 and added >= kill_at then return {filler = true} end
+  -- iterate runs ahead of the handler (up to its buffer): count what was
+  -- generated here, not what the handler added, or the generator could
+  -- reach the end of the events, end the input and close every window.
+  if kill_at > 0 and next_i - first_i >= kill_at then return {filler = true} end
   local e = events[next_i]
   if e then e.n = next_i end
   next_i = next_i + 1
