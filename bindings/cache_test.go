@@ -16,6 +16,13 @@ import (
 // directory ("" for a fresh one), with an empty stdin.
 func runCache(t *testing.T, dir, src string) (stdout, stderr string, err error) {
 	t.Helper()
+	return runJob(t, dir, src, nil)
+}
+
+// runJob runs src as job.lua with the real bindings, dir as the state
+// directory ("" for a fresh one), set as --set arguments and an empty stdin.
+func runJob(t *testing.T, dir, src string, set [][2]string) (stdout, stderr string, err error) {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -26,6 +33,7 @@ func runCache(t *testing.T, dir, src string) (stdout, stderr string, err error) 
 		Script:  "job.lua",
 		Source:  []byte(src),
 		Modules: bindings.Modules(),
+		Set:     set,
 		Stdin:   strings.NewReader(""),
 		Stdout:  &out,
 		Stderr:  &errb,

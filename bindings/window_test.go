@@ -1,17 +1,10 @@
 package bindings_test
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/streamctl/streamctl/bindings"
-	"github.com/streamctl/streamctl/lua"
 )
 
 // windowShow prints a window result as "key [start,end] value" with the
@@ -244,7 +237,7 @@ func TestWindowRestart(t *testing.T) {
 	run := func(t *testing.T, dir, kind string, stopAfter int) []string {
 		t.Helper()
 		set := [][2]string{{"kind", kind}, {"stop_after", fmt.Sprint(stopAfter)}}
-		out, stderr, err := runWindowScript(t, dir, windowRestartScript, set)
+		out, stderr, err := runJob(t, dir, windowRestartScript, set)
 		if err != nil {
 			t.Fatalf("%v\nstderr:\n%s", err, stderr)
 		}
@@ -279,29 +272,4 @@ func TestWindowRestart(t *testing.T) {
 			})
 		}
 	}
-}
-
-// runWindowScript runs src as job.lua with dir as the state directory and
-// set as --set arguments.
-func runWindowScript(t *testing.T, dir, src string, set [][2]string) (stdout, stderr string, err error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out, errb bytes.Buffer
-	rt := lua.New(lua.Options{
-		Script:  "job.lua",
-		Source:  []byte(src),
-		Modules: bindings.Modules(),
-		Set:     set,
-		Stdin:   strings.NewReader(""),
-		Stdout:  &out,
-		Stderr:  &errb,
-		Getenv:  func(string) (string, bool) { return "", false },
-		Config:  map[string]string{"state-dir": dir},
-	})
-	err = rt.Run(ctx)
-	if ctx.Err() != nil {
-		err = errors.Join(err, errors.New("did not end within 30s"))
-	}
-	return out.String(), errb.String(), err
 }

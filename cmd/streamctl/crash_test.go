@@ -14,8 +14,8 @@ import (
 )
 
 // streamctlBin returns a path that runs this test binary as the streamctl
-// command (TestMain dispatches on the program name).
-func streamctlBin(t *testing.T) string {
+// command (TestMain dispatches on the program name). Tests and benchmarks.
+func streamctlBin(t testing.TB) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {

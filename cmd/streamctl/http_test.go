@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -206,29 +205,10 @@ func increasingTimes(data []string) error {
 	return nil
 }
 
-// lockedBuf is a bytes.Buffer safe for a writing child process and a
-// polling test.
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // httpProc is a `streamctl` child process of an HTTP test.
 type httpProc struct {
 	cmd            *exec.Cmd
-	stdout, stderr lockedBuf
+	stdout, stderr syncBuffer
 	done           chan struct{}
 }
 
@@ -457,7 +437,7 @@ func TestHTTPCollectorCrash(t *testing.T) {
 	// Run 1: read a few lines, then SIGKILL.
 	cmd := exec.Command(streamctlBin(t), args...)
 	cmd.Dir, cmd.Env = dir, env
-	var stderr lockedBuf
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

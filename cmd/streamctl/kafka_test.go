@@ -415,7 +415,7 @@ type child struct {
 // set to brokers; t.Cleanup kills it if it is still running.
 func startStreamctl(t testing.TB, name, dir, brokers string, args ...string) *child {
 	t.Helper()
-	c := &child{name: name, cmd: exec.Command(streamctlBinTB(t), args...), done: make(chan struct{})}
+	c := &child{name: name, cmd: exec.Command(streamctlBin(t), args...), done: make(chan struct{})}
 	c.cmd.Dir = dir
 	c.cmd.Env = append(os.Environ(), "STREAMCTL_BROKERS="+brokers, "STREAMCTL_STATE_DIR="+filepath.Join(dir, ".streamctl"))
 	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
@@ -469,21 +469,6 @@ func (c *child) exited() bool {
 	default:
 		return false
 	}
-}
-
-// streamctlBinTB is streamctlBin (crash_test.go) for benchmarks too: a
-// path that runs this test binary as the streamctl command.
-func streamctlBinTB(t testing.TB) string {
-	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(t.TempDir(), "streamctl")
-	if err := os.Symlink(exe, link); err != nil {
-		t.Fatal(err)
-	}
-	return link
 }
 
 // writeScripts writes name -> source files into a new directory.
