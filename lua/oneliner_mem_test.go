@@ -91,6 +91,9 @@ func TestPipeMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams 1M lines")
 	}
+	if raceEnabled {
+		t.Skip("the race detector multiplies memory: RSS means nothing under -race")
+	}
 	n := 1_000_000
 	if s := os.Getenv("STREAMCTL_MEM_LINES"); s != "" {
 		v, err := strconv.Atoi(s)
