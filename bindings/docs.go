@@ -255,8 +255,10 @@ is called or the process gets SIGINT/SIGTERM; 3. ´on_stop´ hooks run; 4. sinks
 One main Lua state runs the top level (itself as a coroutine, so it may wait), every handler and every
 hook, each as a coroutine scheduled by Go. Lua code between two waiting calls runs atomically, so plain
 globals and upvalues are shared safely: a handler counts, an ´on_stop´ hook prints the total.
-Waiting calls (´sleep´, and ´pipe.throttle´ which sleeps) yield the calling coroutine and let the
-others run; every entry of the reference says whether it waits. Sources, sinks and codecs run in their
+Waiting calls (´sleep´, ´http.get´, ´http.post´, ´topic:send´, and ´pipe.throttle´ which sleeps) yield
+the calling coroutine and let the others run; every entry of the reference says whether it waits. When
+the run stops (a signal, ´stop()´), a handler or top-level loop waiting in one is unwound: its record is
+not acked, so an at-least-once source delivers it again; ´on_stop´ hooks may still wait. Sources, sinks and codecs run in their
 own goroutines, in parallel with Lua.
 
 A handler gets one record at a time: the function returns (or ´emit´s) its outputs, which go to every
@@ -267,10 +269,10 @@ bounded buffer.
 Coroutines the script creates itself (´coroutine.wrap´) are plain Lua coroutines: a waiting call
 inside one blocks the whole main state until it returns, and ´coroutine.yield´ is only for them.
 
-Output order: ´print´, ´emit´ outside handlers and the default ´stdout()´ sink (text codec) write
-through one buffer, so their lines come out in the order they were written. A sink with another codec
-(´stdout{codec = "json"}´, ´stderr()´, ´file{}´) has its own buffer. Buffers are flushed whenever
-the scheduler is idle, so output is never held back while the script waits.
+Output order: ´print´, ´emit´ outside handlers and every ´stdout{}´ sink, whatever its codec, write
+through one buffer, so their lines come out in the order they were written; ´stderr()´ and ´file{}´
+have their own buffers. Buffers are flushed whenever the scheduler is idle, so output is never held
+back while the script waits, and before any cache write or ´state.save´ is made durable.
 `},
 	{Title: "Workers and shared state", Text: `
 ´handle(source, {workers = N}, fn)´ with N > 1 gives that handler N extra Lua states running in
@@ -283,8 +285,8 @@ order in every state), otherwise the run fails with
 ´worker state: the top level created timer#2, which the main state did not; keep the top level deterministic´.
 
 Globals in worker states are per worker: a counter in a worker's handler counts that worker's records
-only. Aggregate in a handler with ´workers = 1´ instead (it may read the workers' output through a
-function sink or a file).
+only. Share through a cache instead: ´c:incr´ and ´c:update´ are atomic across workers. Window
+operators keep their windows in the main state: use them in handlers with ´workers = 1´.
 
 Records go to the workers in turn; with ´key = function(value, meta) return k end´, records with equal
 keys go to the same worker, in order. Outputs of different workers are not ordered with each other.
