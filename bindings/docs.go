@@ -1551,7 +1551,9 @@ SIGINT/SIGTERM, even after every source has ended; then in-flight requests finis
 Besides the paths of ´srv:get´ and ´srv:sse´ it serves ´/healthz´ (´ok´) and Prometheus ´/metrics´
 with a series per handler (label ´handler´, the handler's ´name´): ´streamctl_records_in_total´,
 ´streamctl_records_out_total´, ´streamctl_records_errors_total´ and
-´streamctl_records_skipped_total´ (errors skipped by ´on_error = "skip"´). Raises
+´streamctl_records_skipped_total´ (errors skipped by ´on_error = "skip"´), and for every Kafka topic
+read by the run ´streamctl_kafka_consumer_lag´ (labels ´topic´ and ´partition´: the records the broker
+held beyond the last one fetched). Raises
 ´http.serve: http: listen 127.0.0.1:8080: address already in use´ (exit 1),
 ´http.serve: addr "8080": missing port in address´ and
 ´http.serve: unknown option "port" (known: addr)´.

@@ -3,6 +3,8 @@ package bindings
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -313,6 +315,7 @@ var (
 	descOut     = prometheus.NewDesc("streamctl_records_out_total", "Records a handler wrote to its sinks.", []string{"handler"}, nil)
 	descErrors  = prometheus.NewDesc("streamctl_records_errors_total", "Records that failed in a handler (bad input or script error).", []string{"handler"}, nil)
 	descSkipped = prometheus.NewDesc("streamctl_records_skipped_total", "Failed records skipped by on_error = \"skip\".", []string{"handler"}, nil)
+	descLag     = prometheus.NewDesc("streamctl_kafka_consumer_lag", "Records the broker held beyond the last one fetched, per partition, at the last fetch.", []string{"topic", "partition"}, nil)
 )
 
 func (c handlerCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -320,6 +323,7 @@ func (c handlerCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descOut
 	ch <- descErrors
 	ch <- descSkipped
+	ch <- descLag
 }
 
 func (c handlerCollector) Collect(ch chan<- prometheus.Metric) {
@@ -329,5 +333,11 @@ func (c handlerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descOut, prometheus.CounterValue, float64(out), h.Name())
 		ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(failed), h.Name())
 		ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(skipped), h.Name())
+	}
+	for _, t := range runTopics(c.rt).all() {
+		topic := strings.TrimPrefix(t.Name(), "kafka:")
+		for p, lag := range t.Lag() {
+			ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(lag), topic, strconv.Itoa(int(p)))
+		}
 	}
 }

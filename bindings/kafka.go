@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	glua "github.com/yuin/gopher-lua"
@@ -153,6 +154,7 @@ func kafkaTopic(s *lua.State, L *glua.LState) int {
 			return nil, err
 		}
 		rt.OnClose(func(context.Context) error { return t.Close(context.Background()) })
+		runTopics(rt).add(t)
 		return &luaTopic{t: t}, nil
 	})
 	a.Check(err)
@@ -225,4 +227,28 @@ func topicSend(s *lua.State, L *glua.LState) int {
 		}
 		return nil, nil
 	})
+}
+
+// topicList is the run's Kafka topics, for the consumer lag metric.
+type topicList struct {
+	mu     sync.Mutex
+	topics []*kafka.Topic
+}
+
+func (l *topicList) add(t *kafka.Topic) {
+	l.mu.Lock()
+	l.topics = append(l.topics, t)
+	l.mu.Unlock()
+}
+
+func (l *topicList) all() []*kafka.Topic {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]*kafka.Topic(nil), l.topics...)
+}
+
+// runTopics returns the run's topic list, created on first use.
+func runTopics(rt *lua.Runtime) *topicList {
+	v, _ := rt.Named("kafka-topics", func() (any, error) { return &topicList{}, nil })
+	return v.(*topicList)
 }

@@ -80,6 +80,7 @@ type Topic struct {
 	resumed  chan struct{}             // closed by Resume; non-nil while paused
 	pollStop context.CancelFunc        // wakes the poll in progress
 	markBuf  map[int32]kgo.EpochOffset // reused by ack
+	lag      map[int32]int64           // per partition: high watermark - next offset, at the last fetch
 }
 
 // partState tracks the records of one partition emitted and not yet
@@ -195,7 +196,16 @@ func (t *Topic) Run(ctx context.Context, emit func(context.Context, connectors.R
 		batches = batches[:0]
 		t.cmu.Lock()
 		fs.EachPartition(func(p kgo.FetchTopicPartition) {
-			if len(p.Records) == 0 || p.Topic != t.cfg.Topic {
+			if p.Topic != t.cfg.Topic {
+				return
+			}
+			if n := len(p.Records); n > 0 {
+				if t.lag == nil {
+					t.lag = map[int32]int64{}
+				}
+				t.lag[p.Partition] = max(0, p.HighWatermark-(p.Records[n-1].Offset+1))
+			}
+			if len(p.Records) == 0 {
 				return
 			}
 			t.seen[p.Partition] = true
@@ -338,6 +348,23 @@ func (t *Topic) part(p int32) *partState {
 		t.parts[p] = ps
 	}
 	return ps
+}
+
+// Lag returns, per partition read so far, how many records the broker held
+// beyond the last record fetched (high watermark - next offset), as of the
+// last fetch of that partition: the consumer lag metric. Safe for concurrent
+// use; nil before the first fetch.
+func (t *Topic) Lag() map[int32]int64 {
+	t.cmu.Lock()
+	defer t.cmu.Unlock()
+	if len(t.lag) == 0 {
+		return nil
+	}
+	out := make(map[int32]int64, len(t.lag))
+	for p, l := range t.lag {
+		out[p] = l
+	}
+	return out
 }
 
 // current returns the Record.Valid of records emitted for ps: false once a

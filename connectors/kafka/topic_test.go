@@ -526,3 +526,22 @@ func TestSASL(t *testing.T) {
 		})
 	}
 }
+
+// TestLag reports, per partition read, what the broker holds beyond the last
+// fetched record: 0 once the consumer caught up.
+func TestLag(t *testing.T) {
+	c := newBroker(t, kfake.SeedTopics(2, "lag"))
+	produceTo(t, c, "lag", 0, "a", "b", "c")
+	produceTo(t, c, "lag", 1, "d")
+	tp := newTopic(t, c, "lag", nil)
+	if lag := tp.Lag(); lag != nil {
+		t.Fatalf("Lag before any fetch = %v, want nil", lag)
+	}
+	cons := startConsumer(t, tp, nil)
+	cons.collect(t, 4)
+	cons.stop(t)
+	lag := tp.Lag()
+	if len(lag) != 2 || lag[0] != 0 || lag[1] != 0 {
+		t.Fatalf("Lag after reading everything = %v, want partitions 0 and 1 at 0", lag)
+	}
+}
