@@ -8,7 +8,6 @@ import (
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/streamctl/streamctl/connectors"
-	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/lua"
 )
 
@@ -279,12 +278,3 @@ func (it *iterSource) Run(ctx context.Context, emit func(context.Context, connec
 }
 
 var _ connectors.Source = (*iterSource)(nil)
-
-// codecByName is codec.Lookup for callers that know the name is valid.
-func codecByName(name string) codec.Codec {
-	c, err := codec.Lookup(name)
-	if err != nil {
-		panic(err) // a constant name in this package
-	}
-	return c
-}

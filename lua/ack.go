@@ -2,8 +2,6 @@ package lua
 
 import (
 	"sync/atomic"
-
-	"github.com/streamctl/streamctl/connectors"
 )
 
 // ackTracker calls an input record's Ack once its handler step finished and
@@ -52,5 +50,3 @@ func fanoutAck(ack func(error), n int) func(error) {
 	t.pending.Store(int64(n))
 	return t.done
 }
-
-var _ = connectors.WritesAcked

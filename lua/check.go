@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	glua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
 )
 
 // Check compiles a script without running it and checks that every global
@@ -20,17 +19,11 @@ func Check(src []byte, name string, mods []Module) error {
 		return err
 	}
 	defer s.Close()
-	if _, err := s.Load(src, name); err != nil {
+	fn, err := s.Load(src, name)
+	if err != nil {
 		return err
 	}
-	chunk, err := parse.Parse(strings.NewReader(string(src)), name)
-	if err != nil {
-		return compileError(err, strings.Count(string(src), "\n")+1)
-	}
-	proto, err := glua.Compile(chunk, name)
-	if err != nil {
-		return compileError(err, strings.Count(string(src), "\n")+1)
-	}
+	proto := fn.Proto
 	known := map[string]bool{}
 	ForEachOrdered(s.L.G.Global, func(k, _ glua.LValue) {
 		if ks, ok := k.(glua.LString); ok {
