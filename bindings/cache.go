@@ -123,13 +123,7 @@ func cacheOpen(s *lua.State, L *glua.LState) int {
 }
 
 func checkCache(L *glua.LState, fn string) *luaCache {
-	if ud, ok := L.Get(1).(*glua.LUserData); ok {
-		if c, ok := ud.Value.(*luaCache); ok {
-			return c
-		}
-	}
-	lua.Args(L, fn).Raise("self must be a cache, got %s (call it as c:%s(...))", lua.TypeName(L.Get(1)), fn[len("cache:"):])
-	return nil
+	return checkSelf[*luaCache](L, "cache", fn[len("cache:"):], "a cache", "c")
 }
 
 // key converts argument i to a cache key.
@@ -165,13 +159,15 @@ func beforeWrite(s *lua.State, a *lua.ArgChecker) {
 // updatingKey is the per-state key of the cache whose update function runs.
 const updatingKey = "cache-updating"
 
-// checkNotUpdating raises when c is written from inside its own c:update
-// function: the update holds the cache's write lock, so the write would
-// wait for itself forever.
-func checkNotUpdating(s *lua.State, a *lua.ArgChecker, c *luaCache) {
+// beginWrite starts every write to c: it raises when c is written from
+// inside its own c:update function (the update holds the cache's write
+// lock, so the write would wait for itself forever), then applies "output
+// before state" (beforeWrite).
+func beginWrite(s *lua.State, a *lua.ArgChecker, c *luaCache) {
 	if s.Value(updatingKey) == c {
 		a.Raise("cannot write to cache %q inside its own update function (return the new value instead)", c.c.Name())
 	}
+	beforeWrite(s, a)
 }
 
 func cacheGet(s *lua.State, L *glua.LState, c *luaCache) int {
@@ -192,8 +188,7 @@ func cachePut(s *lua.State, L *glua.LState, c *luaCache) int {
 	k := cacheKey(s, a, L, 2)
 	v := cacheValue(s, a, L.Get(3))
 	o := a.Options(4, "ttl")
-	checkNotUpdating(s, a, c)
-	beforeWrite(s, a)
+	beginWrite(s, a, c)
 	a.Check(c.c.Put(k, v, o.Duration("ttl", 0)))
 	return 0
 }
@@ -201,8 +196,7 @@ func cachePut(s *lua.State, L *glua.LState, c *luaCache) int {
 func cacheDel(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:del")
 	k := cacheKey(s, a, L, 2)
-	checkNotUpdating(s, a, c)
-	beforeWrite(s, a)
+	beginWrite(s, a, c)
 	a.Check(c.c.Delete(k))
 	return 0
 }
@@ -222,8 +216,7 @@ func cacheIncr(s *lua.State, L *glua.LState, c *luaCache) int {
 	if L.Get(3) != glua.LNil {
 		by = a.Number(3, "by")
 	}
-	checkNotUpdating(s, a, c)
-	beforeWrite(s, a)
+	beginWrite(s, a, c)
 	n, err := c.c.Incr(k, by)
 	a.Check(err)
 	L.Push(glua.LNumber(n))
@@ -234,8 +227,7 @@ func cacheUpdate(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:update")
 	k := cacheKey(s, a, L, 2)
 	fn := a.Func(3, "fn")
-	checkNotUpdating(s, a, c)
-	beforeWrite(s, a)
+	beginWrite(s, a, c)
 	var result glua.LValue = glua.LNil
 	prev := s.Value(updatingKey)
 	s.SetValue(updatingKey, c)
@@ -357,8 +349,7 @@ func pushKV(s *lua.State, L *glua.LState, k, v any, ok bool) int {
 func cacheSweep(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:sweep")
 	fn := a.Func(2, "fn")
-	checkNotUpdating(s, a, c)
-	beforeWrite(s, a)
+	beginWrite(s, a, c)
 	var callErr error
 	err := c.c.Sweep(func(k, v any) bool {
 		if callErr != nil {
@@ -380,8 +371,7 @@ func cacheSweep(s *lua.State, L *glua.LState, c *luaCache) int {
 
 func cacheClear(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:clear")
-	checkNotUpdating(s, a, c)
-	beforeWrite(s, a)
+	beginWrite(s, a, c)
 	a.Check(c.c.Clear())
 	return 0
 }
@@ -398,8 +388,7 @@ func cacheCall(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache()")
 	k := cacheKey(s, a, L, 2)
 	v := cacheValue(s, a, L.Get(3))
-	checkNotUpdating(s, a, c)
-	beforeWrite(s, a)
+	beginWrite(s, a, c)
 	a.Check(c.putPublish(k, v))
 	return 0
 }

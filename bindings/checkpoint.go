@@ -123,13 +123,7 @@ func checkpointNew(s *lua.State, L *glua.LState) int {
 }
 
 func checkCheckpoint(L *glua.LState, method string) (*luaCheckpoint, *glua.LUserData) {
-	if ud, ok := L.Get(1).(*glua.LUserData); ok {
-		if c, ok := ud.Value.(*luaCheckpoint); ok {
-			return c, ud
-		}
-	}
-	lua.Args(L, "checkpoint:"+method).Raise("self must be a checkpoint, got %s (call it as cp:%s(...))", lua.TypeName(L.Get(1)), method)
-	return nil, nil
+	return checkSelf[*luaCheckpoint](L, "checkpoint", method, "a checkpoint", "cp"), L.Get(1).(*glua.LUserData)
 }
 
 // cp:heartbeat([dep,] t)

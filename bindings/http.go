@@ -203,13 +203,7 @@ func httpServe(s *lua.State, L *glua.LState) int {
 }
 
 func checkServer(L *glua.LState, method string) *luaServer {
-	if ud, ok := L.Get(1).(*glua.LUserData); ok {
-		if srv, ok := ud.Value.(*luaServer); ok {
-			return srv
-		}
-	}
-	lua.Args(L, "server:"+method).Raise("self must be a server from http.serve, got %s (call it as srv:%s(...))", lua.TypeName(L.Get(1)), method)
-	return nil
+	return checkSelf[*luaServer](L, "server", method, "a server from http.serve", "srv")
 }
 
 // srv:get(path, fn(req) -> status, body, headers): fn runs as a coroutine of

@@ -91,13 +91,7 @@ func (kafkaModule) Open(s *lua.State) error {
 }
 
 func checkTopic(L *glua.LState, method string) *luaTopic {
-	if ud, ok := L.Get(1).(*glua.LUserData); ok {
-		if t, ok := ud.Value.(*luaTopic); ok {
-			return t
-		}
-	}
-	lua.Args(L, "topic:"+method).Raise("self must be a kafka topic, got %s (call it as t:%s(...))", lua.TypeName(L.Get(1)), method)
-	return nil
+	return checkSelf[*luaTopic](L, "topic", method, "a kafka topic", "t")
 }
 
 // kafka.topic(name [, conf])
