@@ -149,21 +149,16 @@ func env(s *lua.State, L *glua.LState) int {
 
 func sleep(s *lua.State, L *glua.LState) int {
 	d := lua.WaitArgs(L, "sleep").Duration(1, "duration")
-	var stopping <-chan struct{}
-	if rt := s.Runtime(); rt != nil && s.Interruptible(L) {
-		stopping = rt.Stopping()
-	}
+	// Await cancels ctx when the run stops (except in on_stop hooks) and
+	// turns that into an unwind of the sleeping coroutine.
 	return s.Await(L, func(ctx context.Context) (lua.Results, error) {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
 		case <-t.C:
 			return nil, nil
-		case <-stopping:
-			// The run stops: unwind this coroutine (not in on_stop).
-			return nil, lua.ErrStopped
 		case <-ctx.Done():
-			return nil, lua.ErrStopped
+			return nil, ctx.Err()
 		}
 	})
 }
