@@ -1553,7 +1553,9 @@ with a series per handler (label ´handler´, the handler's ´name´): ´streamc
 ´streamctl_records_out_total´, ´streamctl_records_errors_total´ and
 ´streamctl_records_skipped_total´ (errors skipped by ´on_error = "skip"´), and for every Kafka topic
 read by the run ´streamctl_kafka_consumer_lag´ (labels ´topic´ and ´partition´: the records the broker
-held beyond the last one fetched). Raises
+held beyond the last one fetched), then the Go runtime and process families (´go_goroutines´,
+´go_memstats_heap_alloc_bytes´, ´process_cpu_seconds_total´, ´process_resident_memory_bytes´, ...).
+The values are read at scrape time. Raises
 ´http.serve: http: listen 127.0.0.1:8080: address already in use´ (exit 1),
 ´http.serve: addr "8080": missing port in address´ and
 ´http.serve: unknown option "port" (known: addr)´.

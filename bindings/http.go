@@ -3,11 +3,13 @@ package bindings
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/prometheus/client_golang/prometheus"
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/streamctl/streamctl/connectors"
@@ -175,11 +177,7 @@ func httpServe(s *lua.State, L *glua.LState) int {
 		a.Raise("not available here")
 	}
 	v, err := s.Shared("http.serve", func() (any, error) {
-		reg := prometheus.NewRegistry()
-		if err := reg.Register(handlerCollector{rt}); err != nil {
-			return nil, err
-		}
-		srv, err := shttp.NewServer(shttp.ServerConfig{Addr: addr, Registry: reg}, shttp.WithLogger(rt.Logger()))
+		srv, err := shttp.NewServer(shttp.ServerConfig{Addr: addr, Metrics: runMetrics(rt)}, shttp.WithLogger(rt.Logger()))
 		if err != nil {
 			return nil, err
 		}
@@ -300,38 +298,38 @@ func serverSSE(s *lua.State, L *glua.LState) int {
 	return 0
 }
 
-// handlerCollector exports the run's per-handler counters to Prometheus at
-// scrape time (records in, out, errors, skipped).
-type handlerCollector struct{ rt *lua.Runtime }
-
-var (
-	descIn      = prometheus.NewDesc("streamctl_records_in_total", "Records a handler received.", []string{"handler"}, nil)
-	descOut     = prometheus.NewDesc("streamctl_records_out_total", "Records a handler wrote to its sinks.", []string{"handler"}, nil)
-	descErrors  = prometheus.NewDesc("streamctl_records_errors_total", "Records that failed in a handler (bad input or script error).", []string{"handler"}, nil)
-	descSkipped = prometheus.NewDesc("streamctl_records_skipped_total", "Failed records skipped by on_error = \"skip\".", []string{"handler"}, nil)
-	descLag     = prometheus.NewDesc("streamctl_kafka_consumer_lag", "Records the broker held beyond the last one fetched, per partition, at the last fetch.", []string{"topic", "partition"}, nil)
-)
-
-func (c handlerCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- descIn
-	ch <- descOut
-	ch <- descErrors
-	ch <- descSkipped
-	ch <- descLag
-}
-
-func (c handlerCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, h := range c.rt.Handlers() {
-		in, out, failed, skipped := h.Counts()
-		ch <- prometheus.MustNewConstMetric(descIn, prometheus.CounterValue, float64(in), h.Name())
-		ch <- prometheus.MustNewConstMetric(descOut, prometheus.CounterValue, float64(out), h.Name())
-		ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(failed), h.Name())
-		ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(skipped), h.Name())
-	}
-	for _, t := range runTopics(c.rt).all() {
-		topic := strings.TrimPrefix(t.Name(), "kafka:")
-		for p, lag := range t.Lag() {
-			ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(lag), topic, strconv.Itoa(int(p)))
+// runMetrics writes the run's per-handler counters (records in, out,
+// errors, skipped) and the Kafka consumer lag per partition, read at scrape
+// time.
+func runMetrics(rt *lua.Runtime) shttp.MetricsWriter {
+	return func(w io.Writer) {
+		handlers := rt.Handlers()
+		counts := make([][4]int64, len(handlers))
+		for i, h := range handlers {
+			in, out, failed, skipped := h.Counts()
+			counts[i] = [4]int64{in, out, failed, skipped}
 		}
+		for i, f := range []struct{ name, help string }{
+			{"streamctl_records_in_total", "Records a handler received."},
+			{"streamctl_records_out_total", "Records a handler wrote to its sinks."},
+			{"streamctl_records_errors_total", "Records that failed in a handler (bad input or script error)."},
+			{"streamctl_records_skipped_total", `Failed records skipped by on_error = "skip".`},
+		} {
+			samples := make([]shttp.Sample, len(handlers))
+			for j, h := range handlers {
+				samples[j] = shttp.Sample{Labels: []string{"handler", h.Name()}, Value: float64(counts[j][i])}
+			}
+			shttp.WriteFamily(w, f.name, "counter", f.help, samples)
+		}
+		var lag []shttp.Sample
+		for _, t := range runTopics(rt).all() {
+			topic := strings.TrimPrefix(t.Name(), "kafka:")
+			byPartition := t.Lag()
+			for _, p := range slices.Sorted(maps.Keys(byPartition)) {
+				lag = append(lag, shttp.Sample{Labels: []string{"topic", topic, "partition", strconv.Itoa(int(p))}, Value: float64(byPartition[p])})
+			}
+		}
+		shttp.WriteFamily(w, "streamctl_kafka_consumer_lag", "gauge",
+			"Records the broker held beyond the last one fetched, per partition, at the last fetch.", lag)
 	}
 }

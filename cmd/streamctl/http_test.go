@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -369,6 +370,7 @@ end)
 				lines = append(lines, l)
 			}
 		}
+		sort.Strings(lines)
 		if got = strings.Join(lines, "\n"); got == want {
 			break
 		}

@@ -11,9 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // ServerConfig is the configuration of a Server: the Lua table of
@@ -23,9 +20,10 @@ type ServerConfig struct {
 	// (localhost only). Port 0 picks a free port (see Server.Addr); ":8080"
 	// or "0.0.0.0:8080" listens on every interface, only when asked.
 	Addr string
-	// Registry is served at /metrics in the Prometheus text format; default
-	// nil: /metrics is not served (404). Metrics.Registry gives one.
-	Registry *prometheus.Registry
+	// Metrics writes the run's own metric families for /metrics, which
+	// adds the Go runtime and process metrics; default nil: /metrics is
+	// not served (404).
+	Metrics MetricsWriter
 }
 
 // ServerRequest is what a HandlerFunc gets: the req table of the Lua
@@ -94,10 +92,11 @@ func NewServer(cfg ServerConfig, opts ...Opt) (*Server, error) {
 		w.Write([]byte("ok"))
 	})
 	s.paths["/healthz"] = true
-	if cfg.Registry != nil {
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{
-			ErrorLog: slogPromLogger{s.o.logger},
-		}))
+	if cfg.Metrics != nil {
+		s.mux.HandleFunc("GET /metrics", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+			writeMetrics(w, cfg.Metrics)
+		})
 		s.paths["/metrics"] = true
 	}
 	return s, nil
@@ -110,11 +109,6 @@ func unwrapAddrError(err error) error {
 	}
 	return err
 }
-
-// slogPromLogger adapts a slog.Logger to promhttp's Println logger.
-type slogPromLogger struct{ l *slog.Logger }
-
-func (p slogPromLogger) Println(v ...any) { p.l.Error("metrics", "err", fmt.Sprint(v...)) }
 
 // register claims path for a handler.
 func (s *Server) register(path string, h nethttp.Handler) error {

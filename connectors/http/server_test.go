@@ -9,16 +9,15 @@ import (
 	"net"
 	nethttp "net/http"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
-func startServer(t *testing.T, reg *prometheus.Registry, opts ...Opt) *Server {
+func startServer(t *testing.T, m MetricsWriter, opts ...Opt) *Server {
 	t.Helper()
-	s, err := NewServer(ServerConfig{Addr: "127.0.0.1:0", Registry: reg}, opts...)
+	s, err := NewServer(ServerConfig{Addr: "127.0.0.1:0", Metrics: m}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,40 +128,43 @@ func TestServerHandlers(t *testing.T) {
 }
 
 func TestServerMetrics(t *testing.T) {
-	m := NewMetrics(nil)
-	NewMetrics(m.Registry()) // registering twice reuses the collectors
-	s := startServer(t, m.Registry())
-	h := m.Handler("enrich")
-	h.In.Add(3)
-	m.RecordsOut("enrich").Inc()
-	m.RecordErrors("enrich").Inc()
-	m.RecordsSkipped("enrich").Add(2)
-	m.RecordsLate("enrich").Inc()
-	m.KafkaLag("activity", 2).Set(42)
-	m.KafkaLag("activity", 3).Set(1)
-	m.DeleteKafkaLag("activity", 3)
-	if m.Handler("enrich") != h {
-		t.Error("Handler does not cache")
-	}
-	code, body, _ := get(t, "http://"+s.Addr()+"/metrics")
+	var in atomic.Int64
+	s := startServer(t, func(w io.Writer) {
+		WriteFamily(w, "streamctl_records_in_total", "counter", "Records a handler received.", []Sample{
+			{Labels: []string{"handler", "enrich"}, Value: float64(in.Load())},
+			{Labels: []string{"handler", "say \"hi\"\n\\"}, Value: 1},
+		})
+		WriteFamily(w, "streamctl_kafka_consumer_lag", "gauge", "Lag,\nper partition.", []Sample{
+			{Labels: []string{"topic", "activity", "partition", "2"}, Value: 42},
+		})
+		WriteFamily(w, "streamctl_unused", "gauge", "No samples, no lines.", nil)
+	})
+	in.Add(3)
+	code, body, hdr := get(t, "http://"+s.Addr()+"/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics = %d", code)
 	}
-	for _, want := range []string{
-		`streamctl_records_in_total{handler="enrich"} 3`,
-		`streamctl_records_out_total{handler="enrich"} 1`,
-		`streamctl_records_errors_total{handler="enrich"} 1`,
-		`streamctl_records_skipped_total{handler="enrich"} 2`,
-		`streamctl_records_late_total{handler="enrich"} 1`,
-		`streamctl_kafka_consumer_lag{partition="2",topic="activity"} 42`,
-		`go_goroutines `,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %q", want)
+	if ct := hdr.Get("Content-Type"); ct != "text/plain; version=0.0.4; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	want := `# HELP streamctl_records_in_total Records a handler received.
+# TYPE streamctl_records_in_total counter
+streamctl_records_in_total{handler="enrich"} 3
+streamctl_records_in_total{handler="say \"hi\"\n\\"} 1
+# HELP streamctl_kafka_consumer_lag Lag,\nper partition.
+# TYPE streamctl_kafka_consumer_lag gauge
+streamctl_kafka_consumer_lag{topic="activity",partition="2"} 42
+`
+	if !strings.HasPrefix(body, want) {
+		t.Errorf("/metrics starts\n%s\nwant\n%s", body[:min(len(body), len(want)+100)], want)
+	}
+	for _, runtime := range []string{"\ngo_goroutines ", "\nprocess_resident_memory_bytes "} {
+		if !strings.Contains(body, runtime) {
+			t.Errorf("/metrics lacks %q", runtime)
 		}
 	}
-	if strings.Contains(body, `partition="3"`) {
-		t.Error("deleted lag still reported")
+	if strings.Contains(body, "streamctl_unused") {
+		t.Error("a family without samples was written")
 	}
 }
 
