@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -90,9 +91,13 @@ func luaErrorMessage(err error) string {
 	return msg
 }
 
+// The patterns of gopher-lua's compile errors, compiled on first use: a
+// regexp compiled at package initialisation would cost every start-up.
 var (
-	compileLineRE = regexp.MustCompile(`^(.*) line:(\d+)\(column:\d+\) near '(.*)':\s+(.*?)\s*$`)
-	compileEOFRE  = regexp.MustCompile(`^(.*) at EOF:\s+(.*?)\s*$`)
+	compileLineRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(.*) line:(\d+)\(column:\d+\) near '(.*)':\s+(.*?)\s*$`)
+	})
+	compileEOFRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.*) at EOF:\s+(.*?)\s*$`) })
 )
 
 // compileError turns gopher-lua's "job.lua line:3(column:7) near 'end':   syntax error"
@@ -100,9 +105,9 @@ var (
 // number of lines of the chunk, used for errors at the end of the file.
 func compileError(err error, lines int) error {
 	msg := strings.TrimSpace(luaErrorMessage(err))
-	if m := compileLineRE.FindStringSubmatch(msg); m != nil {
+	if m := compileLineRE().FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("%s:%s: %s near '%s'", m[1], m[2], m[4], m[3])
-	} else if m := compileEOFRE.FindStringSubmatch(msg); m != nil {
+	} else if m := compileEOFRE().FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("%s:%d: %s at end of file", m[1], lines, m[2])
 	}
 	return &ExitError{Code: ExitUsage, Err: errors.New(msg)}

@@ -247,3 +247,24 @@ end`, "")
 		t.Fatalf("took %v", d)
 	}
 }
+
+// TestStackLimits: coroutines start with a small data stack that grows, so
+// a deep but finite recursion and a large unpack still work, in a handler's
+// coroutine too; runaway recursion is an error naming the script line.
+func TestStackLimits(t *testing.T) {
+	r := runScript(t, nil, `
+local function depth(n) if n == 0 then return 0 end return 1 + depth(n - 1) end
+local big = {}
+for i = 1, 100000 do big[i] = i end
+handle(iterate{1}, function()
+  print(depth(200), select("#", unpack(big)))
+end)
+`, "")
+	if r.err != nil || r.stdout != "200\t100000\n" {
+		t.Fatalf("stdout %q, err %v", r.stdout, r.err)
+	}
+	r = runScript(t, nil, "local function f(n) return 1 + f(n + 1) end\nhandle(iterate{1}, function() return f(1) end)\n", "")
+	if r.err == nil || !strings.Contains(r.err.Error(), "job.lua:1: stack overflow") || lua.ExitCodeOf(r.err) != 1 {
+		t.Fatalf("runaway recursion: %v (exit %d)", r.err, lua.ExitCodeOf(r.err))
+	}
+}

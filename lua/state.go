@@ -64,8 +64,20 @@ func NewStandaloneState(mods []Module) (*State, error) {
 	return s, nil
 }
 
+// stateOptions start the data stack of a Lua state (and of each of its
+// coroutines, which get their own) small and let it grow: gopher-lua's
+// default is a fixed 80 KB stack, allocated and cleared for every
+// coroutine a run spawns (a timer tick, a hook, an HTTP request), which made
+// starting one about 5x slower. The limit is higher than the default, so
+// deep recursion fails later, not sooner. The call stack stays fixed:
+// gopher-lua's growing one reports an overflow without the script's line.
+var stateOptions = glua.Options{
+	RegistrySize:    1024,
+	RegistryMaxSize: 1 << 20,
+}
+
 func newState(rt *Runtime, worker int) *State {
-	L := glua.NewState(glua.Options{SkipOpenLibs: false})
+	L := glua.NewState(stateOptions)
 	s := &State{L: L, rt: rt, Worker: worker, sharedSeq: map[string]int{}, values: map[string]any{}}
 	s.Null = L.NewUserData()
 	s.Null.Value = nullValue{}

@@ -7,13 +7,15 @@ import (
 	"math"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/hamba/avro/v2"
 )
 
 // avroAPI lets strings and bytes be as long as a text line (the library's
 // default cap is 1 MiB).
-var avroAPI = avro.Config{MaxByteSliceSize: MaxLineSize}.Freeze()
+// Frozen on first use, not at start-up.
+var avroAPI = sync.OnceValue(func() avro.API { return avro.Config{MaxByteSliceSize: MaxLineSize}.Freeze() })
 
 // maxAvroItems bounds the elements of one Avro array or map, so that a block
 // count in corrupt input cannot make the decoder loop or allocate for long.
@@ -56,7 +58,7 @@ func (c *avroCodec) Name() string { return "avro" }
 // datums from 1. Raw is not available (nil). Corrupt or truncated input gives
 // a *DecodeError without Resync (`invalid Avro: ...`), then io.EOF.
 func (c *avroCodec) NewDecoder(r io.Reader) Decoder {
-	return &avroDecoder{schema: c.schema, r: avro.NewReader(r, readBufSize, avro.WithReaderConfig(avroAPI))}
+	return &avroDecoder{schema: c.schema, r: avro.NewReader(r, readBufSize, avro.WithReaderConfig(avroAPI()))}
 }
 
 // NewEncoder returns an encoder writing each record as one binary datum.
@@ -64,12 +66,12 @@ func (c *avroCodec) NewDecoder(r io.Reader) Decoder {
 // default); numbers convert when they fit (an integral float64 fits a long).
 func (c *avroCodec) NewEncoder(w io.Writer) Encoder {
 	return &avroEncoder{schema: c.schema, bw: bufWriter{w: w},
-		w: avro.NewWriter(nil, 512, avro.WithWriterConfig(avroAPI))}
+		w: avro.NewWriter(nil, 512, avro.WithWriterConfig(avroAPI()))}
 }
 
 // Unmarshal decodes one binary datum; trailing bytes are an error.
 func (c *avroCodec) Unmarshal(data []byte) (any, error) {
-	r := avro.NewReader(nil, 0, avro.WithReaderConfig(avroAPI)).Reset(data)
+	r := avro.NewReader(nil, 0, avro.WithReaderConfig(avroAPI())).Reset(data)
 	v, err := avroRead(r, c.schema, 0)
 	if err != nil {
 		return nil, err
@@ -82,7 +84,7 @@ func (c *avroCodec) Unmarshal(data []byte) (any, error) {
 
 // Marshal appends v as one binary datum.
 func (c *avroCodec) Marshal(dst []byte, v any) ([]byte, error) {
-	w := avro.NewWriter(nil, 512, avro.WithWriterConfig(avroAPI))
+	w := avro.NewWriter(nil, 512, avro.WithWriterConfig(avroAPI()))
 	if err := avroWrite(w, c.schema, v, 0); err != nil {
 		return dst, err
 	}
