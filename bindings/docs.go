@@ -328,7 +328,14 @@ JSON values in Lua follow lua-cjson:
 - Key order: a record's table built from JSON (and from CSV, msgpack and Avro) keeps the document's key
   order (gopher-lua tables keep insertion order), and tables built in Lua encode in insertion order.
 - Numbers: Lua numbers are float64. Integral values are written without a decimal point (´3´, and
-  ´1.0´ becomes ´1´), so integers stay integers up to 2^53; larger ones lose precision.
+  ´1.0´ becomes ´1´), so integers stay integers. Integers beyond 2^53 (ids, nanosecond timestamps),
+  which a float64 cannot hold exactly, keep their digits while the record passes through unchanged:
+  the record itself, its fields in place or copied into a new table (´{id = v.id}´), and in
+  ´streamctl pipe´ the field globals, are written with the digits they were read with (JSON, and
+  msgpack integers). Arithmetic on them is float64 arithmetic, and a computed number is written as the
+  float64 it is. When one record holds two such integers that the same float64 holds (…992 and …993),
+  only those still in their place keep their digits. The digits are remembered for the record being
+  processed: a table kept for a later record, or stored in a cache, holds the float64.
 `},
 	{Title: "Errors and exit codes", Text: `
 Errors are one line on stderr, naming the script line and the function:

@@ -27,7 +27,11 @@ func (s *State) ToLua(v any) glua.LValue {
 	if v == nil {
 		return glua.LNil
 	}
-	return s.toLua(v)
+	lv := s.toLua(v)
+	if _, ok := lv.(glua.LNumber); ok {
+		s.noteGoNumber(nil, nil, v)
+	}
+	return lv
 }
 
 func (s *State) toLua(v any) glua.LValue {
@@ -48,6 +52,8 @@ func (s *State) toLua(v any) glua.LValue {
 		return glua.LNumber(x)
 	case float32:
 		return glua.LNumber(x)
+	case codec.Number:
+		return glua.LNumber(x.Float64())
 	case string:
 		return glua.LString(x)
 	case []byte:
@@ -56,24 +62,29 @@ func (s *State) toLua(v any) glua.LValue {
 		t := s.L.CreateTable(0, len(x))
 		for _, m := range x {
 			t.RawSetString(m.Key, s.toLua(m.Value))
+			s.noteGoNumber(t, glua.LString(m.Key), m.Value)
 		}
 		return t
 	case codec.Table:
 		t := s.L.CreateTable(0, len(x))
 		for _, e := range x {
-			t.RawSet(s.toLua(e.Key), s.toLua(e.Value))
+			k := s.toLua(e.Key)
+			t.RawSet(k, s.toLua(e.Value))
+			s.noteGoNumber(t, k, e.Value)
 		}
 		return t
 	case map[string]any:
 		t := s.L.CreateTable(0, len(x))
 		for _, k := range sortedKeys(x) {
 			t.RawSetString(k, s.toLua(x[k]))
+			s.noteGoNumber(t, glua.LString(k), x[k])
 		}
 		return t
 	case []any:
 		t := s.L.CreateTable(len(x), 0)
 		for i, e := range x {
 			t.RawSetInt(i+1, s.toLua(e))
+			s.noteGoNumber(t, glua.LNumber(i+1), e)
 		}
 		t.Metatable = s.ArrayMT
 		return t
@@ -99,7 +110,23 @@ func sortedKeys(m map[string]any) []string {
 // codec.Object and other tables to codec.Table, in insertion order; an empty
 // unmarked table to an empty Object. Functions, threads, other userdata and cycles are errors.
 func (s *State) FromLua(v glua.LValue) (any, error) {
+	if n, ok := v.(glua.LNumber); ok {
+		if text, ok := s.exactText(nil, nil, n); ok {
+			return codec.Number(text), nil
+		}
+	}
 	return s.fromLua(v, 0)
+}
+
+// fromLuaField converts the value at key k of table t, a long integer
+// decoded there (exact.go) to its text as a codec.Number.
+func (s *State) fromLuaField(t *glua.LTable, k, v glua.LValue, depth int) (any, error) {
+	if n, ok := v.(glua.LNumber); ok {
+		if text, ok := s.exactText(t, k, n); ok {
+			return codec.Number(text), nil
+		}
+	}
+	return s.fromLua(v, depth)
 }
 
 func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
@@ -119,7 +146,7 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 		if n, ok := s.arrayLen(x); ok {
 			out := make([]any, n)
 			for i := 0; i < n; i++ {
-				e, err := s.fromLua(x.RawGetInt(i+1), depth+1)
+				e, err := s.fromLuaField(x, glua.LNumber(i+1), x.RawGetInt(i+1), depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -135,7 +162,7 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 				return
 			}
 			var e any
-			if e, err = s.fromLua(val, depth+1); err != nil {
+			if e, err = s.fromLuaField(x, k, val, depth+1); err != nil {
 				return
 			}
 			if ks, ok := k.(glua.LString); ok && tbl == nil {

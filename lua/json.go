@@ -14,7 +14,23 @@ import (
 // the Lua table directly (no intermediate Go values). Key order is the table's
 // insertion order; arrays follow the rules of FromLua.
 func (s *State) AppendJSON(dst []byte, v glua.LValue) ([]byte, error) {
+	if n, ok := v.(glua.LNumber); ok {
+		if text, ok := s.exactText(nil, nil, n); ok {
+			return append(dst, text...), nil
+		}
+	}
 	return s.appendJSON(dst, v, 0)
+}
+
+// appendJSONField appends the value at key k of table t, a long integer
+// decoded there (exact.go) as its text.
+func (s *State) appendJSONField(dst []byte, t *glua.LTable, k, v glua.LValue, depth int) ([]byte, error) {
+	if n, ok := v.(glua.LNumber); ok {
+		if text, ok := s.exactText(t, k, n); ok {
+			return append(dst, text...), nil
+		}
+	}
+	return s.appendJSON(dst, v, depth)
 }
 
 func (s *State) appendJSON(dst []byte, v glua.LValue, depth int) ([]byte, error) {
@@ -41,7 +57,7 @@ func (s *State) appendJSON(dst []byte, v glua.LValue, depth int) ([]byte, error)
 					dst = append(dst, ',')
 				}
 				var err error
-				if dst, err = s.appendJSON(dst, x.RawGetInt(i), depth+1); err != nil {
+				if dst, err = s.appendJSONField(dst, x, glua.LNumber(i), x.RawGetInt(i), depth+1); err != nil {
 					return dst, err
 				}
 			}
@@ -70,7 +86,7 @@ func (s *State) appendJSON(dst []byte, v glua.LValue, depth int) ([]byte, error)
 				return
 			}
 			dst = append(dst, ':')
-			dst, err = s.appendJSON(dst, val, depth+1)
+			dst, err = s.appendJSONField(dst, x, k, val, depth+1)
 		})
 		if err != nil {
 			return dst, err
@@ -91,7 +107,23 @@ func (s *State) FromJSON(v *fastjson.Value) glua.LValue {
 	if v.Type() == fastjson.TypeNull {
 		return glua.LNil
 	}
-	return s.fromJSON(v)
+	lv := s.fromJSON(v)
+	if n, ok := lv.(glua.LNumber); ok && long(n) {
+		s.noteJSONField(nil, nil, v, n)
+	}
+	return lv
+}
+
+// long reports whether n is at or beyond ±2^53, where integers start to
+// lose digits in a float64.
+func long(n glua.LNumber) bool { return n >= 1<<53 || n <= -(1<<53) }
+
+// noteJSONField remembers the text of the JSON number v, placed at (t, k)
+// as n, when it is a long integer (exact.go). Callers look only at long
+// numbers.
+func (s *State) noteJSONField(t *glua.LTable, k glua.LValue, v *fastjson.Value, n glua.LNumber) {
+	var buf [32]byte
+	s.noteJSONNumber(t, k, v.MarshalTo(buf[:0]), float64(n))
 }
 
 func (s *State) fromJSON(v *fastjson.Value) glua.LValue {
@@ -113,14 +145,22 @@ func (s *State) fromJSON(v *fastjson.Value) glua.LValue {
 		o, _ := v.Object()
 		t := s.L.CreateTable(0, o.Len())
 		o.Visit(func(k []byte, e *fastjson.Value) {
-			t.RawSetString(string(k), s.fromJSON(e))
+			lv := s.fromJSON(e)
+			t.RawSetString(string(k), lv)
+			if n, ok := lv.(glua.LNumber); ok && long(n) {
+				s.noteJSONField(t, glua.LString(k), e, n)
+			}
 		})
 		return t
 	case fastjson.TypeArray:
 		a, _ := v.Array()
 		t := s.L.CreateTable(len(a), 0)
 		for i, e := range a {
-			t.RawSetInt(i+1, s.fromJSON(e))
+			lv := s.fromJSON(e)
+			t.RawSetInt(i+1, lv)
+			if n, ok := lv.(glua.LNumber); ok && long(n) {
+				s.noteJSONField(t, glua.LNumber(i+1), e, n)
+			}
 		}
 		t.Metatable = s.ArrayMT
 		return t

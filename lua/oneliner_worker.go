@@ -177,6 +177,7 @@ func (w *pipeWorker) where(pos int64) string {
 
 // bindJSON parses a JSON line and binds `_` and the fields the code reads.
 func (w *pipeWorker) bindJSON(line []byte) error {
+	w.s.BeginRecord()
 	// fastjson alone, without the JSON codec's second validating pass
 	// (28% of the time of a filter): it rejects truncated and malformed
 	// documents but lets through a few non-standard forms (NaN, leading
@@ -221,14 +222,14 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 		w.unbindAll()
 		o.Visit(func(k []byte, fv *fastjson.Value) {
 			key := string(k)
-			w.env.RawSetString(key, w.s.fromJSON(fv))
+			w.bindJSONField(key, fv)
 			w.allKeys = append(w.allKeys, key)
 		})
 		return nil
 	}
 	for i, name := range w.names {
 		if fv := o.Get(w.keys[i]); fv != nil {
-			w.env.RawSetString(name, w.s.fromJSON(fv))
+			w.bindJSONField(name, fv)
 			w.bound[i] = true
 		} else if w.bound[i] {
 			w.env.RawSetString(name, glua.LNil)
@@ -238,8 +239,19 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 	return nil
 }
 
+// bindJSONField binds the global name to the JSON value fv, remembering
+// the digits of a long integer (exact.go).
+func (w *pipeWorker) bindJSONField(name string, fv *fastjson.Value) {
+	lv := w.s.fromJSON(fv)
+	w.env.RawSetString(name, lv)
+	if n, ok := lv.(glua.LNumber); ok && long(n) {
+		w.s.noteJSONField(w.env, glua.LString(name), fv, n)
+	}
+}
+
 // bindValue binds a record decoded by a codec.
 func (w *pipeWorker) bindValue(v any) {
+	w.s.BeginRecord()
 	pp := &w.p.progs
 	obj, isObj := v.(codec.Object)
 	if !isObj {
@@ -320,7 +332,11 @@ func (w *pipeWorker) write(v glua.LValue) error {
 		case glua.LString:
 			r.out = append(r.out, x...)
 		case glua.LNumber:
-			r.out = AppendNumber(r.out, float64(x))
+			if text, ok := w.s.exactText(nil, nil, x); ok {
+				r.out = append(r.out, text...)
+			} else {
+				r.out = AppendNumber(r.out, float64(x))
+			}
 		case *glua.LTable:
 			n := len(r.out)
 			if r.out, err = w.s.AppendJSON(r.out, x); err != nil {

@@ -49,6 +49,9 @@ type State struct {
 	mu         sync.Mutex // guards nothing Lua; used by Values
 	values     map[string]any
 	workerCur  *instance // worker states: the instance running now
+	// exact holds the digits of long integers decoded into this state's
+	// tables (exact.go).
+	exact exactNumbers
 }
 
 // NewStandaloneState returns a State not attached to a run, with the given

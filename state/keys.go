@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/streamctl/streamctl/connectors/codec"
 )
 
 // Key encoding
@@ -154,6 +156,11 @@ func number(v any) (i int64, f float64, isInt, ok bool) {
 		}
 	case float32:
 		return 0, float64(x), false, true
+	case codec.Number: // a long integer's digits (from JSON or msgpack)
+		if n, ok := x.Int64(); ok {
+			return n, 0, true, true
+		}
+		return 0, x.Float64(), false, true
 	}
 	return 0, 0, false, false
 }

@@ -527,7 +527,7 @@ func asBytes(v any) ([]byte, bool) {
 
 func isGoInteger(v any) bool {
 	switch v.(type) {
-	case int64, int, int32, int16, int8, uint64, uint, uint32, uint16, uint8:
+	case int64, int, int32, int16, int8, uint64, uint, uint32, uint16, uint8, Number:
 		return true
 	}
 	return false
@@ -560,6 +560,8 @@ func toInt64(v any) (int64, bool) {
 		return int64(x), isIntegral(x)
 	case float32:
 		return int64(x), isIntegral(float64(x))
+	case Number:
+		return x.Int64()
 	}
 	return 0, false
 }
@@ -574,8 +576,11 @@ func toFloat64(v any) (float64, bool) {
 	if n, ok := toInt64(v); ok {
 		return float64(n), true
 	}
-	if u, ok := v.(uint64); ok {
-		return float64(u), true
+	switch x := v.(type) {
+	case uint64:
+		return float64(x), true
+	case Number:
+		return x.Float64(), true
 	}
 	return 0, false
 }

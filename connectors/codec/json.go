@@ -170,10 +170,13 @@ func (c *jsonConv) key(k []byte) string {
 }
 
 // number converts validated JSON number text: integers that fit become int64,
-// everything else float64.
+// longer integers a Number (their text), everything else float64.
 func (c *jsonConv) number(b []byte) any {
 	if n, ok := parseJSONInt(b); ok {
 		return n
+	}
+	if isIntegerLiteral(b) && finite(b) {
+		return Number(b)
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || math.IsInf(f, 0) {
@@ -344,6 +347,8 @@ func appendJSON(dst []byte, v any, depth int) ([]byte, error) {
 		return AppendString(dst, string(x)), nil
 	case float64:
 		return AppendNumber(dst, x)
+	case Number:
+		return append(dst, x...), nil
 	case float32:
 		f := float64(x)
 		if math.IsNaN(f) || math.IsInf(f, 0) || isIntegral(f) {

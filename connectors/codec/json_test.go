@@ -20,8 +20,11 @@ func TestJSONDecode(t *testing.T) {
 		{"types", `[true,false,null,-0,1.5,1e2,"\u00e9\n",[],{}]`, []rec{{
 			v: []any{true, false, nil, int64(0), 1.5, 100.0, "é\n", []any{}, Object{}}, raw: `[true,false,null,-0,1.5,1e2,"\u00e9\n",[],{}]`, pos: 1}}},
 		{"int64 limits", `[9223372036854775807,-9223372036854775808,9223372036854775808,-9223372036854775809,18446744073709551616]`, []rec{{
-			v:   []any{int64(math.MaxInt64), int64(math.MinInt64), 9223372036854775808.0, -9223372036854775809.0, 18446744073709551616.0},
+			v:   []any{int64(math.MaxInt64), int64(math.MinInt64), Number("9223372036854775808"), Number("-9223372036854775809"), Number("18446744073709551616")},
 			raw: `[9223372036854775807,-9223372036854775808,9223372036854775808,-9223372036854775809,18446744073709551616]`, pos: 1}}},
+		{"long integers keep their text, other numbers are floats", `[12345678901234567890123,1.5e3,9007199254740993]`, []rec{{
+			v:   []any{Number("12345678901234567890123"), 1500.0, int64(9007199254740993)},
+			raw: `[12345678901234567890123,1.5e3,9007199254740993]`, pos: 1}}},
 		{"blank lines counted", "\n  \n\t\r\n1\n\n2", []rec{{v: int64(1), raw: "1", pos: 4}, {v: int64(2), raw: "2", pos: 6}}},
 		{"crlf and spaces", " {\"a\" : [ 1 , 2 ] } \r\n", []rec{{v: Object{{"a", []any{int64(1), int64(2)}}}, raw: ` {"a" : [ 1 , 2 ] } `, pos: 1}}},
 		{"duplicate keys", `{"a":1,"b":2,"a":3}`, []rec{{v: Object{{"a", int64(3)}, {"b", int64(2)}}, raw: `{"a":1,"b":2,"a":3}`, pos: 1}}},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -26,7 +27,7 @@ func (msgpackCodec) Name() string { return "msgpack" }
 // NewDecoder returns a decoder of concatenated msgpack values; pos counts
 // values from 1. Maps become Objects in wire order (non-string keys are
 // formatted as AppendText does, repeated keys keep the last value), arrays
-// []any, integers int64 (uint64 above MaxInt64 float64), floats float64, str
+// []any, integers int64 (uint64 above MaxInt64 a Number), floats float64, str
 // string, bin []byte, nil nil, the timestamp extension (-1) an RFC 3339 UTC
 // string and other extensions their payload as []byte. A truncated or
 // malformed stream gives a *DecodeError without Resync, then io.EOF.
@@ -164,7 +165,7 @@ func (m *msgpackValues) value(depth int) (any, error) {
 			return nil, err
 		}
 		if u > math.MaxInt64 {
-			return float64(u), nil
+			return Number(strconv.FormatUint(u, 10)), nil
 		}
 		return int64(u), nil
 	case c == msgpcode.Float || c == msgpcode.Double:
@@ -358,6 +359,14 @@ func encodeMsgpack(enc *msgpack.Encoder, v any, depth int) error {
 		return enc.EncodeBytes(x)
 	case float64:
 		return enc.EncodeFloat64(x)
+	case Number:
+		if n, ok := x.Int64(); ok {
+			return enc.EncodeInt(n)
+		}
+		if u, err := strconv.ParseUint(string(x), 10, 64); err == nil {
+			return enc.EncodeUint(u)
+		}
+		return enc.EncodeFloat64(x.Float64())
 	case float32:
 		return enc.EncodeFloat32(x)
 	case int64:

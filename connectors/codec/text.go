@@ -97,6 +97,8 @@ func AppendText(dst []byte, v any) ([]byte, error) {
 		return strconv.AppendBool(dst, x), nil
 	case float64:
 		return appendLuaNumber(dst, x), nil
+	case Number:
+		return append(dst, x...), nil
 	case float32:
 		f := float64(x)
 		if isIntegral(f) {

@@ -1,0 +1,114 @@
+package lua
+
+import (
+	"testing"
+
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/connectors/codec"
+)
+
+// TestPipeLongIntegers: integers beyond 2^53 keep their digits when the
+// record, or the field, passes through unchanged, including two that the
+// same float64 holds; computed values are written as the float64 they are.
+func TestPipeLongIntegers(t *testing.T) {
+	in := `{"id":9007199254740993,"prev":9007199254740992,"big":12345678901234567890,"a":[-9007199254740995],"x":1.5}` + "\n" +
+		"12345678901234567890\n" +
+		`{"id":9007199254740993}` + "\n"
+	for _, tt := range []struct {
+		name, expr, out, want string
+	}{
+		{"whole record", "_", "", `{"id":9007199254740993,"prev":9007199254740992,"big":12345678901234567890,"a":[-9007199254740995],"x":1.5}` + "\n" +
+			"12345678901234567890\n" + `{"id":9007199254740993}` + "\n"},
+		{"whole record as JSON", "_", "json", `{"id":9007199254740993,"prev":9007199254740992,"big":12345678901234567890,"a":[-9007199254740995],"x":1.5}` + "\n" +
+			"12345678901234567890\n" + `{"id":9007199254740993}` + "\n"},
+		// Out of its place, a number is known by its value; the first record
+		// has two that one float64 holds, so there it is written as that.
+		{"a field", "type(_) == 'table' and _.id", "", "9007199254740992\n9007199254740993\n"},
+		{"fields into a new table", "type(_) == 'table' and {id = _.id, big = _.big}", "",
+			`{"id":9007199254740992,"big":12345678901234567890}` + "\n" + `{"id":9007199254740993}` + "\n"},
+		// Only the fields the expression reads are decoded: no ambiguity.
+		{"global fields", "id and {id = id}", "", `{"id":9007199254740993}` + "\n" + `{"id":9007199254740993}` + "\n"},
+		{"changed values are floats", "type(_) == 'table' and {id = _.id + 4, big = _.big and _.big * 2}", "",
+			`{"id":9007199254740996,"big":24691357802469134000}` + "\n" + `{"id":9007199254740996}` + "\n"},
+		{"a field changed in place", "if type(_) == 'table' then _.id = _.id + 4 return _ end", "",
+			`{"id":9007199254740996,"prev":9007199254740992,"big":12345678901234567890,"a":[-9007199254740995],"x":1.5}` + "\n" + `{"id":9007199254740996}` + "\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, workers := range []int{1, 2} {
+				got, err := runPipe(t, PipeOptions{Expr: tt.expr, InCodec: "json", OutCodec: tt.out, Workers: workers, ChunkLines: 1}, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != tt.want {
+					t.Errorf("w=%d:\n got %s\nwant %s", workers, got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestLongIntegersThroughGoValues: the handler path's conversions (Go
+// values from any codec to Lua and back) keep long integers' digits at
+// their places, forget them at BeginRecord, and bound what they remember.
+func TestLongIntegersThroughGoValues(t *testing.T) {
+	s, err := NewStandaloneState(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec := codec.Object{
+		{Key: "id", Value: int64(9007199254740993)},
+		{Key: "u", Value: uint64(18446744073709551615)},
+		{Key: "n", Value: codec.Number("123456789012345678901234567890")},
+		{Key: "small", Value: int64(42)},
+		{Key: "list", Value: []any{int64(-9007199254740993)}},
+	}
+	s.BeginRecord()
+	lv := s.ToLua(rec)
+	back, err := s.FromLua(lv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := codec.AppendJSON(nil, back)
+	const want = `{"id":9007199254740993,"u":18446744073709551615,"n":123456789012345678901234567890,"small":42,"list":[-9007199254740993]}`
+	if string(b) != want {
+		t.Errorf("FromLua: %s\nwant %s", b, want)
+	}
+	if b, _ = s.AppendJSON(nil, lv); string(b) != want {
+		t.Errorf("AppendJSON: %s\nwant %s", b, want)
+	}
+
+	// A bare number record.
+	s.BeginRecord()
+	if v, _ := s.FromLua(s.ToLua(codec.Number("98765432109876543210"))); v != codec.Number("98765432109876543210") {
+		t.Errorf("bare number: %#v", v)
+	}
+
+	// The next record forgets the previous one's digits.
+	s.BeginRecord()
+	if b, _ = s.AppendJSON(nil, lv); string(b) == want {
+		t.Errorf("digits remembered past BeginRecord: %s", b)
+	}
+
+	// Outside records, the memory is bounded.
+	for i := 0; i < maxExactNumbers+10; i++ {
+		s.noteExact(nil, glua.LNumber(i), "9007199254740993", 9007199254740992)
+	}
+	if n := len(s.exact.byPlace); n > maxExactNumbers {
+		t.Errorf("%d numbers remembered", n)
+	}
+}
+
+// TestLongIntegerText: which JSON number texts are long integers.
+func TestLongIntegerText(t *testing.T) {
+	for text, want := range map[string]bool{
+		"9007199254740991": false, "9007199254740992": true, "-9007199254740992": true,
+		"123456789012345678901234567890": true, "1e300": false, "9007199254740993.5": false,
+		"1000000000000000": false, "-": false, "": false,
+	} {
+		if got := codec.LongInteger([]byte(text)); got != want {
+			t.Errorf("LongInteger(%q) = %v", text, got)
+		}
+	}
+}
