@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -112,6 +113,11 @@ func (c *jsonConv) parse(p *fastjson.Parser, data []byte) (any, error) {
 	if err == nil {
 		err = fastjson.ValidateBytes(data)
 	}
+	if err == nil && bytes.IndexByte(data, '\\') >= 0 {
+		// fastjson's validator checks a string with escapes for control
+		// characters only after its last escape.
+		err = checkStringControls(data)
+	}
 	if err != nil {
 		return nil, errors.New("invalid JSON: " + jsonErrorDetail(err.Error()))
 	}
@@ -124,6 +130,24 @@ func (c *jsonConv) parse(p *fastjson.Parser, data []byte) (any, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// checkStringControls reports a raw control character (below 0x20) inside
+// a string of the valid JSON document data.
+func checkStringControls(data []byte) error {
+	inString := false
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			inString = !inString
+		case !inString:
+		case c == '\\':
+			i++ // the escaped character
+		case c < 0x20:
+			return fmt.Errorf("string cannot contain control char 0x%02X", c)
+		}
+	}
+	return nil
 }
 
 func (c *jsonConv) value(v *fastjson.Value) any {

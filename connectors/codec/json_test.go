@@ -35,6 +35,7 @@ func TestJSONDecode(t *testing.T) {
 			{v: Object{}, raw: "{}", pos: 2}}},
 		{"trailing garbage", `{} x`, []rec{{raw: `{} x`, pos: 1, err: `invalid JSON: unexpected tail: "x"`}}},
 		{"two documents", `1 2`, []rec{{raw: `1 2`, pos: 1, err: `invalid JSON: unexpected tail: "2"`}}},
+		{"control character before an escape", "[\"\\\\\", \"\x00\\\\b\"]", []rec{{raw: "[\"\\\\\", \"\x00\\\\b\"]", pos: 1, err: `invalid JSON: string cannot contain control char 0x00`}}},
 		{"NaN", `NaN`, []rec{{raw: `NaN`, pos: 1, err: `invalid JSON: cannot parse number: expecting 0..9 digit, got N; unparsed tail: "NaN"`}}},
 		{"leading zero", `01`, []rec{{raw: `01`, pos: 1, err: `invalid JSON: cannot parse number: unexpected number starting from 0; unparsed tail: "01"`}}},
 		{"bad escape", `"\x"`, []rec{{raw: `"\x"`, pos: 1, err: `invalid JSON: cannot parse string: unknown escape sequence \x; unparsed tail: ""`}}},
