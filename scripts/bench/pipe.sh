@@ -175,10 +175,28 @@ fi
 echo
 echo "### Start-up: streamctl pipe true < /dev/null"
 echo
-read -r sw sm sc_ sm_ <<< "$("$data/timeit" -n 50 -- "$sc" pipe true)"
-echo "50 runs: wall best $(awk -v x="$sw" 'BEGIN { printf "%.1f", x * 1000 }') ms, median $(awk -v x="$sm" 'BEGIN { printf "%.1f", x * 1000 }') ms; CPU best $(awk -v x="$sc_" 'BEGIN { printf "%.1f", x * 1000 }') ms, median $(awk -v x="$sm_" 'BEGIN { printf "%.1f", x * 1000 }') ms"
-read -r vw vm _ _ <<< "$("$data/timeit" -n 50 -- "$sc" version)"
-echo "streamctl version (no Lua state): wall best $(awk -v x="$vw" 'BEGIN { printf "%.1f", x * 1000 }') ms, median $(awk -v x="$vm" 'BEGIN { printf "%.1f", x * 1000 }') ms"
+# The rows below streamctl's are the floors it is measured against: the
+# smallest Go program, the same binary built without cgo (a static binary,
+# as release builds are), and the other tools' own start-up.
+CGO_ENABLED=0 go build -o "$data/streamctl-nocgo" ./cmd/streamctl
+go build -o "$data/nop" ./scripts/bench/nop
+echo "| command (50 runs) | wall best | wall median | CPU best | page faults |"
+echo "|---|---|---|---|---|"
+startup() {
+  local label=$1; shift
+  have "$1" || [[ -x $1 ]] || return 0
+  read -r w m c _ f <<< "$("$data/timeit" -n 50 -- "$@")"
+  awk -v l="$label" -v w="$w" -v m="$m" -v c="$c" -v f="$f" \
+    'BEGIN { printf "| %s | %.1f ms | %.1f ms | %.1f ms | %d |\n", l, w * 1000, m * 1000, c * 1000, f }'
+}
+startup "streamctl pipe true" "$sc" pipe true
+startup "streamctl version (no Lua state)" "$sc" version
+startup "streamctl pipe true, CGO_ENABLED=0 build" "$data/streamctl-nocgo" pipe true
+startup "empty Go program (scripts/bench/nop)" "$data/nop"
+startup "jq -n empty" jq -n empty
+startup "gawk 'BEGIN {}'" gawk 'BEGIN {}'
+startup "lua5.4 -e ''" lua5.4 -e ''
+startup "luajit -e ''" luajit -e ''
 
 if ((mem_lines > 0)); then
   echo

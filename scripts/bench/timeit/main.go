@@ -1,9 +1,9 @@
 // Command timeit runs a command N times, stdin from a file and stdout to a
 // file (truncated before every run), and prints one line with the best and
 // median wall time and CPU time (user + sys of the child and its
-// children) in seconds:
+// children) in seconds, and the median number of minor page faults:
 //
-//	wall_best wall_median cpu_best cpu_median
+//	wall_best wall_median cpu_best cpu_median faults_median
 //
 // scripts/bench/pipe.sh uses it for every row of its table and for the
 // start-up time (`-n 50 -in /dev/null -- streamctl pipe true`). On a
@@ -32,39 +32,42 @@ func main() {
 		os.Exit(2)
 	}
 	var walls, cpus []float64
+	var faults []int64
 	for i := 0; i < *n; i++ {
-		wall, cpu, err := run(args, *in, *out)
+		wall, cpu, minflt, err := run(args, *in, *out)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "timeit: %s: %v\n", args[0], err)
 			os.Exit(1)
 		}
 		walls = append(walls, wall.Seconds())
 		cpus = append(cpus, cpu.Seconds())
+		faults = append(faults, minflt)
 	}
 	slices.Sort(walls)
 	slices.Sort(cpus)
-	fmt.Printf("%.4f %.4f %.4f %.4f\n", walls[0], walls[len(walls)/2], cpus[0], cpus[len(cpus)/2])
+	slices.Sort(faults)
+	fmt.Printf("%.4f %.4f %.4f %.4f %d\n", walls[0], walls[len(walls)/2], cpus[0], cpus[len(cpus)/2], faults[len(faults)/2])
 }
 
-func run(args []string, in, out string) (wall, cpu time.Duration, err error) {
+func run(args []string, in, out string) (wall, cpu time.Duration, minflt int64, err error) {
 	stdin, err := os.Open(in)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer stdin.Close()
 	stdout, err := os.Create(out)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer stdout.Close()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, os.Stderr
 	t0 := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	wall = time.Since(t0)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return wall, cpu, nil
+	return wall, cpu, ru.Minflt, nil
 }
