@@ -77,7 +77,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			lua.TunePipeGC()
+			lua.TuneGC()
 			ctx, stop := e.signalContext()
 			defer stop()
 			return exitError(p.Run(ctx))

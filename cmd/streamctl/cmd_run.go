@@ -64,6 +64,7 @@ Example:
 				Getenv:     e.getenv,
 				Config:     map[string]string{"state-dir": stateDir(c, e), "brokers": brokers(c, e)},
 			})
+			lua.TuneGC()
 			ctx, stop := e.signalContext()
 			defer stop()
 			return exitError(rt.Run(ctx))

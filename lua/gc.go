@@ -8,12 +8,12 @@ import (
 	"sync"
 )
 
-// pipeMinHeapGoal is the smallest heap goal tunePipeGC lets the garbage
-// collector work towards.
-const pipeMinHeapGoal = 16 << 20
+// minHeapGoal is the smallest heap goal TuneGC lets the garbage collector
+// work towards.
+const minHeapGoal = 16 << 20
 
-// TunePipeGC makes the collector run less often while the live heap is
-// small, which is the normal case for `pipe`: a pipe keeps 1-3 MB alive
+// TuneGC makes the collector run less often while the live heap is small,
+// which is the normal case for `pipe` and `run`: a pipe keeps 1-3 MB alive
 // (its Lua states and buffers) but allocates garbage for every record, and
 // with the default GOGC=100 and its 4 MB minimum heap goal it collects
 // every few milliseconds (72-79 collections for 300k records of a
@@ -24,24 +24,26 @@ const pipeMinHeapGoal = 16 << 20
 // same run collects 12 times (concurrent mark 55-69 ms instead of
 // 334-376 ms) and takes 15-20% less wall time; lean expressions (the
 // filter) do not change; RSS stays flat at about 35 MB instead of 23 MB.
+// The handler path of `run` allocates a Lua table per record and gains
+// more (see docs/performance.md).
 // After each collection the GC percent is set so the next goal is max(2 x
 // live heap, 16 MB): a pipe whose live heap grows (a --begin/--end
 // aggregation) behaves as with GOGC=100 from 8 MB on. A GOGC set in the
 // environment is left alone. Only the first call does anything; it is
-// meant for a process that runs `streamctl pipe`.
-func TunePipeGC() { tuneGCOnce.Do(tunePipeGC) }
+// meant for the process of a `streamctl pipe` or `streamctl run`.
+func TuneGC() { tuneGCOnce.Do(tuneGC) }
 
 var tuneGCOnce sync.Once
 
-func tunePipeGC() {
+func tuneGC() {
 	if os.Getenv("GOGC") != "" {
 		return
 	}
 	// The goal is max(live x (1 + percent/100), 4 MB x percent/100):
-	// maxPercent puts the floor at pipeMinHeapGoal, and once the live heap
+	// maxPercent puts the floor at minHeapGoal, and once the live heap
 	// is large enough for live x (1 + maxPercent/100) to pass it, a lower
 	// percent keeps the goal there, down to 100.
-	const maxPercent = pipeMinHeapGoal / (4 << 20) * 100
+	const maxPercent = minHeapGoal / (4 << 20) * 100
 	// The first metrics.Read builds the runtime's metrics table (0.1 ms):
 	// it waits for the first collection, which `pipe true` never reaches.
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
@@ -51,10 +53,10 @@ func tunePipeGC() {
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			live = sample[0].Value.Uint64()
 		}
-		if live == 0 || live*(100+maxPercent)/100 <= pipeMinHeapGoal {
+		if live == 0 || live*(100+maxPercent)/100 <= minHeapGoal {
 			return maxPercent
 		}
-		return int(max(100, 100*(pipeMinHeapGoal-min(live, pipeMinHeapGoal))/live))
+		return int(max(100, 100*(minHeapGoal-min(live, minHeapGoal))/live))
 	}
 	debug.SetGCPercent(maxPercent)
 	// A cleanup on an unreachable object runs after the collection that
