@@ -335,7 +335,8 @@ JSON values in Lua follow lua-cjson:
   msgpack integers). Arithmetic on them is float64 arithmetic, and a computed number is written as the
   float64 it is. When one record holds two such integers that the same float64 holds (…992 and …993),
   only those still in their place keep their digits. The digits are remembered for the record being
-  processed: a table kept for a later record, or stored in a cache, holds the float64.
+  processed: a table kept in a Lua variable for a later record holds the float64, while the cache
+  stores integers that fit an int64 exactly.
 `},
 	{Title: "Errors and exit codes", Text: `
 Errors are one line on stderr, naming the script line and the function:

@@ -109,7 +109,7 @@ type Handler struct {
 
 	// main-state execution (scheduler goroutine only)
 	inst       *instance
-	queue      []queued
+	queue      stepQueue
 	busy       bool
 	waitingAck bool
 	inputDone  bool
@@ -133,6 +133,28 @@ const (
 	stepFlush   = 2
 	stepFlushOp = 3
 )
+
+// stepQueue is the FIFO of a handler's steps waiting for the main state. Its
+// array is reused once it ran empty, which it does after every delivery.
+type stepQueue struct {
+	items []queued
+	head  int
+}
+
+func (q *stepQueue) len() int { return len(q.items) - q.head }
+
+func (q *stepQueue) push(steps ...queued) { q.items = append(q.items, steps...) }
+
+// pop removes and returns the oldest step; the queue must not be empty.
+func (q *stepQueue) pop() queued {
+	step := q.items[q.head]
+	q.items[q.head] = queued{} // drop the record's references
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+	return step
+}
 
 // Name returns the handler's name (opts.name or "handlerN").
 func (h *Handler) Name() string { return h.name }
@@ -267,7 +289,7 @@ func (h *Handler) startTicker(d time.Duration, op *glua.LTable) {
 			case <-t.C:
 				h.rt.sch.post(func() {
 					if !h.finished {
-						h.queue = append(h.queue, queued{kind: stepFlushOp, opIdx: idx})
+						h.queue.push(queued{kind: stepFlushOp, opIdx: idx})
 						h.pump()
 					}
 				})
@@ -280,15 +302,17 @@ func (h *Handler) startTicker(d time.Duration, op *glua.LTable) {
 
 // feedScheduler moves records from the input buffer to the scheduler, one
 // batch at a time: the next batch is sent when the previous one is done.
+// deliver copies a batch into the handler's queue before the ack that lets
+// this loop go on, so one array serves every batch.
 func (h *Handler) feedScheduler() {
+	buf := make([]queued, 0, batchSize)
 	for {
 		rec, ok := <-h.in
 		if !ok {
 			h.rt.sch.post(h.closeInput)
 			return
 		}
-		batch := make([]queued, 1, 16)
-		batch[0] = queued{rec: rec, kind: stepRecord}
+		batch := append(buf[:0], queued{rec: rec, kind: stepRecord})
 	more:
 		for len(batch) < batchSize {
 			select {
@@ -306,23 +330,24 @@ func (h *Handler) feedScheduler() {
 	}
 }
 
+// deliver queues a batch from feedScheduler, which gets it back (the ack)
+// once every step of the queue ran.
 func (h *Handler) deliver(batch []queued) {
-	h.queue = append(h.queue, batch...)
+	h.queue.push(batch...)
 	h.waitingAck = true
 	h.pump()
 }
 
 func (h *Handler) closeInput() {
-	h.queue = append(h.queue, queued{kind: stepFlush})
+	h.queue.push(queued{kind: stepFlush})
 	h.inputDone = true
 	h.pump()
 }
 
 // pump runs queued steps until one waits or the queue is empty.
 func (h *Handler) pump() {
-	for !h.busy && len(h.queue) > 0 {
-		q := h.queue[0]
-		h.queue = h.queue[1:]
+	for !h.busy && h.queue.len() > 0 {
+		q := h.queue.pop()
 		if q.kind == stepRecord && h.rt.failed() != nil {
 			continue // the run is failing: drop what is left
 		}
@@ -335,7 +360,7 @@ func (h *Handler) pump() {
 		h.waitingAck = false
 		h.ack <- struct{}{}
 	}
-	if h.inputDone && len(h.queue) == 0 && !h.finished {
+	if h.inputDone && h.queue.len() == 0 && !h.finished {
 		h.setFinished()
 	}
 }
@@ -419,27 +444,52 @@ func (h *Handler) logSummary() {
 	}
 }
 
+// maxStepsPerResume bounds how many queued steps one resume of a driver
+// coroutine runs (see instance.next). The queue holds at most one delivered
+// batch (batchSize records) plus flush steps, and pump used to run all of it
+// within one scheduler event anyway, so the bound keeps the fairness towards
+// timers, other handlers and the scheduler's idle flush of output that one
+// coroutine resume per step had.
+const maxStepsPerResume = batchSize
+
 // instance is a handler's code in one Lua state.
 type instance struct {
 	h    *Handler
 	s    *State
 	spec *HandlerSpec
-	step *glua.LFunction // step(kind, v, m)
-	loop *glua.LFunction // the driver coroutine body (main state)
-	drv  *task           // main state: the driver coroutine
-	cur  *connectors.Record
+	step *glua.LFunction    // step(kind, v, m)
+	loop *glua.LFunction    // the driver coroutine body (main state)
+	drv  *task              // main state: the driver coroutine
+	cur  *connectors.Record // the record of the running step, nil in flush steps
+	// rec holds the record cur points to: a copy owned by the instance, so
+	// that queued steps need not escape to the heap.
+	rec  connectors.Record
 	meta glua.LValue
 	ack  *ackTracker // the current record's ack, nil when it has none
+	// stepsRun counts the steps the driver ran since runStep last resumed
+	// it (main state); next stops batching at maxStepsPerResume.
+	stepsRun int
 	// needMeta is false when no code of the instance can read meta: the
 	// handler takes fewer than two parameters, there are no pipe operators
 	// or function sinks. The per-record meta table is then skipped.
 	needMeta bool
 }
 
-const driverSrc = `local ops, fn, out, yield, DONE = ...
+// driverSrc builds step, one step of the handler, and loop, the body of the
+// main state's driver coroutine. After each step loop asks take (the Go
+// function instance.next) for the following queued step and runs it at once;
+// only when take returns nothing does it yield DONE to the scheduler, which
+// resumes it with the next step later. Worker states call step directly.
+// Record steps (kind 1) go straight to the chain from loop, and out is only
+// called for a value: per record, that saves a Lua call and, for records the
+// handler drops, a Go call.
+const driverSrc = `local ops, fn, out, yield, DONE, take = ...
 local n = #ops
 local chains = {}
-chains[n + 1] = function(v, m) out(m, fn(v, m)) end
+chains[n + 1] = function(v, m)
+  local r, k = fn(v, m)
+  if r ~= nil then out(m, r, k) end
+end
 for i = n, 1, -1 do
   local op, nxt = ops[i], chains[i + 1]
   local push = op.push
@@ -462,8 +512,9 @@ local function step(kind, v, m)
 end
 local function loop(kind, v, m)
   while true do
-    step(kind, v, m)
-    kind, v, m = yield(DONE)
+    if kind == 1 then first(v, m) else step(kind, v, m) end
+    kind, v, m = take()
+    if not kind then kind, v, m = yield(DONE) end
   end
 end
 return step, loop`
@@ -499,11 +550,12 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 		}
 		return 0
 	})
-	var done glua.LValue = glua.LNil
+	var done, next glua.LValue = glua.LNil, glua.LNil
 	if s.IsMain() {
 		done = s.rt.sch.done
+		next = L.NewFunction(in.next)
 	}
-	res, err := s.CallValues(drv, 2, ops, spec.Fn, out, L.GetField(L.GetGlobal("coroutine"), "yield"), done)
+	res, err := s.CallValues(drv, 2, ops, spec.Fn, out, L.GetField(L.GetGlobal("coroutine"), "yield"), done, next)
 	if err != nil {
 		return nil, err
 	}
@@ -512,7 +564,8 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 	return in, nil
 }
 
-// runStep runs one queued step in the main state's driver coroutine.
+// runStep runs one queued step in the main state's driver coroutine. The
+// driver may go on with further queued steps in the same resume (next).
 func (in *instance) runStep(q queued) {
 	sc := in.s.rt.sch
 	kind, v, m, ok := in.prepare(&q)
@@ -524,13 +577,60 @@ func (in *instance) runStep(q queued) {
 		in.drv.fn = in.loop
 	}
 	in.h.busy = true
+	in.stepsRun = 1
 	sc.resume(in.drv, kind, v, m)
 }
 
-// stepDone: the driver yielded after finishing a step.
-func (in *instance) stepDone() {
+// next is called by the driver loop (main state) after each step. It ends
+// that step as the scheduler did after a yield (the record's ack, cur) and
+// returns the driver arguments of the next queued step, or nothing: the
+// driver then yields and stepDone lets pump take over.
+//
+// Batching invariants: the handler stays busy for the whole batch, so pump
+// (the only other consumer of h.queue) does not run meanwhile, and steps are
+// taken from the head of the queue in order. A batch ends at
+// maxStepsPerResume steps, when the run failed (pump drops the records left)
+// or is stopping, so those cases take exactly the path they took without
+// batching. A step that waits (State.Await) yields the coroutine as before;
+// when it is resumed, the batch goes on within the same bound.
+func (in *instance) next(L *glua.LState) int {
+	in.endStep()
+	for in.mayBatch() {
+		q := in.h.queue.pop()
+		in.stepsRun++
+		kind, v, m, ok := in.prepare(&q)
+		// prepare may have run Lua in the main thread (a codec's decode
+		// function, a dead-letter sink); coroutines used there leave
+		// gopher-lua's current thread at the main thread. This coroutine
+		// is the one running again.
+		L.G.CurrentThread = L
+		if ok {
+			L.Push(kind)
+			L.Push(v)
+			L.Push(m)
+			return 3
+		}
+	}
+	return 0
+}
+
+// mayBatch reports whether the driver may run the next queued step without
+// yielding to the scheduler first. A failure stops the run (Fail calls Stop
+// before it returns), so stopping covers the run having failed as well; a
+// failure in another goroutine is not ordered with the steps anyway.
+func (in *instance) mayBatch() bool {
+	return in.h.queue.len() > 0 && in.stepsRun < maxStepsPerResume && !in.h.rt.isStopping()
+}
+
+// endStep ends the current step of a driver that finished it normally: the
+// step's part of the record's ack is done.
+func (in *instance) endStep() {
 	in.finishAck(nil)
 	in.cur = nil
+}
+
+// stepDone: the driver yielded after finishing a step; next already ended it.
+func (in *instance) stepDone() {
 	in.h.busy = false
 	in.h.pump()
 }
@@ -585,10 +685,11 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 		in.cur = nil
 		return glua.LNumber(stepFlushOp), glua.LNumber(q.opIdx), glua.LNil, true
 	}
-	rec := &q.rec
-	if rec.Valid != nil && !rec.Valid() {
+	if q.rec.Valid != nil && !q.rec.Valid() {
 		return nil, nil, nil, false // stale: its partition was sought elsewhere
 	}
+	in.rec = q.rec
+	rec := &in.rec
 	in.h.nIn.Add(1)
 	in.ack = nil
 	if rec.Ack != nil {

@@ -1,0 +1,16 @@
+package lua
+
+import glua "github.com/yuin/gopher-lua"
+
+// MaxStepsPerResume exports maxStepsPerResume to tests.
+const MaxStepsPerResume = maxStepsPerResume
+
+// StepsInResume returns how many steps the handler driver running in L has
+// run since the scheduler last resumed it from its queue, 0 outside a
+// handler of the main state (tests of batching).
+func StepsInResume(s *State, L *glua.LState) int {
+	if in := s.current(L); in != nil && s.IsMain() {
+		return in.stepsRun
+	}
+	return 0
+}
