@@ -701,6 +701,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 		return nil, nil, nil, false
 	}
 	in.cur = rec
+	in.s.BeginRecord()
 	v = in.s.ToLua(rec.Value)
 	if in.spec.Decode != nil {
 		res, err := in.s.CallValues(in.spec.Decode, 1, v)
