@@ -633,7 +633,8 @@ the first nil, or of the values a function returns until it returns nil. ´every
 elements. Each element is converted to a plain value when it is read, like a record of any other
 source: tables are copied (array marks and ´json.null´ kept), and a function or other userdata fails the
 run with ´iterate: item 1: function: value cannot be a record´. A function runs in the main Lua state,
-one call per record, and must not wait. Records have ´meta.source = "iterate"´ and ´meta.time´ the time
+one call per record, and must not wait; without ´every´ it is called up to 64 times in a row, ahead of
+the handler, as any source reads ahead of its handler. Records have ´meta.source = "iterate"´ and ´meta.time´ the time
 the element was read. Raises ´iterate: items must be a table or a function, got number´.
 `,
 		Example: `

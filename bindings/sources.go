@@ -229,9 +229,16 @@ type iterSource struct {
 
 func (it *iterSource) Name() string { return "iterate" }
 
+// iterBatch is how many elements one trip to the main state reads when
+// there is no pacing: the source runs ahead of the handler anyway (its
+// records wait in the handler's buffer), and one InMain per element cost
+// more than the handler's own work.
+const iterBatch = 64
+
 func (it *iterSource) Run(ctx context.Context, emit func(context.Context, connectors.Record) error) error {
-	for i := 1; ; i++ {
-		if i > 1 && it.every > 0 {
+	batch := make([]any, 0, iterBatch)
+	for next := 1; ; {
+		if next > 1 && it.every > 0 {
 			t := time.NewTimer(it.every)
 			select {
 			case <-t.C:
@@ -240,38 +247,51 @@ func (it *iterSource) Run(ctx context.Context, emit func(context.Context, connec
 				return ctx.Err()
 			}
 		}
-		var val any
+		n := iterBatch
+		if it.every > 0 {
+			n = 1
+		}
+		batch = batch[:0]
 		var done bool
 		err := it.rt.InMain(ctx, func(s *lua.State) error {
-			var lv glua.LValue
-			switch x := it.items.(type) {
-			case *glua.LTable:
-				lv = x.RawGetInt(i)
-			case *glua.LFunction:
-				res, err := s.CallValues(x, 1)
-				if err != nil {
-					return err
+			for len(batch) < n {
+				i := next + len(batch)
+				var lv glua.LValue
+				switch x := it.items.(type) {
+				case *glua.LTable:
+					lv = x.RawGetInt(i)
+				case *glua.LFunction:
+					res, err := s.CallValues(x, 1)
+					if err != nil {
+						return err
+					}
+					lv = res[0]
 				}
-				lv = res[0]
-			}
-			if lv == glua.LNil {
-				done = true
-				return nil
-			}
-			var err error
-			val, err = s.FromLua(lv)
-			if err != nil {
-				return fmt.Errorf("item %d: %w", i, err)
+				if lv == glua.LNil {
+					done = true
+					return nil
+				}
+				val, err := s.FromLua(lv)
+				if err != nil {
+					return fmt.Errorf("item %d: %w", i, err)
+				}
+				batch = append(batch, val)
 			}
 			return nil
 		})
-		if err != nil {
-			return err
+		if ctx.Err() != nil {
+			// InMain may have returned before fn ran or finished: batch
+			// is not ours to read.
+			return ctx.Err()
 		}
-		if done {
-			return nil
+		// The elements read before an error or the end still go out.
+		for _, val := range batch {
+			if err := emit(ctx, connectors.Record{Value: val, Source: "iterate", Pos: int64(next), Time: time.Now()}); err != nil {
+				return err
+			}
+			next++
 		}
-		if err := emit(ctx, connectors.Record{Value: val, Source: "iterate", Pos: int64(i), Time: time.Now()}); err != nil {
+		if err != nil || done {
 			return err
 		}
 	}
