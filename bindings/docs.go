@@ -1556,6 +1556,8 @@ Starts an HTTP server listening on ´addr´ and returns it once it listens, with
 requests; ´"127.0.0.1:0"´ picks a free port (see ´srv:addr()´). It binds to localhost unless told
 (´addr = ":8080"´ listens on every interface). The server keeps the run alive until ´stop()´ or
 SIGINT/SIGTERM, even after every source has ended; then in-flight requests finish and it closes.
+Requests that arrive before the code calling ´http.serve´ first waits or ends are held, then routed:
+paths registered right after ´http.serve´ never answer 404 to an early client.
 
 Besides the paths of ´srv:get´ and ´srv:sse´ it serves ´/healthz´ (´ok´) and Prometheus ´/metrics´
 with a series per handler (label ´handler´, the handler's ´name´): ´streamctl_records_in_total´,

@@ -177,13 +177,17 @@ func httpServe(s *lua.State, L *glua.LState) int {
 		a.Raise("not available here")
 	}
 	v, err := s.Shared("http.serve", func() (any, error) {
-		srv, err := shttp.NewServer(shttp.ServerConfig{Addr: addr, Metrics: runMetrics(rt)}, shttp.WithLogger(rt.Logger()))
+		// Requests are held until the code that called http.serve yields
+		// or ends, so the paths it registers right after (srv:get, srv:sse)
+		// are there for the first request.
+		srv, err := shttp.NewServer(shttp.ServerConfig{Addr: addr, Metrics: runMetrics(rt), Held: true}, shttp.WithLogger(rt.Logger()))
 		if err != nil {
 			return nil, err
 		}
 		if err := srv.Start(rt.Context()); err != nil {
 			return nil, err
 		}
+		rt.Later(srv.Ready)
 		release := rt.KeepAlive()
 		rt.OnClose(func(ctx context.Context) error {
 			release()

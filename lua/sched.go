@@ -121,6 +121,19 @@ func (sc *scheduler) finish(t *task, err error) {
 	}
 }
 
+// Later runs fn in the main state's goroutine after the Lua code running
+// now has yielded or ended, without waiting for it. Safe from any
+// goroutine, the scheduler's own included; fn does not run if the run ends
+// first.
+func (rt *Runtime) Later(fn func()) {
+	go func() {
+		select {
+		case rt.sch.events <- fn:
+		case <-rt.runCtx.Done():
+		}
+	}()
+}
+
 // InMain runs fn in the main state's goroutine and waits for it. It must not
 // be called from the scheduler goroutine itself (a handler or hook): there
 // Lua already runs in the main state. fn must not wait.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,10 @@ type ServerConfig struct {
 	// adds the Go runtime and process metrics; default nil: /metrics is
 	// not served (404).
 	Metrics MetricsWriter
+	// Held makes requests wait, from Start until Ready is called (or the
+	// client gives up), before they are routed: the caller registers its
+	// paths after Start without an early request getting a 404.
+	Held bool
 }
 
 // ServerRequest is what a HandlerFunc gets: the req table of the Lua
@@ -73,6 +78,12 @@ type Server struct {
 	started bool
 	closed  bool
 	served  chan struct{} // closed when Serve returned
+	// ready is closed when requests may be routed (ServerConfig.Held);
+	// closing when Close begins, which answers requests still held 503.
+	ready     chan struct{}
+	readyOnce sync.Once
+	closing   chan struct{}
+	held      atomic.Int32 // requests waiting for ready
 }
 
 // NewServer validates cfg and returns a server that is not listening yet.
@@ -85,7 +96,11 @@ func NewServer(cfg ServerConfig, opts ...Opt) (*Server, error) {
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		return nil, fmt.Errorf("http.serve: addr %q: %w", cfg.Addr, unwrapAddrError(err))
 	}
-	s := &Server{cfg: cfg, o: newOpts(opts), mux: nethttp.NewServeMux(), paths: map[string]bool{}}
+	s := &Server{cfg: cfg, o: newOpts(opts), mux: nethttp.NewServeMux(), paths: map[string]bool{},
+		ready: make(chan struct{}), closing: make(chan struct{})}
+	if !cfg.Held {
+		close(s.ready)
+	}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.mux.HandleFunc("GET /healthz", func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -240,7 +255,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.started, s.ln = true, ln
 	s.srv = &nethttp.Server{
-		Handler:           s.mux,
+		Handler:           nethttp.HandlerFunc(s.route),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return s.base },
@@ -254,6 +269,31 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// Ready lets held requests (ServerConfig.Held) through; later calls do
+// nothing.
+func (s *Server) Ready() { s.readyOnce.Do(func() { close(s.ready) }) }
+
+// route routes a request once the server is ready.
+func (s *Server) route(w nethttp.ResponseWriter, r *nethttp.Request) {
+	select {
+	case <-s.ready:
+	default:
+		s.held.Add(1)
+		select {
+		case <-s.ready:
+		case <-s.closing:
+			s.held.Add(-1)
+			nethttp.Error(w, "server closing", nethttp.StatusServiceUnavailable)
+			return
+		case <-r.Context().Done():
+			s.held.Add(-1)
+			return // the client went away
+		}
+		s.held.Add(-1)
+	}
+	s.mux.ServeHTTP(w, r)
 }
 
 // listenCause reduces `listen tcp 127.0.0.1:8080: bind: address already in
@@ -293,6 +333,7 @@ func (s *Server) Close(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
+	close(s.closing)
 	hubs := s.hubs
 	srv, served := s.srv, s.served
 	s.mu.Unlock()

@@ -339,3 +339,83 @@ func TestServerCloseEndsSSE(t *testing.T) {
 		t.Error("server still answers after Close")
 	}
 }
+
+// TestServerHeld: with Held, a request that arrives before Ready waits and
+// is then routed to a path registered after Start; one still held when the
+// server closes is answered 503.
+func TestServerHeld(t *testing.T) {
+	s, err := NewServer(ServerConfig{Addr: "127.0.0.1:0", Held: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		code int
+		body string
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := nethttp.Get("http://" + s.Addr() + "/late")
+		if err != nil {
+			got <- answer{body: err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		got <- answer{resp.StatusCode, string(b)}
+	}()
+	waitHeld(t, s)
+	select {
+	case a := <-got:
+		t.Fatalf("answered before Ready: %+v", a)
+	default:
+	}
+	if err := s.Handle("/late", func(context.Context, *ServerRequest) (int, []byte, map[string]string, error) {
+		return 200, []byte("registered late"), nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Ready()
+	if a := <-got; a.code != 200 || a.body != "registered late" {
+		t.Fatalf("after Ready: %+v", a)
+	}
+
+	s2, err := NewServer(ServerConfig{Addr: "127.0.0.1:0", Held: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		resp, err := nethttp.Get("http://" + s2.Addr() + "/healthz")
+		if err != nil {
+			got <- answer{body: err.Error()}
+			return
+		}
+		resp.Body.Close()
+		got <- answer{code: resp.StatusCode}
+	}()
+	waitHeld(t, s2)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s2.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a := <-got; a.code != 503 {
+		t.Fatalf("held at close: %+v", a)
+	}
+	s.Close(ctx)
+}
+
+// waitHeld polls until a request is held by s.
+func waitHeld(t *testing.T, s *Server) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); s.held.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no request held within 5s")
+		}
+	}
+}
