@@ -23,6 +23,9 @@ func (windowModule) Name() string { return "window" }
 
 // windowOp is one window operator of the main state.
 type windowOp struct {
+	// where is the script position of the window.* call ("job.lua:3:"):
+	// the operator's errors name it, not streamctl's pipe driver.
+	where   string
 	w       *state.Windower
 	rt      *lua.Runtime
 	late    *lua.SinkRef
@@ -79,7 +82,7 @@ func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowK
 	}
 	cfg.Agg = aggregatorOption(s, a, o)
 	timef, keyf := o.Func("time"), o.Func("key")
-	op := &windowOp{rt: s.Runtime(), idle: o.Duration("idle", 0), flushed: true}
+	op := &windowOp{rt: s.Runtime(), idle: o.Duration("idle", 0), flushed: true, where: L.Where(1)}
 	if v := o.Get("late"); v != glua.LNil {
 		ref, ok, err := s.SinkRefOf(v)
 		if !ok {
@@ -261,7 +264,7 @@ func checkWindower(L *glua.LState) *windowOp {
 // w:add(key, t, v, meta) -> list of results; late records go to opts.late.
 func windowAdd(s *lua.State, L *glua.LState) int {
 	op := checkWindower(L)
-	a := lua.Args(L, "window")
+	a := lua.ArgsAt(L, "window", op.where)
 	key, err := s.FromLua(L.Get(2))
 	a.Check(err)
 	t := time.Now()
@@ -296,7 +299,7 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 // that is stopping (signal, stop()) keeps them for the next run.
 func windowFinish(s *lua.State, L *glua.LState) int {
 	op := checkWindower(L)
-	a := lua.Args(L, "window")
+	a := lua.ArgsAt(L, "window", op.where)
 	select {
 	case <-op.rt.Stopping():
 		a.Check(op.rt.FlushSinks())
@@ -318,7 +321,7 @@ func windowIdle(s *lua.State, L *glua.LState) int {
 		return 1
 	}
 	out, err := op.w.CloseIdle(time.Now(), op.idle)
-	lua.Args(L, "window").Check(err)
+	lua.ArgsAt(L, "window", op.where).Check(err)
 	return pushResults(s, L, op, out)
 }
 

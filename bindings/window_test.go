@@ -156,6 +156,11 @@ func TestWindowErrors(t *testing.T) {
 			`job.lua:1: window.tumbling: cache must be a cache from cache.open, got number`},
 		{"bad flush_every", `window.tumbling{size = 1, flush_every = 0}`,
 			`job.lua:1: window.tumbling: flush_every must be an integer >= 1, got 0`},
+		// Raised while a record is processed: named at the operator's line,
+		// not inside streamctl's pipe driver.
+		{"time of the wrong type", "local w = window.tumbling{size = 10,\n  time = function(v) return v.t end}\n" +
+			`handle(iterate{{t = 1}, {t = "x"}}, {pipe = {w}}, function(r) end)`,
+			`job.lua:1: window: time must return Unix seconds (a number), got string "x" (record iterate:2)`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

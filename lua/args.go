@@ -19,6 +19,7 @@ type ArgChecker struct {
 	L     *glua.LState
 	fn    string
 	level int
+	where string // ArgsAt: the script position errors name
 }
 
 // Args returns an ArgChecker for the function named fn ("cache.open").
@@ -28,9 +29,24 @@ func Args(L *glua.LState, fn string) *ArgChecker { return &ArgChecker{L: L, fn: 
 // of the script that called the waiting function, not the wrapper's.
 func WaitArgs(L *glua.LState, fn string) *ArgChecker { return &ArgChecker{L: L, fn: fn, level: 3} }
 
+// ArgsAt is Args for a Go function that streamctl's own Lua code calls on
+// behalf of a line of the script (a pipe operator's push): errors name
+// where, that line's position as L.Where gives it ("job.lua:3:").
+func ArgsAt(L *glua.LState, fn, where string) *ArgChecker {
+	return &ArgChecker{L: L, fn: fn, level: 1, where: where}
+}
+
 // Raise raises "fn: message".
 func (a *ArgChecker) Raise(format string, args ...any) {
-	a.L.Error(glua.LString(a.fn+": "+fmt.Sprintf(format, args...)), a.level)
+	a.raise(a.fn+": "+fmt.Sprintf(format, args...), a.level)
+}
+
+// raise raises msg at level, or at the ArgsAt position.
+func (a *ArgChecker) raise(msg string, level int) {
+	if a.where != "" {
+		a.L.Error(glua.LString(a.where+" "+msg), 0)
+	}
+	a.L.Error(glua.LString(msg), level)
 }
 
 // Check raises "fn: err" when err is not nil; the prefix is not repeated
@@ -55,11 +71,15 @@ func (a *ArgChecker) Check(err error) {
 		if frame < 1 {
 			frame = 1
 		}
-		msg = a.L.Where(frame) + " " + msg
+		where := a.where
+		if where == "" {
+			where = a.L.Where(frame)
+		}
+		msg = where + " " + msg
 		exitCodes.Store(msg, ec.ExitCode())
 		a.L.Error(glua.LString(msg), 0)
 	}
-	a.L.Error(glua.LString(msg), a.level)
+	a.raise(msg, a.level)
 }
 
 // exitCodes maps the messages of Lua errors raised for Go errors with an
