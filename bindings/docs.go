@@ -333,7 +333,7 @@ JSON values in Lua follow lua-cjson:
   the record itself, its fields in place or copied into a new table (´{id = v.id}´), and in
   ´streamctl pipe´ the field globals, are written with the digits they were read with (JSON, and
   msgpack integers). Arithmetic on them is float64 arithmetic, and a computed number is written as the
-  float64 it is. When one record holds two such integers that the same float64 holds (…992 and …993),
+  float64 it is, unless it equals such an integer's float64 (´v.id + 0´): then with its digits. When one record holds two such integers that the same float64 holds (…992 and …993),
   only those still in their place keep their digits. The digits are remembered for the record being
   processed: a table kept in a Lua variable for a later record holds the float64, while the cache
   stores integers that fit an int64 exactly.

@@ -18,7 +18,9 @@ import (
 // used if the number is at a remembered place with the value the text
 // decodes to, or else if its value is that of exactly one remembered
 // number (a field copied into a new table: {id = v.id}). A number the
-// script computed has another value and is written as the float64 it is.
+// script computed is written as the float64 it is, unless that float64 is
+// a remembered number's (v.id + 0, or v.id + 1 beyond 2^53 where the sum
+// rounds back to v.id): then it is written with that number's digits.
 //
 // The memory is per record: BeginRecord forgets it. It is bounded for code
 // that runs outside records (json.decode in a loop at the top level) by
