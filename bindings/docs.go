@@ -1561,8 +1561,9 @@ paths registered right after ´http.serve´ never answer 404 to an early client.
 
 Besides the paths of ´srv:get´ and ´srv:sse´ it serves ´/healthz´ (´ok´) and Prometheus ´/metrics´
 with a series per handler (label ´handler´, the handler's ´name´): ´streamctl_records_in_total´,
-´streamctl_records_out_total´, ´streamctl_records_errors_total´ and
-´streamctl_records_skipped_total´ (errors skipped by ´on_error = "skip"´), and for every Kafka topic
+´streamctl_records_out_total´, ´streamctl_records_errors_total´,
+´streamctl_records_skipped_total´ (errors skipped by ´on_error = "skip"´) and
+´streamctl_records_late_total´ (late records of its window operators), and for every Kafka topic
 read by the run ´streamctl_kafka_consumer_lag´ (labels ´topic´ and ´partition´: the records the broker
 held beyond the last one fetched), then the Go runtime and process families (´go_goroutines´,
 ´go_memstats_heap_alloc_bytes´, ´process_cpu_seconds_total´, ´process_resident_memory_bytes´, ...).

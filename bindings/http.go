@@ -303,21 +303,22 @@ func serverSSE(s *lua.State, L *glua.LState) int {
 }
 
 // runMetrics writes the run's per-handler counters (records in, out,
-// errors, skipped) and the Kafka consumer lag per partition, read at scrape
+// errors, skipped, late) and the Kafka consumer lag per partition, read at scrape
 // time.
 func runMetrics(rt *lua.Runtime) shttp.MetricsWriter {
 	return func(w io.Writer) {
 		handlers := rt.Handlers()
-		counts := make([][4]int64, len(handlers))
+		counts := make([][5]int64, len(handlers))
 		for i, h := range handlers {
 			in, out, failed, skipped := h.Counts()
-			counts[i] = [4]int64{in, out, failed, skipped}
+			counts[i] = [5]int64{in, out, failed, skipped, h.Late()}
 		}
 		for i, f := range []struct{ name, help string }{
 			{"streamctl_records_in_total", "Records a handler received."},
 			{"streamctl_records_out_total", "Records a handler wrote to its sinks."},
 			{"streamctl_records_errors_total", "Records that failed in a handler (bad input or script error)."},
 			{"streamctl_records_skipped_total", `Failed records skipped by on_error = "skip".`},
+			{"streamctl_records_late_total", "Late records a handler's window operators received (sent to the late sink or dropped)."},
 		} {
 			samples := make([]shttp.Sample, len(handlers))
 			for j, h := range handlers {

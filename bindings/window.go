@@ -286,6 +286,7 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 	out, late, err := op.w.Add(key, t, v)
 	a.Check(err)
 	if late {
+		s.CountLate(L)
 		if op.late != nil {
 			a.Check(s.WriteTo(*op.late, L.Get(4), L.Get(2), L.Get(5)))
 		}

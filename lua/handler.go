@@ -118,8 +118,8 @@ type Handler struct {
 	workers []*instance
 	derived bool // its source is Derived
 
-	nIn, nOut, nErr, nSkipped atomic.Int64
-	logged                    atomic.Int64
+	nIn, nOut, nErr, nSkipped, nLate atomic.Int64
+	logged                           atomic.Int64
 }
 
 type queued struct {
@@ -162,6 +162,18 @@ func (h *Handler) Name() string { return h.name }
 // Counts returns records in, out, failed and skipped so far.
 func (h *Handler) Counts() (in, out, failed, skipped int64) {
 	return h.nIn.Load(), h.nOut.Load(), h.nErr.Load(), h.nSkipped.Load()
+}
+
+// Late returns the number of late records the handler's window operators
+// received (each went to the operator's late sink or was dropped).
+func (h *Handler) Late() int64 { return h.nLate.Load() }
+
+// CountLate counts a late record for the handler running in L (window
+// operators); it does nothing outside handlers.
+func (s *State) CountLate(L *glua.LState) {
+	if in := s.current(L); in != nil {
+		in.h.nLate.Add(1)
+	}
 }
 
 // Handlers returns the run's handlers (after the top level ran).

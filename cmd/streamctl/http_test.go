@@ -349,14 +349,23 @@ handle(iterate{1, 2, 3}, {name = "nums", on_error = "skip", sink = function() en
   if n == 2 then error("no twos") end
   return n
 end)
+-- t = 20 closes the window [0, 10) (no grace): t = 2 is late.
+handle(iterate{{t = 1}, {t = 20}, {t = 2}}, {name = "win",
+  pipe = {window.tumbling{size = 10, time = function(v) return v.t end}}}, function() end)
 `)
 	p := startHTTPProc(t, dir, "run", "job.lua")
 	base := "http://" + p.addr(t)
 	want := strings.Join([]string{
 		`streamctl_records_errors_total{handler="nums"} 1`,
+		`streamctl_records_errors_total{handler="win"} 0`,
 		`streamctl_records_in_total{handler="nums"} 3`,
+		`streamctl_records_in_total{handler="win"} 3`,
+		`streamctl_records_late_total{handler="nums"} 0`,
+		`streamctl_records_late_total{handler="win"} 1`,
 		`streamctl_records_out_total{handler="nums"} 2`,
+		`streamctl_records_out_total{handler="win"} 0`,
 		`streamctl_records_skipped_total{handler="nums"} 1`,
+		`streamctl_records_skipped_total{handler="win"} 0`,
 	}, "\n")
 	var got string
 	for deadline := time.Now().Add(httpDeadline); ; {
