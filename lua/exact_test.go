@@ -5,6 +5,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
 )
 
@@ -109,6 +110,28 @@ func TestLongIntegerText(t *testing.T) {
 	} {
 		if got := codec.LongInteger([]byte(text)); got != want {
 			t.Errorf("LongInteger(%q) = %v", text, got)
+		}
+	}
+}
+
+// TestMetaTableOrder: meta lists source, key and time, then the source's
+// own fields in sorted order, the same for every record; a long integer
+// key keeps its digits.
+func TestMetaTableOrder(t *testing.T) {
+	s, err := NewStandaloneState(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec := connectors.Record{Source: "kafka:in", Key: int64(9007199254740993), Meta: map[string]any{
+		"topic": "in", "partition": int64(2), "offset": int64(7), "headers": map[string]any{"b": "2", "a": "1"},
+	}}
+	const want = `{"source":"kafka:in","key":9007199254740993,"headers":{"a":"1","b":"2"},"offset":7,"partition":2,"topic":"in"}`
+	for range 20 {
+		s.BeginRecord()
+		b, err := s.AppendJSON(nil, s.MetaTable(&rec))
+		if err != nil || string(b) != want {
+			t.Fatalf("meta = %s (%v)\nwant   %s", b, err, want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -738,13 +739,22 @@ func (s *State) MetaTable(rec *connectors.Record) *glua.LTable {
 	t := s.L.CreateTable(0, 3+len(rec.Meta))
 	t.RawSetString("source", glua.LString(rec.Source))
 	if rec.Key != nil {
-		t.RawSetString("key", s.ToLua(rec.Key))
+		t.RawSetString("key", s.toLua(rec.Key))
+		s.noteGoNumber(t, glua.LString("key"), rec.Key)
 	}
 	if !rec.Time.IsZero() {
 		t.RawSetString("time", glua.LNumber(float64(rec.Time.UnixNano())/1e9))
 	}
-	for k, v := range rec.Meta {
-		t.RawSetString(k, s.toLua(v))
+	// The source's own fields in sorted order, so that pairs(meta) and
+	// json.encode(meta) give the same order for every record.
+	var buf [8]string
+	keys := buf[:0]
+	for k := range rec.Meta {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		t.RawSetString(k, s.toLua(rec.Meta[k]))
 	}
 	return t
 }
