@@ -92,7 +92,9 @@ func (s *State) Handle(spec *HandlerSpec) error {
 			name = fmt.Sprintf("handler%d", len(rt.handlers)+1)
 			spec.Name = name
 		}
+		rt.handlersMu.Lock()
 		rt.handlers = append(rt.handlers, &Handler{rt: rt, index: len(rt.handlers), name: name, spec: spec})
+		rt.handlersMu.Unlock()
 	}
 	return nil
 }
@@ -177,8 +179,13 @@ func (s *State) CountLate(L *glua.LState) {
 	}
 }
 
-// Handlers returns the run's handlers (after the top level ran).
-func (rt *Runtime) Handlers() []*Handler { return rt.handlers }
+// Handlers returns the handlers the script registered so far (all of them
+// once the top level ran). Safe from any goroutine (a /metrics scrape).
+func (rt *Runtime) Handlers() []*Handler {
+	rt.handlersMu.Lock()
+	defer rt.handlersMu.Unlock()
+	return rt.handlers[:len(rt.handlers):len(rt.handlers)]
+}
 
 // buildHandlers wires sources to handlers and creates worker states.
 func (rt *Runtime) buildHandlers() error {

@@ -75,11 +75,14 @@ type Runtime struct {
 	flushers []connectors.Sink
 	feeds    []*feed
 
-	handlers  []*Handler
-	keepAlive atomic.Int64
-	onStart   []*glua.LFunction
-	onStop    []*glua.LFunction
-	workerWG  sync.WaitGroup
+	handlers []*Handler
+	// handlersMu guards appending to handlers (the top level, in the
+	// scheduler's goroutine) against Handlers (a /metrics scrape).
+	handlersMu sync.Mutex
+	keepAlive  atomic.Int64
+	onStart    []*glua.LFunction
+	onStop     []*glua.LFunction
+	workerWG   sync.WaitGroup
 }
 
 // New prepares a run; nothing starts until Run.

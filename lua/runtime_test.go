@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -266,5 +267,33 @@ end)
 	r = runScript(t, nil, "local function f(n) return 1 + f(n + 1) end\nhandle(iterate{1}, function() return f(1) end)\n", "")
 	if r.err == nil || !strings.Contains(r.err.Error(), "job.lua:1: stack overflow") || lua.ExitCodeOf(r.err) != 1 {
 		t.Fatalf("runaway recursion: %v (exit %d)", r.err, lua.ExitCodeOf(r.err))
+	}
+}
+
+// TestHandlersWhileRegistering: Handlers may be read from another goroutine
+// (a /metrics scrape) while the top level registers handlers (go test -race).
+func TestHandlersWhileRegistering(t *testing.T) {
+	rt := lua.New(lua.Options{Script: "job.lua", Modules: bindings.Modules(),
+		Source: []byte(`for i = 1, 300 do handle(iterate{i}, function() end) end`),
+		Stdin:  strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard})
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			for _, h := range rt.Handlers() {
+				_ = h.Name()
+			}
+		}
+	}()
+	err := rt.Run(context.Background())
+	close(done)
+	<-stopped
+	if err != nil || len(rt.Handlers()) != 300 {
+		t.Fatalf("err %v, %d handlers, want 300", err, len(rt.Handlers()))
 	}
 }
