@@ -179,3 +179,22 @@ func FuzzRecordThroughLua(f *testing.F) {
 		}
 	})
 }
+
+// TestPipeLongIntegersFromMsgpack: with a codec other than JSON, fields
+// bound as globals keep their digits too.
+func TestPipeLongIntegersFromMsgpack(t *testing.T) {
+	c, err := codec.Lookup("msgpack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := c.Marshal(nil, codec.Object{{Key: "id", Value: int64(9007199254740993)}, {Key: "n", Value: int64(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, expr := range []string{"{id = id}", "{id = _.id}"} {
+		got, err := runPipe(t, PipeOptions{Expr: expr, InCodec: "msgpack", Workers: 1}, string(in))
+		if err != nil || got != `{"id":9007199254740993}`+"\n" {
+			t.Errorf("%s: %q (%v)", expr, got, err)
+		}
+	}
+}

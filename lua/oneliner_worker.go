@@ -272,6 +272,7 @@ func (w *pipeWorker) bindValue(v any) {
 	for i, name := range w.names {
 		if fv, ok := obj.Get(w.keys[i]); ok {
 			w.env.RawSetString(name, w.s.toLua(fv))
+			w.s.noteGoNumber(w.env, glua.LString(name), fv)
 			w.bound[i] = true
 		} else if w.bound[i] {
 			w.env.RawSetString(name, glua.LNil)
