@@ -110,16 +110,12 @@ func sortedKeys(m map[string]any) []string {
 // codec.Object and other tables to codec.Table, in insertion order; an empty
 // unmarked table to an empty Object. Functions, threads, other userdata and cycles are errors.
 func (s *State) FromLua(v glua.LValue) (any, error) {
-	if n, ok := v.(glua.LNumber); ok {
-		if text, ok := s.exactText(nil, nil, n); ok {
-			return codec.Number(text), nil
-		}
-	}
-	return s.fromLua(v, 0)
+	return s.fromLuaField(nil, nil, v, 0) // the record's own place
 }
 
-// fromLuaField converts the value at key k of table t, a long integer
-// decoded there (exact.go) to its text as a codec.Number.
+// fromLuaField converts the value at key k of table t (t nil: the record
+// itself), a long integer decoded there (exact.go) to its text as a
+// codec.Number.
 func (s *State) fromLuaField(t *glua.LTable, k, v glua.LValue, depth int) (any, error) {
 	if n, ok := v.(glua.LNumber); ok {
 		if text, ok := s.exactText(t, k, n); ok {

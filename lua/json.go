@@ -14,16 +14,11 @@ import (
 // the Lua table directly (no intermediate Go values). Key order is the table's
 // insertion order; arrays follow the rules of FromLua.
 func (s *State) AppendJSON(dst []byte, v glua.LValue) ([]byte, error) {
-	if n, ok := v.(glua.LNumber); ok {
-		if text, ok := s.exactText(nil, nil, n); ok {
-			return append(dst, text...), nil
-		}
-	}
-	return s.appendJSON(dst, v, 0)
+	return s.appendJSONField(dst, nil, nil, v, 0) // the record's own place
 }
 
-// appendJSONField appends the value at key k of table t, a long integer
-// decoded there (exact.go) as its text.
+// appendJSONField appends the value at key k of table t (t nil: the
+// record itself), a long integer decoded there (exact.go) as its text.
 func (s *State) appendJSONField(dst []byte, t *glua.LTable, k, v glua.LValue, depth int) ([]byte, error) {
 	if n, ok := v.(glua.LNumber); ok {
 		if text, ok := s.exactText(t, k, n); ok {
