@@ -199,15 +199,15 @@ func (c *jsonConv) number(b []byte) any {
 	if n, ok := parseJSONInt(b); ok {
 		return n
 	}
-	if isIntegerLiteral(b) && finite(b) {
-		return Number(b)
-	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || math.IsInf(f, 0) {
 		if c.err == nil {
 			c.err = fmt.Errorf("invalid JSON: number %s out of range", truncate(string(b), 40))
 		}
 		return nil
+	}
+	if isIntegerLiteral(b) {
+		return Number(b)
 	}
 	return f
 }

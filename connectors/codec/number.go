@@ -1,9 +1,6 @@
 package codec
 
-import (
-	"math"
-	"strconv"
-)
+import "strconv"
 
 // Number is the text of a JSON integer that neither an int64 nor a float64
 // holds exactly ("12345678901234567890"). The JSON decoder returns one for
@@ -55,10 +52,4 @@ func isIntegerLiteral(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// finite reports whether the number text b parses to a finite float64.
-func finite(b []byte) bool {
-	f, err := strconv.ParseFloat(string(b), 64)
-	return err == nil && !math.IsInf(f, 0)
 }
