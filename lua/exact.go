@@ -94,14 +94,6 @@ func (s *State) noteGoNumber(t *glua.LTable, k glua.LValue, v any) {
 	}
 }
 
-// noteJSONNumber remembers the JSON number text b placed at (t, k) when it
-// is a long integer.
-func (s *State) noteJSONNumber(t *glua.LTable, k glua.LValue, b []byte, f float64) {
-	if codec.LongInteger(b) {
-		s.noteExact(t, k, string(b), f)
-	}
-}
-
 // exactText returns the text to write for the number f at (t, k): the one
 // remembered there if it still has its value, else the only one remembered
 // with value f.

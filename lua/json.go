@@ -118,7 +118,9 @@ func long(n glua.LNumber) bool { return n >= 1<<53 || n <= -(1<<53) }
 // numbers.
 func (s *State) noteJSONField(t *glua.LTable, k glua.LValue, v *fastjson.Value, n glua.LNumber) {
 	var buf [32]byte
-	s.noteJSONNumber(t, k, v.MarshalTo(buf[:0]), float64(n))
+	if text := v.MarshalTo(buf[:0]); codec.LongInteger(text) {
+		s.noteExact(t, k, string(text), float64(n))
+	}
 }
 
 func (s *State) fromJSON(v *fastjson.Value) glua.LValue {
