@@ -2,8 +2,6 @@ package state
 
 import (
 	"fmt"
-
-	"github.com/syndtr/goleveldb/leveldb"
 )
 
 // WindowStore is where a Windower keeps its open windows, accumulators,
@@ -31,19 +29,24 @@ type CheckpointStore interface {
 	WriteBatch(puts []KV, dels []any) error
 }
 
-// WriteBatch deletes the keys dels and then stores puts, in one atomic
-// goleveldb batch (so a key both deleted and put ends up put). Entries
-// written by it never expire, whatever the cache's TTL. A bad key or value
-// writes nothing. Durable against a killed process once it returns (see
-// Cache); it holds the write mutex like every other write.
-func (c *Cache) WriteBatch(puts []KV, dels []any) error {
-	var batch leveldb.Batch
+// WriteBatch deletes the keys dels and then stores puts, in one atomic write
+// (so a key both deleted and put ends up put). Entries written by it never
+// expire, whatever the cache's TTL. A bad key or value writes nothing.
+// Durable against a killed process once it returns, or at the next commit
+// for the Deferred view (see Cache); it holds the write mutex like every
+// other write.
+func (c *Cache) WriteBatch(puts []KV, dels []any) (err error) {
+	defer c.core.store.guard(&err)
+	if err := c.check(); err != nil {
+		return err
+	}
+	var w writes
 	for _, k := range dels {
 		key, err := EncodeKey(k)
 		if err != nil {
 			return err
 		}
-		batch.Delete(key)
+		w.del(c.dbKey(key))
 	}
 	for _, kv := range puts {
 		key, err := EncodeKey(kv.Key)
@@ -54,17 +57,11 @@ func (c *Cache) WriteBatch(puts []KV, dels []any) error {
 		if err != nil {
 			return fmt.Errorf("value at %s: %w", FormatKey(kv.Key), err)
 		}
-		batch.Put(key, b)
+		w.put(c.dbKey(key), b)
 	}
-	if batch.Len() == 0 {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.db.Write(&batch, writeOptions(c.cfg.Sync)); err != nil {
-		return c.fail(err)
-	}
-	return nil
+	c.core.mu.Lock()
+	defer c.core.mu.Unlock()
+	return c.apply(&w)
 }
 
 var (
