@@ -86,6 +86,7 @@ func store(s *lua.State) (*state.Store, error) {
 		if err != nil {
 			return nil, err
 		}
+		rt.UseState(st)
 		rt.OnClose(func(context.Context) error { return st.Close() })
 		return st, nil
 	})
@@ -148,8 +149,9 @@ func cacheValue(s *lua.State, a *lua.ArgChecker, v glua.LValue) any {
 	return gv
 }
 
-// beforeWrite applies "output before state": what the script wrote to its
-// sinks is flushed to the OS before the cache write is made durable.
+// beforeWrite applies "output before state" to a write that is durable
+// when it returns: what the script wrote to its sinks is flushed to the OS
+// first. (Deferred writes are committed after the outputs anyway.)
 func beforeWrite(s *lua.State, a *lua.ArgChecker) {
 	if rt := s.Runtime(); rt != nil {
 		a.Check(rt.FlushSinks())
@@ -159,15 +161,21 @@ func beforeWrite(s *lua.State, a *lua.ArgChecker) {
 // updatingKey is the per-state key of the cache whose update function runs.
 const updatingKey = "cache-updating"
 
-// beginWrite starts every write to c: it raises when c is written from
-// inside its own c:update function (the update holds the cache's write
-// lock, so the write would wait for itself forever), then applies "output
-// before state" (beforeWrite).
-func beginWrite(s *lua.State, a *lua.ArgChecker, c *luaCache) {
+// beginWrite starts every write to c and returns the view to write
+// through: it raises when c is written from inside its own c:update
+// function (the update holds the cache's write lock, so the write would wait
+// for itself forever). In a handler of a run that commits its state the
+// write is deferred to the next commit (api.md section 10); elsewhere it is
+// durable when it returns, after "output before state" (beforeWrite).
+func beginWrite(s *lua.State, L *glua.LState, a *lua.ArgChecker, c *luaCache) *state.Cache {
 	if s.Value(updatingKey) == c {
 		a.Raise("cannot write to cache %q inside its own update function (return the new value instead)", c.c.Name())
 	}
+	if s.Deferred(L) {
+		return c.c.Deferred()
+	}
 	beforeWrite(s, a)
+	return c.c
 }
 
 func cacheGet(s *lua.State, L *glua.LState, c *luaCache) int {
@@ -188,16 +196,14 @@ func cachePut(s *lua.State, L *glua.LState, c *luaCache) int {
 	k := cacheKey(s, a, L, 2)
 	v := cacheValue(s, a, L.Get(3))
 	o := a.Options(4, "ttl")
-	beginWrite(s, a, c)
-	a.Check(c.c.Put(k, v, o.Duration("ttl", 0)))
+	a.Check(beginWrite(s, L, a, c).Put(k, v, o.Duration("ttl", 0)))
 	return 0
 }
 
 func cacheDel(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:del")
 	k := cacheKey(s, a, L, 2)
-	beginWrite(s, a, c)
-	a.Check(c.c.Delete(k))
+	a.Check(beginWrite(s, L, a, c).Delete(k))
 	return 0
 }
 
@@ -216,8 +222,7 @@ func cacheIncr(s *lua.State, L *glua.LState, c *luaCache) int {
 	if L.Get(3) != glua.LNil {
 		by = a.Number(3, "by")
 	}
-	beginWrite(s, a, c)
-	n, err := c.c.Incr(k, by)
+	n, err := beginWrite(s, L, a, c).Incr(k, by)
 	a.Check(err)
 	L.Push(glua.LNumber(n))
 	return 1
@@ -227,12 +232,12 @@ func cacheUpdate(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:update")
 	k := cacheKey(s, a, L, 2)
 	fn := a.Func(3, "fn")
-	beginWrite(s, a, c)
+	w := beginWrite(s, L, a, c)
 	var result glua.LValue = glua.LNil
 	prev := s.Value(updatingKey)
 	s.SetValue(updatingKey, c)
 	defer s.SetValue(updatingKey, prev)
-	_, err := c.c.Update(k, func(old any, ok bool) (any, bool, error) {
+	_, err := w.Update(k, func(old any, ok bool) (any, bool, error) {
 		var lold glua.LValue = glua.LNil
 		if ok {
 			lold = s.ToLua(old)
@@ -349,9 +354,9 @@ func pushKV(s *lua.State, L *glua.LState, k, v any, ok bool) int {
 func cacheSweep(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:sweep")
 	fn := a.Func(2, "fn")
-	beginWrite(s, a, c)
+	w := beginWrite(s, L, a, c)
 	var callErr error
-	err := c.c.Sweep(func(k, v any) bool {
+	err := w.Sweep(func(k, v any) bool {
 		if callErr != nil {
 			return true
 		}
@@ -371,8 +376,7 @@ func cacheSweep(s *lua.State, L *glua.LState, c *luaCache) int {
 
 func cacheClear(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:clear")
-	beginWrite(s, a, c)
-	a.Check(c.c.Clear())
+	a.Check(beginWrite(s, L, a, c).Clear())
 	return 0
 }
 
@@ -388,13 +392,14 @@ func cacheCall(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache()")
 	k := cacheKey(s, a, L, 2)
 	v := cacheValue(s, a, L.Get(3))
-	beginWrite(s, a, c)
-	a.Check(c.putPublish(k, v))
+	a.Check(c.putPublish(beginWrite(s, L, a, c), k, v))
 	return 0
 }
 
-func (c *luaCache) putPublish(k, v any) error {
-	if err := c.c.Put(k, v, 0); err != nil {
+// putPublish puts v at k through the view w and publishes it to the
+// subscribers of c:updates().
+func (c *luaCache) putPublish(w *state.Cache, k, v any) error {
+	if err := w.Put(k, v, 0); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -418,7 +423,12 @@ func (k cacheSink) Write(_ context.Context, r connectors.Record) error {
 	if r.Key == nil {
 		return fmt.Errorf("cache %s: record has no key", k.c.c.Name())
 	}
-	return k.c.putPublish(r.Key, r.Value)
+	// A sink is written by handlers: deferred when the run commits.
+	w := k.c.c
+	if k.c.rt.Commits() {
+		w = w.Deferred()
+	}
+	return k.c.putPublish(w, r.Key, r.Value)
 }
 func (cacheSink) Flush(context.Context) error { return nil }
 func (cacheSink) Close(context.Context) error { return nil }

@@ -102,7 +102,9 @@ func checkpointNew(s *lua.State, L *glua.LState) int {
 		} else if store, err = namedCache(s, "checkpoints"); err != nil {
 			return nil, err
 		}
-		c, err := state.NewCheckpoint(name, cfg, store)
+		// Checkpoints are written from handlers: committed with the
+		// positions of their records (api.md section 10).
+		c, err := state.NewCheckpoint(name, cfg, store.Deferred())
 		if err != nil {
 			return nil, err
 		}

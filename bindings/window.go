@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/lua"
 	"github.com/streamctl/streamctl/state"
 )
@@ -25,12 +27,14 @@ func (windowModule) Name() string { return "window" }
 type windowOp struct {
 	// where is the script position of the window.* call ("job.lua:3:"):
 	// the operator's errors name it, not streamctl's pipe driver.
-	where   string
-	w       *state.Windower
-	rt      *lua.Runtime
-	late    *lua.SinkRef
-	idle    time.Duration
-	flushed bool // the output of the last call that returned finals was flushed
+	where string
+	w     *state.Windower
+	rt    *lua.Runtime
+	late  *lua.SinkRef
+	idle  time.Duration
+	parts connectors.Partitioned // the handler's source, when it has partitions
+	gen   uint64                 // of parts, as last given to w
+	src   connectors.Source      // the source parts was looked up for
 }
 
 func (windowModule) Open(s *lua.State) error {
@@ -53,11 +57,14 @@ func (windowModule) Open(s *lua.State) error {
 	return nil
 }
 
-// window.KIND{size=, hop=, gap=, time=, key=, agg=, grace=, emit=, late=, idle=, cache=, name=, flush_every=}
+// window.KIND{size=, hop=, gap=, time=, key=, agg=, grace=, emit=, late=, idle=, cache=, name=}
 func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowKind) int {
 	fn := "window." + kindName
 	a := lua.Args(L, fn)
-	known := []string{"time", "key", "agg", "grace", "emit", "late", "idle", "cache", "name", "flush_every"}
+	if t, ok := L.Get(1).(*glua.LTable); ok && t.RawGetString("flush_every") != glua.LNil {
+		a.Raise("flush_every was removed: windows are committed with the input position (see \"Guarantees\" in the docs)")
+	}
+	known := []string{"time", "key", "agg", "grace", "emit", "late", "idle", "cache", "name"}
 	switch kind {
 	case state.Hopping:
 		known = append(known, "size", "hop")
@@ -82,7 +89,7 @@ func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowK
 	}
 	cfg.Agg = aggregatorOption(s, a, o)
 	timef, keyf := o.Func("time"), o.Func("key")
-	op := &windowOp{rt: s.Runtime(), idle: o.Duration("idle", 0), flushed: true, where: L.Where(1)}
+	op := &windowOp{rt: s.Runtime(), idle: o.Duration("idle", 0), where: L.Where(1)}
 	if v := o.Get("late"); v != glua.LNil {
 		ref, ok, err := s.SinkRefOf(v)
 		if !ok {
@@ -100,18 +107,19 @@ func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowK
 	if s.Runtime() == nil {
 		a.Raise("not available here")
 	}
-	// flush_every = n writes open windows to the store every n records
-	// instead of after each one (state.WithWriteEvery): faster, but a
-	// kill -9 loses up to n-1 records from open windows. Closing windows,
-	// the end of input, stop() and signals still write at once.
-	every := o.Int("flush_every", 1, 1)
+	// Windows live in memory and are written to their cache at each
+	// commit, with the positions of the records they hold (api.md
+	// section 10).
 	if s.IsMain() {
-		store, err := windowStore(s, a, o)
+		c, err := windowStore(s, a, o)
 		a.Check(err)
-		w, err := state.NewWindower(cfg, store, state.WithWriteEvery(every))
+		w, err := state.NewWindower(cfg, c.Deferred())
 		a.Check(err)
 		op.w = w
-		s.Runtime().OnClose(func(context.Context) error { return w.Flush() })
+		st, err := store(s)
+		a.Check(err)
+		remove := st.OnCommit(w.Flush)
+		s.Runtime().OnClose(func(context.Context) error { remove(); return nil })
 	}
 	ud := L.NewUserData()
 	ud.Value = op
@@ -277,23 +285,52 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 	}
 	v, err := s.FromLua(L.Get(4))
 	a.Check(err)
-	if !op.flushed {
-		// The finals of the previous call reach the OS before the
-		// windower records them as delivered (its next write).
-		a.Check(op.rt.FlushSinks())
-		op.flushed = true
+	var pre []state.WindowResult
+	part := ""
+	if m, ok := L.Get(5).(*glua.LTable); ok {
+		if p, ok := m.RawGetString("partition").(glua.LNumber); ok {
+			part = strconv.FormatInt(int64(p), 10)
+			pre, err = op.partitions(s, L)
+			a.Check(err)
+		}
 	}
-	out, late, err := op.w.Add(key, t, v)
+	out, late, err := op.w.AddFrom(part, key, t, v)
 	a.Check(err)
+	if len(pre) > 0 {
+		out = append(pre, out...)
+	}
 	if late {
 		s.CountLate(L)
 		if op.late != nil {
 			a.Check(s.WriteTo(*op.late, L.Get(4), L.Get(2), L.Get(5)))
 		}
-		L.Push(L.NewTable())
-		return 1
+		return pushResults(s, L, op, pre)
 	}
 	return pushResults(s, L, op, out)
+}
+
+// partitions tells the windower which partitions the handler's source reads
+// now, when that changed since the last record: a partition without records
+// yet holds the watermark back (state.Windower.SetPartitions).
+func (op *windowOp) partitions(s *lua.State, L *glua.LState) ([]state.WindowResult, error) {
+	if src := s.HandlerSource(L); src != op.src {
+		op.src = src
+		op.parts, _ = src.(connectors.Partitioned)
+		op.gen = 0
+	}
+	if op.parts == nil {
+		return nil, nil
+	}
+	parts, gen := op.parts.Partitions()
+	if gen == op.gen {
+		return nil, nil
+	}
+	op.gen = gen
+	names := make([]string, len(parts))
+	for i, p := range parts {
+		names[i] = strconv.FormatInt(int64(p), 10)
+	}
+	return op.w.SetPartitions(names)
 }
 
 // w:finish(): the input ended. A finite input closes every window; a run
@@ -303,8 +340,7 @@ func windowFinish(s *lua.State, L *glua.LState) int {
 	a := lua.ArgsAt(L, "window", op.where)
 	select {
 	case <-op.rt.Stopping():
-		a.Check(op.rt.FlushSinks())
-		a.Check(op.w.Flush())
+		// Kept in memory; the run's last commit stores them.
 		L.Push(L.NewTable())
 		return 1
 	default:
@@ -347,9 +383,6 @@ func pushResults(s *lua.State, L *glua.LState, op *windowOp, out []state.WindowR
 		rt.RawSetString("end", glua.LNumber(float64(r.End.UnixNano())/1e9))
 		rt.RawSetString("value", s.ToLua(r.Value))
 		t.RawSetInt(i+1, rt)
-	}
-	if len(out) > 0 {
-		op.flushed = false
 	}
 	L.Push(t)
 	return 1

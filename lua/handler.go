@@ -59,6 +59,10 @@ type HandlerSpec struct {
 	Key     *glua.LFunction
 	OnError string   // OnErrorStop, OnErrorSkip or OnErrorSink
 	ErrSink *SinkRef // with OnErrorSink
+	// CommitInterval is how often the state is committed with the
+	// source's position (the least over handlers applies); 0 for the
+	// default.
+	CommitInterval time.Duration
 }
 
 // Derived is implemented by sources fed by the run itself (cache:updates()):
@@ -119,7 +123,8 @@ type Handler struct {
 	finished   bool
 
 	workers []*instance
-	derived bool // its source is Derived
+	derived bool  // its source is Derived
+	feed    *feed // the feed of its source
 
 	nIn, nOut, nErr, nSkipped, nLate atomic.Int64
 	logged                           atomic.Int64
@@ -204,6 +209,7 @@ func (rt *Runtime) buildHandlers() error {
 			order = append(order, f)
 		}
 		h.derived = f.derived
+		h.feed = f
 		f.subs = append(f.subs, h.in)
 		if h.spec.Workers == 1 {
 			inst, err := newInstance(rt.main, h, h.spec)
@@ -369,7 +375,8 @@ func (h *Handler) pump() {
 	for !h.busy && h.queue.len() > 0 {
 		q := h.queue.pop()
 		if q.kind == stepRecord && h.rt.failed() != nil {
-			continue // the run is failing: drop what is left
+			h.rt.recordDone() // the run is failing: drop what is left
+			continue
 		}
 		h.inst.runStep(q)
 	}
@@ -398,6 +405,7 @@ func (h *Handler) startWorkers() {
 			defer wg.Done()
 			for rec := range ch {
 				if rt.failed() != nil {
+					rt.recordDone()
 					continue
 				}
 				inst.runDirect(queued{rec: rec, kind: stepRecord})
@@ -420,6 +428,7 @@ func (h *Handler) startWorkers() {
 				k, err := keyer.key(&rec)
 				if err != nil {
 					h.workers[0].fail(&rec, err, ExitRuntime)
+					rt.recordDone()
 					continue
 				}
 				i = int(k % uint32(n))
@@ -489,6 +498,9 @@ type instance struct {
 	// stepsRun counts the steps the driver ran since runStep last resumed
 	// it (main state); next stops batching at maxStepsPerResume.
 	stepsRun int
+	// counted is true while the running step handles a record counted by
+	// the run's commits (see recordDone).
+	counted bool
 	// needMeta is false when no code of the instance can read meta: the
 	// handler takes fewer than two parameters, there are no pipe operators
 	// or function sinks. The per-record meta table is then skipped.
@@ -647,6 +659,15 @@ func (in *instance) mayBatch() bool {
 func (in *instance) endStep() {
 	in.finishAck(nil)
 	in.cur = nil
+	in.recordDone()
+}
+
+// recordDone ends the handler's part of the record of the step, once.
+func (in *instance) recordDone() {
+	if in.counted {
+		in.counted = false
+		in.h.rt.recordDone()
+	}
 }
 
 // stepDone: the driver yielded after finishing a step; next already ended it.
@@ -663,12 +684,17 @@ func (in *instance) driverDied(err error) {
 	in.h.busy = false
 	if errors.Is(err, ErrStopped) {
 		// Interrupted by the stop: not done, so not acked; an
-		// at-least-once source delivers it again.
+		// at-least-once source delivers it again. What the step wrote
+		// before cannot be committed without it.
+		if in.counted {
+			in.h.rt.commits.taint()
+		}
 		in.finishAck(ErrStopped)
 	} else {
 		in.scriptError(rec, err)
 		in.finishAck(nil)
 	}
+	in.recordDone()
 	in.h.pump()
 }
 
@@ -683,8 +709,12 @@ func (in *instance) runDirect(q queued) {
 	in.s.workerCur = nil
 	rec := in.cur
 	in.cur = nil
+	defer in.recordDone()
 	switch {
 	case errors.Is(err, ErrStopped):
+		if in.counted {
+			in.h.rt.commits.taint()
+		}
 		in.finishAck(ErrStopped)
 		return
 	case err != nil:
@@ -706,8 +736,10 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 		return glua.LNumber(stepFlushOp), glua.LNumber(q.opIdx), glua.LNil, true
 	}
 	if q.rec.Valid != nil && !q.rec.Valid() {
+		in.h.rt.recordDone()
 		return nil, nil, nil, false // stale: its partition was sought elsewhere
 	}
+	in.counted = true
 	in.rec = q.rec
 	rec := &in.rec
 	in.h.nIn.Add(1)
@@ -718,6 +750,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 	if rec.Err != nil {
 		in.fail(rec, rec.Err, ExitBadInput)
 		in.finishAck(nil)
+		in.recordDone()
 		return nil, nil, nil, false
 	}
 	in.cur = rec
@@ -729,6 +762,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 			in.cur = nil
 			in.fail(rec, &connectors.BadInputError{Source: rec.Source, Pos: rec.Pos, Err: fmt.Errorf("decode: %s", err)}, ExitBadInput)
 			in.finishAck(nil)
+			in.recordDone()
 			return nil, nil, nil, false
 		}
 		v = res[0]
@@ -951,10 +985,12 @@ type feed struct {
 	rt      *Runtime
 	derived bool
 	src     connectors.Source
-	subs    []chan connectors.Record
-	started bool
-	mu      sync.Mutex
-	closed  bool
+	// positioned is src when its position is committed with the state.
+	positioned connectors.Positioned
+	subs       []chan connectors.Record
+	started    bool
+	mu         sync.Mutex
+	closed     bool
 }
 
 func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
@@ -964,12 +1000,23 @@ func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
 		return context.Canceled
 	}
 	rec.Ack = fanoutAck(rec.Ack, len(f.subs))
-	for _, c := range f.subs {
+	if c := f.rt.commits; c != nil {
+		// No commit starts while a record is handed over.
+		c.enter(len(f.subs))
+		defer c.leave()
+	}
+	for i, c := range f.subs {
 		select {
 		case c <- rec:
 		case <-ctx.Done():
+			for range f.subs[i:] {
+				f.rt.recordDone()
+			}
 			return ctx.Err()
 		}
+	}
+	if f.positioned != nil {
+		f.positioned.Emitted(&rec)
 	}
 	return nil
 }

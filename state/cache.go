@@ -115,6 +115,7 @@ func (s *Store) Cache(name string, cfg CacheConfig) (_ *Cache, err error) {
 		c.refs++
 		return c.imm, nil
 	}
+	s.used.Store(true)
 	c := &cacheCore{store: s, name: name, cfg: cfg, refs: 1}
 	if cfg.Memory {
 		db, err := newMemDB()

@@ -27,6 +27,7 @@ func (s *Store) Load(name string) (_ any, _ bool, err error) {
 	if err := checkName("state", name); err != nil {
 		return nil, false, err
 	}
+	s.used.Store(true)
 	key := nsKey(nsState, name)
 	if val, deleted, found := s.pend.Load().get(key); found {
 		if deleted {
@@ -123,6 +124,7 @@ func (s *Store) stateEntry(name string, v any) (key, val []byte, err error) {
 	if err := checkName("state", name); err != nil {
 		return nil, nil, err
 	}
+	s.used.Store(true)
 	b, err := EncodeValue(v)
 	if err != nil {
 		return nil, nil, fmt.Errorf("state %q: %w", name, err)

@@ -49,8 +49,10 @@ func (s *Store) OnCommit(fn func() error) (remove func()) {
 // and the given source positions (source name -> position bytes, opaque to
 // the Store) in one atomic batch, fsynced when a cache opened with
 // CacheConfig.Sync is open. Deferred writes made while the batch is written
-// wait for it; reads do not. With nothing to write it writes nothing. On
-// error nothing was committed and the pending writes are kept.
+// wait for it; reads do not. With nothing to write it writes nothing, and
+// positions alone are written only where the database is open already (a
+// script that keeps nothing on disk gets no database for them). On error
+// nothing was committed and the pending writes are kept.
 func (s *Store) Commit(positions map[string][]byte) (err error) {
 	defer s.guard(&err)
 	s.mu.Lock()
@@ -68,10 +70,13 @@ func (s *Store) Commit(positions map[string][]byte) (err error) {
 	s.txMu.Lock()
 	defer s.txMu.Unlock()
 	p := s.pend.Load()
-	if p.len() == 0 && len(positions) == 0 {
+	s.mu.Lock()
+	if p.len() == 0 && (len(positions) == 0 || s.db == nil) {
+		// Nothing to write, or only positions while the script keeps no
+		// state on disk: no database is created for them.
+		s.mu.Unlock()
 		return nil
 	}
-	s.mu.Lock()
 	db, err := s.database()
 	sync := false
 	for _, c := range s.caches {
@@ -110,9 +115,12 @@ func (s *Store) Discard() {
 
 // Position returns the committed position of a source (what the last
 // Commit that named it stored), ok false when none was committed. It opens
-// the database if needed.
+// the database if there is one, and creates none.
 func (s *Store) Position(source string) (pos []byte, ok bool, err error) {
 	defer s.guard(&err)
+	if !s.Exists() {
+		return nil, false, nil
+	}
 	db, err := s.open()
 	if err != nil {
 		return nil, false, err

@@ -77,6 +77,7 @@ type Store struct {
 	// while it writes pend and swaps in a new one.
 	pend atomic.Pointer[pending]
 	txMu sync.RWMutex
+	used atomic.Bool // a cache or collector state was opened
 }
 
 // cfg holds the Go-only knobs set by Opt.
@@ -127,6 +128,11 @@ func Open(dir string, opts ...Opt) (*Store, error) {
 
 // Dir returns the state directory.
 func (s *Store) Dir() string { return s.dir }
+
+// InUse reports whether a cache (memory caches included) or a collector
+// state was opened: the runtime commits only the state of a script that
+// uses it.
+func (s *Store) InUse() bool { return s.used.Load() }
 
 // dbPath returns the database directory.
 func (s *Store) dbPath() string { return filepath.Join(s.dir, dbDir) }

@@ -130,12 +130,13 @@ Examples:
 					}
 					return ch.Clear()
 				})},
-			{Name: "repair", Usage: "recover what is readable of a corrupted cache or state/NAME", ArgsUsage: "NAME", Flags: []cli.Flag{dirFlag},
-				Action: withStore(1, 1, func(c *cli.Context, st *state.Store) error {
-					if err := state.Repair(st.Dir(), c.Args().Get(0)); err != nil {
+			{Name: "repair", Usage: "recover what is readable of a damaged state directory", ArgsUsage: "[NAME]", Flags: []cli.Flag{dirFlag},
+				Action: withStore(0, 1, func(c *cli.Context, st *state.Store) error {
+					n, err := state.Repair(st.Dir())
+					if err != nil {
 						return err
 					}
-					fmt.Fprintf(e.stdout, "repaired %s\n", c.Args().Get(0))
+					fmt.Fprintf(e.stdout, "repaired %s: %d entries kept\n", st.Dir(), n)
 					return nil
 				})},
 		},
