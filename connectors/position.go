@@ -7,7 +7,7 @@ import "context"
 // (api.md section 10): a Kafka topic read with a group, a file, an SSE
 // stream. The runtime drives it when the job keeps state:
 //
-//  1. Before Run, Resume(pos, commit) with the position an earlier run
+//  1. Before Run, Restore(pos, commit) with the position an earlier run
 //     stored (nil when none). From then on the source leaves committing to
 //     the runtime: a Kafka topic commits group offsets only in Committed,
 //     and calls commit (which blocks until a commit is durable) when its
@@ -26,9 +26,9 @@ type Positioned interface {
 	// "kafka:group:topic"); "" when the source has no position to keep
 	// (a Kafka topic read without a group).
 	PositionKey() string
-	// Resume sets where Run starts from a position Position returned in an
+	// Restore sets where Run starts from a position Position returned in an
 	// earlier run, and hands commits to the runtime (see above).
-	Resume(pos []byte, commit func(context.Context) error) error
+	Restore(pos []byte, commit func(context.Context) error) error
 	// Emitted tells the source that rec was handed to the handlers.
 	Emitted(rec *Record)
 	// Position returns the position after every record emitted so far.

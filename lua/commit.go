@@ -154,7 +154,7 @@ func (c *commits) resume(feeds []*feed) error {
 		if err != nil {
 			return err
 		}
-		if err := p.Resume(pos, c.ask); err != nil {
+		if err := p.Restore(pos, c.ask); err != nil {
 			return fmt.Errorf("resume %s: %w", connectors.NameOf(f.src), err)
 		}
 		f.positioned = p

@@ -8,11 +8,14 @@ package kafka
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -81,6 +84,16 @@ type Topic struct {
 	pollStop context.CancelFunc        // wakes the poll in progress
 	markBuf  map[int32]kgo.EpochOffset // reused by ack
 	lag      map[int32]int64           // per partition: high watermark - next offset, at the last fetch
+
+	// Positions kept with the state (Restore; guarded by cmu): external
+	// means the runtime commits offsets; pos holds, per partition, the
+	// offset after the last record acknowledged together with every
+	// earlier one (or the stored position); ask makes the runtime commit.
+	external bool
+	pos      map[int32]int64
+	ask      func(context.Context) error
+	owned    map[int32]bool // partitions assigned to this member (or all, without a group)
+	gen      uint64         // changes with owned
 }
 
 // partState tracks the records of one partition emitted and not yet
@@ -250,8 +263,13 @@ func (t *Topic) consumer(ctx context.Context) (*kgo.Client, error) {
 		return nil, fmt.Errorf("kafka: topic %q: Run called twice", t.cfg.Topic)
 	}
 	t.ran = true
+	t.cmu.Lock()
+	external := t.external
+	t.cmu.Unlock()
 	opts, err := kgoOpts(t.cfg, &consumerHooks{
 		commitInterval: t.opts.commitInterval,
+		external:       external,
+		assigned:       t.assigned,
 		revoked:        t.revoked,
 		lost:           t.lost,
 		adjust:         t.adjust,
@@ -429,6 +447,17 @@ func (t *Topic) ack(ps *partState, off int64) {
 		last = ps.q[ps.head]
 		ps.head++
 	}
+	if t.external {
+		t.pos[ps.p] = last.off + 1
+		switch {
+		case ps.head == len(ps.q):
+			ps.q, ps.head = ps.q[:0], 0
+		case ps.head >= 1024 && 2*ps.head >= len(ps.q):
+			n := copy(ps.q, ps.q[ps.head:])
+			ps.q, ps.head = ps.q[:n], 0
+		}
+		return
+	}
 	switch {
 	case ps.head == len(ps.q):
 		ps.q, ps.head = ps.q[:0], 0
@@ -448,12 +477,42 @@ func (t *Topic) drop(m map[string][]int32) {
 	for _, p := range m[t.cfg.Topic] {
 		delete(t.parts, p)
 		delete(t.seen, p)
+		if t.owned[p] {
+			delete(t.owned, p)
+			t.gen++
+		}
 	}
 }
 
-// revoked is OnPartitionsRevoked: forget the partitions, then commit what
-// was acknowledged before they go to another member.
+// assigned is OnPartitionsAssigned: the partitions are this member's now.
+func (t *Topic) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	t.cmu.Lock()
+	defer t.cmu.Unlock()
+	if t.owned == nil {
+		t.owned = map[int32]bool{}
+	}
+	for _, p := range m[t.cfg.Topic] {
+		t.owned[p] = true
+	}
+	t.gen++
+}
+
+// revoked is OnPartitionsRevoked: commit what was acknowledged before the
+// partitions go to another member, then forget them. When the runtime
+// commits (Restore), it makes a commit of the state with the positions,
+// which commits the offsets too, and the revocation waits for it: records
+// already handed to handlers are finished first.
 func (t *Topic) revoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	t.cmu.Lock()
+	ask := t.ask
+	t.cmu.Unlock()
+	if ask != nil {
+		if err := ask(ctx); err != nil {
+			t.opts.logger.Warn("kafka commit on revoke failed", "topic", t.cfg.Topic, "group", t.cfg.Group, "err", err)
+		}
+		t.drop(m)
+		return
+	}
 	t.drop(m)
 	if err := cl.CommitMarkedOffsets(ctx); err != nil {
 		t.opts.logger.Warn("kafka commit on revoke failed", "topic", t.cfg.Topic, "group", t.cfg.Group, "err", err)
@@ -466,18 +525,126 @@ func (t *Topic) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 }
 
 // adjust is AdjustFetchOffsetsFn: a pending Seek wins over the committed
-// offset of a partition being assigned.
+// offset of a partition being assigned; else a position stored with the
+// state (Restore) wins over a group offset that is behind it.
 func (t *Topic) adjust(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
 	t.cmu.Lock()
 	defer t.cmu.Unlock()
-	for p := range offsets[t.cfg.Topic] {
+	for p, o := range offsets[t.cfg.Topic] {
 		if off, ok := t.seeks[p]; ok {
 			offsets[t.cfg.Topic][p] = kgo.NewOffset().At(off)
 			delete(t.seeks, p)
 			delete(t.parts, p)
+			continue
+		}
+		if stored, ok := t.pos[p]; ok && t.external && o.EpochOffset().Offset < stored {
+			offsets[t.cfg.Topic][p] = kgo.NewOffset().At(stored)
 		}
 	}
 	return offsets, nil
+}
+
+// PositionKey implements connectors.Positioned: "kafka:GROUP:TOPIC", or ""
+// without a group (nothing to resume).
+func (t *Topic) PositionKey() string {
+	if t.cfg.Group == "" {
+		return ""
+	}
+	return "kafka:" + t.cfg.Group + ":" + t.cfg.Topic
+}
+
+// Restore implements connectors.Positioned: pos holds the offsets stored
+// with the state by an earlier run (JSON {"PARTITION": next offset}), which
+// win over group offsets that are behind them when partitions are assigned.
+// From then on offsets are committed only by Committed (no autocommit), and
+// a revocation calls commit and waits for it. Call it before Run.
+func (t *Topic) Restore(pos []byte, commit func(context.Context) error) error {
+	m := map[int32]int64{}
+	if len(pos) > 0 {
+		var raw map[string]int64
+		if err := json.Unmarshal(pos, &raw); err != nil {
+			return fmt.Errorf("kafka: topic %q: stored position %q: %w", t.cfg.Topic, pos, err)
+		}
+		for k, off := range raw {
+			p, err := strconv.ParseInt(k, 10, 32)
+			if err != nil || off < 0 {
+				return fmt.Errorf("kafka: topic %q: stored position %q: bad partition or offset", t.cfg.Topic, pos)
+			}
+			m[int32(p)] = off
+		}
+	}
+	t.cmu.Lock()
+	defer t.cmu.Unlock()
+	t.external, t.pos, t.ask = true, m, commit
+	return nil
+}
+
+// Emitted implements connectors.Positioned; positions come from acks.
+func (t *Topic) Emitted(*connectors.Record) {}
+
+// Position implements connectors.Positioned: per partition, the offset
+// after the last record acknowledged together with every earlier one, or
+// the stored offset for partitions without one since.
+func (t *Topic) Position() ([]byte, error) {
+	t.cmu.Lock()
+	defer t.cmu.Unlock()
+	if len(t.pos) == 0 {
+		return nil, nil
+	}
+	raw := make(map[string]int64, len(t.pos))
+	for p, off := range t.pos {
+		raw[strconv.Itoa(int(p))] = off
+	}
+	return json.Marshal(raw)
+}
+
+// Committed implements connectors.Positioned: it commits the offsets of pos
+// for the partitions this member owns to the group, synchronously.
+func (t *Topic) Committed(ctx context.Context, pos []byte) error {
+	t.cmu.Lock()
+	cl := t.ccl
+	offsets := map[int32]kgo.EpochOffset{}
+	for p, off := range t.pos {
+		if t.owned[p] {
+			offsets[p] = kgo.EpochOffset{Epoch: -1, Offset: off}
+		}
+	}
+	t.cmu.Unlock()
+	if cl == nil || len(offsets) == 0 {
+		return nil
+	}
+	var cerr error
+	cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{t.cfg.Topic: offsets},
+		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			if err != nil {
+				cerr = err
+				return
+			}
+			for _, rt := range resp.Topics {
+				for _, rp := range rt.Partitions {
+					if err := kerr.ErrorForCode(rp.ErrorCode); err != nil && cerr == nil {
+						cerr = fmt.Errorf("partition %d: %w", rp.Partition, err)
+					}
+				}
+			}
+		})
+	if cerr != nil {
+		return fmt.Errorf("kafka: commit offsets of group %q: %w", t.cfg.Group, cerr)
+	}
+	return nil
+}
+
+// Partitions implements connectors.Partitioned: the partitions assigned to
+// this member, with a generation that changes with them.
+func (t *Topic) Partitions() ([]int32, uint64) {
+	t.cmu.Lock()
+	defer t.cmu.Unlock()
+	ps := make([]int32, 0, len(t.owned))
+	for p := range t.owned {
+		ps = append(ps, p)
+	}
+	slices.Sort(ps)
+	return ps, t.gen
 }
 
 // noHeaders is Meta["headers"] of records without headers: shared, so
@@ -864,8 +1031,11 @@ func (t *Topic) Close(ctx context.Context) error {
 		}
 		prod.Close()
 	}
+	t.cmu.Lock()
+	external := t.external
+	t.cmu.Unlock()
 	if cons != nil {
-		if t.cfg.Group != "" && t.checked.Load() {
+		if t.cfg.Group != "" && t.checked.Load() && !external {
 			if err := cons.CommitMarkedOffsets(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("kafka: commit offsets of group %q: %w", t.cfg.Group, err))
 			}
@@ -883,4 +1053,7 @@ var (
 	_ connectors.Pauser = (*Topic)(nil)
 	_ connectors.Named  = (*Topic)(nil)
 	_ connectors.Acker  = (*Topic)(nil)
+
+	_ connectors.Positioned  = (*Topic)(nil)
+	_ connectors.Partitioned = (*Topic)(nil)
 )

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// The exactly-once tests kill a stateful `streamctl run` with SIGKILL at
+// random points, many times over one input, restart it each time, and
+// compare the state it ends with against the exact answer computed from the
+// input: a handler's state commits atomically with its input position, so
+// no record is counted twice and none is lost (api.md section 10).
+
+// exactKills is how many times the crash tests kill a run: at least 20, as
+// the exactly-once issue asks; fewer under -short.
+func exactKills() int {
+	if testing.Short() {
+		return 5
+	}
+	return 20
+}
+
+// newFastGroupBroker is newKafkaBroker whose groups notice a member killed
+// with SIGKILL within a second: the scripts set session_timeout = "1s".
+func newFastGroupBroker(t testing.TB, topics ...string) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(3),
+		kfake.SeedTopics(3, topics...), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// killLoop runs `streamctl run ARGS...` in dir again and again, killing
+// each run with SIGKILL after a random time in [minLife, maxLife), kills
+// times. Each run must have started (its stderr is shown on failure).
+func killLoop(t *testing.T, dir, brokers string, kills int, minLife, maxLife time.Duration, args ...string) {
+	t.Helper()
+	for i := 1; i <= kills; i++ {
+		p := startStreamctl(t, fmt.Sprintf("run%d", i), dir, brokers, args...)
+		life := minLife + time.Duration(rand.Int64N(int64(maxLife-minLife)))
+		select {
+		case <-p.done:
+			t.Fatalf("run %d exited %d before it was killed; stderr:\n%s", i, p.code, p.stderr.String())
+		case <-time.After(life):
+		}
+		p.signal(t, syscall.SIGKILL)
+		p.wait(t, -1)
+	}
+}
+
+// dumpCounts reads a cache of numbers with `streamctl state dump`.
+func dumpCounts(t *testing.T, dir, cache string) map[string]int64 {
+	t.Helper()
+	cmd := exec.Command(streamctlBin(t), "state", "dump", "--state-dir", filepath.Join(dir, ".streamctl"), cache)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("state dump %s: %v", cache, err)
+	}
+	got := map[string]int64{}
+	for _, line := range lines(string(out)) {
+		var e struct {
+			Key   any   `json:"key"`
+			Value int64 `json:"value"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("dump line %q: %v", line, err)
+		}
+		got[fmt.Sprint(e.Key)] = e.Value
+	}
+	return got
+}
+
+func checkCounts(t *testing.T, got, want map[string]int64) {
+	t.Helper()
+	if !maps.Equal(got, want) {
+		var diff []string
+		for _, k := range slices.Sorted(maps.Keys(want)) {
+			if got[k] != want[k] {
+				diff = append(diff, fmt.Sprintf("%s: got %d, want %d", k, got[k], want[k]))
+			}
+		}
+		for k := range got {
+			if _, ok := want[k]; !ok {
+				diff = append(diff, fmt.Sprintf("%s: got %d, want none", k, got[k]))
+			}
+		}
+		var sum int64
+		for _, v := range got {
+			sum += v
+		}
+		t.Fatalf("counts differ (sum %d):\n%s", sum, strings.Join(diff, "\n"))
+	}
+}
+
+// waitCommitted waits until the group committed the end of every partition
+// of topic.
+func waitCommitted(t *testing.T, cl *kgo.Client, group, topic string) {
+	t.Helper()
+	end := endOffsets(t, cl, topic)
+	deadline := time.Now().Add(kafkaTimeout)
+	for {
+		got := committedOffsets(t, cl, group, topic)
+		if maps.Equal(got, end) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s committed %v of %s, want %v", group, got, topic, end)
+		}
+		time.Sleep(20 * time.Millisecond) // poll interval
+	}
+}
+
+// kafkaCountScript counts the records of "in" per key with cache:incr,
+// slowed down by pipe.throttle so that kills land mid-way.
+const kafkaCountScript = `
+local counts = cache.open("counts")
+local opts = {commit_interval = "200ms"}
+if args.rate then opts.pipe = {pipe.throttle{rate = tonumber(args.rate)}} end
+handle(kafka.topic("in", {group = "eo", codec = "json", session_timeout = "1s"}), opts, function(v)
+  counts:incr(v.k)
+end)
+`
+
+// TestExactlyOnceKafkaCount: 3 partitions, keyed input, a count per key
+// with cache:incr, killed at random points; the final counts are exact.
+func TestExactlyOnceKafkaCount(t *testing.T) {
+	t.Parallel()
+	n := 24_000
+	c := newFastGroupBroker(t, "in")
+	cl := kafkaClient(t, c)
+	brokers := c.ListenAddrs()[0]
+	dir := writeScripts(t, map[string]string{"count.lua": kafkaCountScript})
+	preload(t, c, "in", n)
+	want := map[string]int64{}
+	for i := 1; i <= n; i++ {
+		want["k"+strconv.Itoa(i%seqKeys)]++
+	}
+	start := time.Now()
+	kills := exactKills()
+	// A restarted member waits about a second for the group to drop the
+	// killed one; each run then consumes for up to 1.5s, at a rate that
+	// leaves part of the input for the last run.
+	rate := n / kills
+	killLoop(t, dir, brokers, kills, 1300*time.Millisecond, 2800*time.Millisecond,
+		"run", "count.lua", "--set", "rate="+strconv.Itoa(rate))
+	var committed int64
+	for _, off := range committedOffsets(t, cl, "eo", "in") {
+		committed += max(off, 0)
+	}
+	t.Logf("%d kills in %v; %d of %d records committed", kills, time.Since(start).Round(time.Millisecond), committed, n)
+	if committed == 0 || committed >= int64(n) {
+		t.Errorf("the kills did not land mid-way: %d of %d records committed", committed, n)
+	}
+	last := startStreamctl(t, "last", dir, brokers, "run", "count.lua")
+	waitCommitted(t, cl, "eo", "in")
+	last.signal(t, syscall.SIGINT)
+	last.wait(t, 130)
+	checkCounts(t, dumpCounts(t, dir, "counts"), want)
+}
