@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -172,4 +173,69 @@ func TestExactlyOnceKafkaCount(t *testing.T) {
 	last.signal(t, syscall.SIGINT)
 	last.wait(t, 130)
 	checkCounts(t, dumpCounts(t, dir, "counts"), want)
+}
+
+// fileCountScript follows a log file and counts its lines per level.
+const fileCountScript = `
+local counts = cache.open("levels")
+handle(file{path = "app.log", follow = args.follow == "true"}, {commit_interval = "50ms"}, function(line)
+  counts:incr(line:match("^(%a+)"))
+end)
+`
+
+// TestExactlyOnceFileCount appends to a log file while a following
+// `streamctl run` counts its lines per level and is killed at random
+// points; a last run without follow reads from the committed position to
+// the end: the counts are exact.
+func TestExactlyOnceFileCount(t *testing.T) {
+	t.Parallel()
+	dir := writeScripts(t, map[string]string{"count.lua": fileCountScript})
+	logPath := filepath.Join(dir, "app.log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{}
+	levels := []string{"info", "warn", "error", "debug"}
+	stop, written := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(written)
+		rng := rand.New(rand.NewPCG(7, 7))
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			level := levels[rng.IntN(len(levels))]
+			fmt.Fprintf(f, "%s line %d\n", level, i)
+			want[level]++
+			if i%50 == 49 {
+				time.Sleep(time.Millisecond) // the writer's own pace: about 50k lines/s at most
+			}
+		}
+	}()
+	kills := exactKills()
+	killLoop(t, dir, "", kills, 100*time.Millisecond, 400*time.Millisecond, "run", "count.lua", "--set", "follow=true")
+	close(stop)
+	<-written
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, n := range want {
+		total += n
+	}
+	partial := dumpCounts(t, dir, "levels")
+	var counted int64
+	for _, n := range partial {
+		counted += n
+	}
+	t.Logf("%d kills; %d lines written, %d counted before the last run", kills, total, counted)
+	if counted == 0 || counted >= total {
+		t.Errorf("the kills did not land mid-way: %d of %d lines counted", counted, total)
+	}
+	last := startStreamctl(t, "last", dir, "", "run", "count.lua")
+	last.wait(t, 0)
+	checkCounts(t, dumpCounts(t, dir, "levels"), want)
 }
