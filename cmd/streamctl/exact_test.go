@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -238,4 +239,119 @@ func TestExactlyOnceFileCount(t *testing.T) {
 	last := startStreamctl(t, "last", dir, "", "run", "count.lua")
 	last.wait(t, 0)
 	checkCounts(t, dumpCounts(t, dir, "levels"), want)
+}
+
+// kafkaWindowScript counts the records of "in" per key in 1s tumbling
+// windows of their event time t and appends each window to out.ndjson.
+const kafkaWindowScript = `
+local opts = {commit_interval = "200ms", sink = file{path = "out.ndjson", codec = "json"},
+  pipe = {window.tumbling{size = 1, time = function(v) return v.t end, key = function(v) return v.k end}}}
+if args.rate then table.insert(opts.pipe, 1, pipe.throttle{rate = tonumber(args.rate)}) end
+handle(kafka.topic("in", {group = "eow", codec = "json", session_timeout = "1s"}), opts, function(w)
+  if w.key ~= "end" then return {k = w.key, start = w.start, n = w.value} end
+end)
+`
+
+// TestExactlyOnceKafkaWindows: keyed records with increasing event times,
+// produced over 3 partitions while a run counts them per key in tumbling
+// windows and is killed at random points; then a record far in the future on
+// every partition closes every window. Every window reaches the file with
+// its exact count; a window may be written more than once (outputs are at
+// least once), never with another count.
+func TestExactlyOnceKafkaWindows(t *testing.T) {
+	t.Parallel()
+	c := newFastGroupBroker(t, "in")
+	brokers := c.ListenAddrs()[0]
+	dir := writeScripts(t, map[string]string{"windows.lua": kafkaWindowScript})
+	cl := kafkaClient(t, c, kgo.DefaultProduceTopic("in"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	type key struct {
+		k     string
+		start float64
+	}
+	want := map[key]int64{}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*kafkaTimeout)
+	defer cancel()
+	// The input is produced while the runs consume, a few records at a
+	// time, so that fetches hold records of every partition and windows
+	// close during the runs.
+	stop, produced := make(chan struct{}), make(chan error, 1)
+	go func() {
+		i := 0
+		for {
+			select {
+			case <-stop:
+				produced <- nil
+				return
+			default:
+			}
+			var recs []*kgo.Record
+			for range 30 {
+				i++
+				k := "k" + strconv.Itoa(i%7)
+				ts := float64(i) / 100 // 100 records a second of event time
+				want[key{k, float64(int(ts))}]++
+				recs = append(recs, &kgo.Record{Key: []byte(k), Partition: int32(i % 7 % 3),
+					Value: fmt.Appendf(nil, `{"k":%q,"t":%g}`, k, ts)})
+			}
+			if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+				produced <- err
+				return
+			}
+			time.Sleep(20 * time.Millisecond) // the producer's pace: 1500 records a second
+		}
+	}()
+	kills := exactKills()
+	killLoop(t, dir, brokers, kills, 1300*time.Millisecond, 2800*time.Millisecond, "run", "windows.lua")
+	close(stop)
+	if err := <-produced; err != nil {
+		t.Fatal(err)
+	}
+	var ends []*kgo.Record
+	for p := range int32(3) { // closes every window
+		ends = append(ends, &kgo.Record{Key: []byte("end"), Partition: p, Value: []byte(`{"k":"end","t":1e9}`)})
+	}
+	if err := cl.ProduceSync(ctx, ends...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "out.ndjson")); err == nil {
+		t.Logf("%d windows written before the last run", len(lines(string(b))))
+	}
+	last := startStreamctl(t, "last", dir, brokers, "run", "windows.lua")
+	waitCommitted(t, kafkaClient(t, c), "eow", "in")
+	last.signal(t, syscall.SIGINT)
+	last.wait(t, 130)
+
+	b, err := os.ReadFile(filepath.Join(dir, "out.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[key]int64{}
+	repeats := 0
+	for _, line := range lines(string(b)) {
+		var w struct {
+			K     string  `json:"k"`
+			Start float64 `json:"start"`
+			N     int64   `json:"n"`
+		}
+		if err := json.Unmarshal([]byte(line), &w); err != nil {
+			t.Fatalf("out.ndjson line %q: %v", line, err)
+		}
+		kk := key{w.K, w.Start}
+		if prev, ok := got[kk]; ok {
+			repeats++
+			if prev != w.N {
+				t.Errorf("window %v written with %d and then %d", kk, prev, w.N)
+			}
+		}
+		got[kk] = w.N
+	}
+	t.Logf("%d kills: %d windows, %d written again after a kill", kills, len(got), repeats)
+	for kk, n := range want {
+		if got[kk] != n {
+			t.Errorf("window %v: got %d, want %d", kk, got[kk], n)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d windows written, want %d", len(got), len(want))
+	}
 }
