@@ -32,9 +32,13 @@ type windowOp struct {
 	rt    *lua.Runtime
 	late  *lua.SinkRef
 	idle  time.Duration
-	parts connectors.Partitioned // the handler's source, when it has partitions
-	gen   uint64                 // of parts, as last given to w
-	src   connectors.Source      // the source parts was looked up for
+	// values is false when the windows never look at the records' values
+	// (a count of tumbling, hopping or session windows): they are not
+	// converted from Lua then.
+	values bool
+	parts  connectors.Partitioned // the handler's source, when it has partitions
+	gen    uint64                 // of parts, as last given to w
+	src    connectors.Source      // the source parts was looked up for
 }
 
 func (windowModule) Open(s *lua.State) error {
@@ -89,7 +93,10 @@ func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowK
 	}
 	cfg.Agg = aggregatorOption(s, a, o)
 	timef, keyf := o.Func("time"), o.Func("key")
-	op := &windowOp{rt: s.Runtime(), idle: o.Duration("idle", 0), where: L.Where(1)}
+	op := &windowOp{rt: s.Runtime(), idle: o.Duration("idle", 0), where: L.Where(1), values: true}
+	if vb, ok := cfg.Agg.(state.ValueBlind); ok && vb.IgnoresValues() && kind != state.Sliding {
+		op.values = false
+	}
 	if v := o.Get("late"); v != glua.LNil {
 		ref, ok, err := s.SinkRefOf(v)
 		if !ok {
@@ -130,6 +137,9 @@ func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowK
 	L.Push(luaOrNil(timef))
 	L.Push(luaOrNil(keyf))
 	L.Call(3, 1)
+	if op.late != nil { // late records go out with their meta
+		L.SetField(L.Get(-1), "reads_meta", glua.LTrue)
+	}
 	return 1
 }
 
@@ -283,13 +293,17 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 	default:
 		a.Raise("time must return Unix seconds (a number), got %s", lua.TypeName(tv))
 	}
-	v, err := s.FromLua(L.Get(4))
-	a.Check(err)
+	var v any
+	if op.values {
+		var err error
+		v, err = s.FromLua(L.Get(4))
+		a.Check(err)
+	}
 	var pre []state.WindowResult
 	part := ""
-	if m, ok := L.Get(5).(*glua.LTable); ok {
-		if p, ok := m.RawGetString("partition").(glua.LNumber); ok {
-			part = strconv.FormatInt(int64(p), 10)
+	if rec := s.CurrentRecord(L); rec != nil {
+		if p, ok := rec.Meta["partition"].(int64); ok {
+			part = strconv.FormatInt(p, 10)
 			pre, err = op.partitions(s, L)
 			a.Check(err)
 		}

@@ -129,6 +129,16 @@ func (rt *Runtime) UseState(st StateCommitter) {
 // positions (writes from handlers are then deferred to the commits).
 func (rt *Runtime) Commits() bool { return rt.commits != nil }
 
+// CurrentRecord returns the record the handler running in L handles, nil
+// outside handlers and in flush steps. The record belongs to the runtime:
+// read it, do not keep it.
+func (s *State) CurrentRecord(L *glua.LState) *connectors.Record {
+	if in := s.current(L); in != nil {
+		return in.cur
+	}
+	return nil
+}
+
 // HandlerSource returns the source of the handler running in L, nil
 // outside handlers.
 func (s *State) HandlerSource(L *glua.LState) connectors.Source {

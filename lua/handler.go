@@ -551,10 +551,34 @@ local function loop(kind, v, m)
 end
 return step, loop`
 
+// takesMeta reports whether fn may read a second argument (meta).
+func takesMeta(fn *glua.LFunction) bool {
+	p := fn.Proto
+	return p == nil || p.NumParameters >= 2 || p.IsVarArg != 0
+}
+
+// opNeedsMeta reports whether a pipe operator needs the records' meta: it
+// reads it itself (reads_meta), or a function it calls with (v, meta)
+// (meta_fns) may read it. An operator that declares neither, one written
+// in the script, gets meta.
+func opNeedsMeta(op *glua.LTable) bool {
+	fns, ok := op.RawGetString("meta_fns").(*glua.LTable)
+	if !ok || glua.LVAsBool(op.RawGetString("reads_meta")) {
+		return true
+	}
+	need := false
+	fns.ForEach(func(_, v glua.LValue) {
+		if f, ok := v.(*glua.LFunction); ok && takesMeta(f) {
+			need = true
+		}
+	})
+	return need
+}
+
 func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
-	in := &instance{h: h, s: s, spec: spec, needMeta: len(spec.Pipe) > 0}
-	if p := spec.Fn.Proto; p == nil || p.NumParameters >= 2 || p.IsVarArg != 0 {
-		in.needMeta = true
+	in := &instance{h: h, s: s, spec: spec, needMeta: takesMeta(spec.Fn)}
+	for _, op := range spec.Pipe {
+		in.needMeta = in.needMeta || opNeedsMeta(op)
 	}
 	for _, ref := range spec.Sinks {
 		if ref.Fn != nil || ref.Encode != nil {
