@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of these (test
@@ -44,7 +45,20 @@ var (
 	// ErrCorrupted is matched (errors.Is) by *CorruptedError: a database could
 	// not be opened or read because its files are damaged.
 	ErrCorrupted = errors.New("corrupted")
+
+	// ErrNotFound is wrapped by reads of a cache or collector state that
+	// does not exist (see NotFound).
+	ErrNotFound = errors.New("not found")
 )
+
+// NotFound returns the error of reading the cache or "state/NAME" name
+// that does not exist: `no cache "hits"`, `no saved state "progress"`.
+func NotFound(name string) error {
+	if bare, ok := strings.CutPrefix(name, statePrefix); ok {
+		return errorf(ErrNotFound, "no saved state %q", bare)
+	}
+	return errorf(ErrNotFound, "no cache %q", name)
+}
 
 // sentinelError is an error with its own message that matches a sentinel.
 type sentinelError struct {

@@ -82,9 +82,10 @@ type Store struct {
 
 // cfg holds the Go-only knobs set by Opt.
 type cfg struct {
-	now   func() time.Time
-	sweep time.Duration
-	log   *slog.Logger
+	now    func() time.Time
+	sweep  time.Duration
+	log    *slog.Logger
+	onOpen func(*Store) error
 }
 
 func defaultCfg() cfg {
@@ -110,6 +111,12 @@ func WithSweepInterval(d time.Duration) Opt { return optFunc(func(c *cfg) { c.sw
 // WithLogger sets where background sweep failures are logged, overriding the
 // default of discarding them.
 func WithLogger(l *slog.Logger) Opt { return optFunc(func(c *cfg) { c.log = l }) }
+
+// WithOnOpen sets a function called once the database was opened and
+// locked by this process (package live starts serving reads then). It runs
+// while the Store is locked: it must not call the Store's methods, only
+// start what calls them later. Its error fails the open.
+func WithOnOpen(fn func(*Store) error) Opt { return optFunc(func(c *cfg) { c.onOpen = fn }) }
 
 // Open returns the state directory dir. It creates nothing, opens no
 // database yet and starts no goroutine. Close the Store at shutdown.
@@ -177,6 +184,12 @@ func (s *Store) database() (*leveldb.DB, error) {
 		return nil, errors.Join(err, closeDB(db, path))
 	}
 	s.db = db
+	if s.cfg.onOpen != nil {
+		if err := s.cfg.onOpen(s); err != nil {
+			s.db = nil
+			return nil, errors.Join(err, closeDB(db, path))
+		}
+	}
 	return db, nil
 }
 
