@@ -355,3 +355,61 @@ func TestExactlyOnceKafkaWindows(t *testing.T) {
 		t.Errorf("%d windows written, want %d", len(got), len(want))
 	}
 }
+
+// TestExactlyOnceRebalance: two members of a group, each with its own
+// state directory, count the records of "in" per key; the second joins
+// while the first is counting. A revoked partition is committed (state and
+// offsets) before it moves, and the new owner resumes from the group's
+// offset: the two stores' counts add up to the exact counts.
+func TestExactlyOnceRebalance(t *testing.T) {
+	t.Parallel()
+	n := 12_000
+	c := newFastGroupBroker(t, "in")
+	cl := kafkaClient(t, c)
+	brokers := c.ListenAddrs()[0]
+	src := map[string]string{"count.lua": kafkaCountScript}
+	dirA, dirB := writeScripts(t, src), writeScripts(t, src)
+	preload(t, c, "in", n)
+	want := map[string]int64{}
+	for i := 1; i <= n; i++ {
+		want["k"+strconv.Itoa(i%seqKeys)]++
+	}
+	rate := strconv.Itoa(n / 8)
+	a := startStreamctl(t, "a", dirA, brokers, "run", "count.lua", "--set", "rate="+rate)
+	// Join once a has committed part of the input.
+	deadline := time.Now().Add(kafkaTimeout)
+	for {
+		var done int64
+		for _, off := range committedOffsets(t, cl, "eo", "in") {
+			done += max(off, 0)
+		}
+		if done > int64(n/8) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a committed %d records within %v", done, kafkaTimeout)
+		}
+		time.Sleep(20 * time.Millisecond) // poll interval
+	}
+	b := startStreamctl(t, "b", dirB, brokers, "run", "count.lua", "--set", "rate="+rate)
+	waitCommitted(t, cl, "eo", "in")
+	for _, p := range []*child{a, b} {
+		p.signal(t, syscall.SIGINT)
+		p.wait(t, 130)
+	}
+	got := dumpCounts(t, dirA, "counts")
+	fromB := dumpCounts(t, dirB, "counts")
+	var sumA, sumB int64
+	for k, v := range fromB {
+		got[k] += v
+		sumB += v
+	}
+	for _, v := range got {
+		sumA += v
+	}
+	t.Logf("a counted %d, b %d", sumA-sumB, sumB)
+	if sumB == 0 {
+		t.Errorf("b took no partition")
+	}
+	checkCounts(t, got, want)
+}
