@@ -556,7 +556,7 @@ handle(prices:updates(), function(v, meta) return meta.key .. " is now " .. v en
 }
 
 // TestCacheNumberKeyedTables checks that tables whose keys are not exactly
-// 1..n keep their number keys through the cache (codec.Table), as api.md 5
+// 1..n keep their number keys through the cache (value.Table), as api.md 5
 // asks: values round-trip exactly.
 func TestCacheNumberKeyedTables(t *testing.T) {
 	got, stderr, err := runCache(t, "", `

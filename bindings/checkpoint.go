@@ -10,6 +10,7 @@ import (
 	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/lua"
 	"github.com/streamctl/streamctl/state"
+	"github.com/streamctl/streamctl/value"
 )
 
 const checkpointType = "streamctl.checkpoint"
@@ -226,11 +227,11 @@ func toStateMap(v any) map[string]any {
 		for i, e := range x {
 			out[strconv.Itoa(i+1)] = e
 		}
-	case codec.Object:
+	case value.Object:
 		for _, m := range x {
 			out[m.Key] = m.Value
 		}
-	case codec.Table:
+	case value.Table:
 		for _, e := range x {
 			out[codec.KeyString(e.Key)] = e.Value
 		}

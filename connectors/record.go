@@ -11,7 +11,7 @@ import (
 // Record is one unit flowing from a source to handlers and sinks.
 //
 // Value holds a plain Go value of the codec data model: nil (JSON null), bool,
-// int64, float64, string, []byte, []any or codec.Object. Source and Pos say
+// int64, float64, string, []byte, []any or value.Object. Source and Pos say
 // where the record came from ("stdin", 12) so errors can name it.
 type Record struct {
 	Value any

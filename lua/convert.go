@@ -10,6 +10,7 @@ import (
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // maxDepth bounds nesting when converting Lua tables, so a cycle is an error
@@ -52,20 +53,20 @@ func (s *State) toLua(v any) glua.LValue {
 		return glua.LNumber(x)
 	case float32:
 		return glua.LNumber(x)
-	case codec.Number:
+	case value.Number:
 		return glua.LNumber(x.Float64())
 	case string:
 		return glua.LString(x)
 	case []byte:
 		return glua.LString(x)
-	case codec.Object:
+	case value.Object:
 		t := s.L.CreateTable(0, len(x))
 		for _, m := range x {
 			t.RawSetString(m.Key, s.toLua(m.Value))
 			s.noteGoNumber(t, glua.LString(m.Key), m.Value)
 		}
 		return t
-	case codec.Table:
+	case value.Table:
 		t := s.L.CreateTable(0, len(x))
 		for _, e := range x {
 			k := s.toLua(e.Key)
@@ -107,7 +108,7 @@ func sortedKeys(m map[string]any) []string {
 // FromLua converts a Lua value to the codec data model: nil and json.null to
 // nil, numbers with an integral value to int64 (others to float64), tables
 // marked as arrays or with keys 1..n to []any, tables with string keys to
-// codec.Object and other tables to codec.Table, in insertion order; an empty
+// value.Object and other tables to value.Table, in insertion order; an empty
 // unmarked table to an empty Object. Functions, threads, other userdata and cycles are errors.
 func (s *State) FromLua(v glua.LValue) (any, error) {
 	return s.fromLuaField(nil, nil, v, 0) // the record's own place
@@ -115,11 +116,11 @@ func (s *State) FromLua(v glua.LValue) (any, error) {
 
 // fromLuaField converts the value at key k of table t (t nil: the record
 // itself), a long integer decoded there (exact.go) to its text as a
-// codec.Number.
+// value.Number.
 func (s *State) fromLuaField(t *glua.LTable, k, v glua.LValue, depth int) (any, error) {
 	if n, ok := v.(glua.LNumber); ok {
 		if text, ok := s.exactText(t, k, n); ok {
-			return codec.Number(text), nil
+			return value.Number(text), nil
 		}
 	}
 	return s.fromLua(v, depth)
@@ -150,8 +151,8 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 			}
 			return out, nil
 		}
-		obj := make(codec.Object, 0, 8)
-		var tbl codec.Table // set when a key is not a string
+		obj := make(value.Object, 0, 8)
+		var tbl value.Table // set when a key is not a string
 		var err error
 		ForEachOrdered(x, func(k, val glua.LValue) {
 			if err != nil {
@@ -162,13 +163,13 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 				return
 			}
 			if ks, ok := k.(glua.LString); ok && tbl == nil {
-				obj = append(obj, codec.Member{Key: string(ks), Value: e})
+				obj = append(obj, value.Member{Key: string(ks), Value: e})
 				return
 			}
 			if tbl == nil {
-				tbl = make(codec.Table, len(obj), len(obj)+8)
+				tbl = make(value.Table, len(obj), len(obj)+8)
 				for i, m := range obj {
-					tbl[i] = codec.Entry{Key: m.Key, Value: m.Value}
+					tbl[i] = value.Entry{Key: m.Key, Value: m.Value}
 				}
 			}
 			var key any
@@ -183,7 +184,7 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 				err = fmt.Errorf("table key of type %s: %w", k.Type(), ErrNotConvertible)
 				return
 			}
-			tbl = append(tbl, codec.Entry{Key: key, Value: e})
+			tbl = append(tbl, value.Entry{Key: key, Value: e})
 		})
 		if err != nil {
 			return nil, err

@@ -5,7 +5,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
-	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // Long integers through Lua. gopher-lua numbers are float64, so a JSON
@@ -78,18 +78,18 @@ func (s *State) noteExact(t *glua.LTable, k glua.LValue, text string, f float64)
 
 // noteGoNumber remembers the text of v, a decoded Go value placed at
 // (t, k), when v is a long integer (an int64 or uint64 at or beyond ±2^53,
-// or a codec.Number).
+// or a value.Number).
 func (s *State) noteGoNumber(t *glua.LTable, k glua.LValue, v any) {
 	switch x := v.(type) {
 	case int64:
-		if codec.LongInt(x) {
+		if value.LongInt(x) {
 			s.noteExact(t, k, strconv.FormatInt(x, 10), float64(x))
 		}
 	case uint64:
 		if x >= 1<<53 {
 			s.noteExact(t, k, strconv.FormatUint(x, 10), float64(x))
 		}
-	case codec.Number:
+	case value.Number:
 		s.noteExact(t, k, string(x), x.Float64())
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // TestPipeLongIntegers: integers beyond 2^53 keep their digits when the
@@ -58,10 +59,10 @@ func TestLongIntegersThroughGoValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rec := codec.Object{
+	rec := value.Object{
 		{Key: "id", Value: int64(9007199254740993)},
 		{Key: "u", Value: uint64(18446744073709551615)},
-		{Key: "n", Value: codec.Number("123456789012345678901234567890")},
+		{Key: "n", Value: value.Number("123456789012345678901234567890")},
 		{Key: "small", Value: int64(42)},
 		{Key: "list", Value: []any{int64(-9007199254740993)}},
 	}
@@ -82,7 +83,7 @@ func TestLongIntegersThroughGoValues(t *testing.T) {
 
 	// A bare number record.
 	s.BeginRecord()
-	if v, _ := s.FromLua(s.ToLua(codec.Number("98765432109876543210"))); v != codec.Number("98765432109876543210") {
+	if v, _ := s.FromLua(s.ToLua(value.Number("98765432109876543210"))); v != value.Number("98765432109876543210") {
 		t.Errorf("bare number: %#v", v)
 	}
 
@@ -108,7 +109,7 @@ func TestLongIntegerText(t *testing.T) {
 		"123456789012345678901234567890": true, "1e300": false, "9007199254740993.5": false,
 		"1000000000000000": false, "-": false, "": false,
 	} {
-		if got := codec.LongInteger([]byte(text)); got != want {
+		if got := value.LongInteger([]byte(text)); got != want {
 			t.Errorf("LongInteger(%q) = %v", text, got)
 		}
 	}
@@ -187,7 +188,7 @@ func TestPipeLongIntegersFromMsgpack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := c.Marshal(nil, codec.Object{{Key: "id", Value: int64(9007199254740993)}, {Key: "n", Value: int64(1)}})
+	in, err := c.Marshal(nil, value.Object{{Key: "id", Value: int64(9007199254740993)}, {Key: "n", Value: int64(1)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // AppendJSON appends the compact JSON encoding of a Lua value to dst, reading
@@ -118,7 +119,7 @@ func long(n glua.LNumber) bool { return n >= 1<<53 || n <= -(1<<53) }
 // numbers.
 func (s *State) noteJSONField(t *glua.LTable, k glua.LValue, v *fastjson.Value, n glua.LNumber) {
 	var buf [32]byte
-	if text := v.MarshalTo(buf[:0]); codec.LongInteger(text) {
+	if text := v.MarshalTo(buf[:0]); value.LongInteger(text) {
 		s.noteExact(t, k, string(text), float64(n))
 	}
 }

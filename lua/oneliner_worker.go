@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // pipeWorker is one Lua state of a pipe with its compiled functions and
@@ -253,7 +254,7 @@ func (w *pipeWorker) bindJSONField(name string, fv *fastjson.Value) {
 func (w *pipeWorker) bindValue(v any) {
 	w.s.BeginRecord()
 	pp := &w.p.progs
-	obj, isObj := v.(codec.Object)
+	obj, isObj := v.(value.Object)
 	if !isObj {
 		w.unbindAll()
 		if pp.needRecord {
@@ -376,7 +377,7 @@ func (w *pipeWorker) writeFields() error {
 	base := L.GetTop() - w.nret
 	defer L.SetTop(base)
 	if w.p.outKind == outEncoder {
-		obj := make(codec.Object, 0, w.nret)
+		obj := make(value.Object, 0, w.nret)
 		for i, k := range w.tableKeys {
 			v := L.Get(base + 1 + i)
 			if v == glua.LNil {
@@ -386,7 +387,7 @@ func (w *pipeWorker) writeFields() error {
 			if err != nil {
 				return err
 			}
-			obj = append(obj, codec.Member{Key: k, Value: gv})
+			obj = append(obj, value.Member{Key: k, Value: gv})
 		}
 		r.marks = append(r.marks, pipeMark{at: len(r.out), v: obj})
 		return nil

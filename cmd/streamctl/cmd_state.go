@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/state"
+	"github.com/streamctl/streamctl/value"
 )
 
 func stateCommand(e *env) *cli.Command {
@@ -110,7 +111,7 @@ Examples:
 					}
 					for _, name := range names {
 						err := st.Dump(name, func(k, v any) error {
-							return writeJSON(codec.Object{{Key: "cache", Value: name}, {Key: "key", Value: k}, {Key: "value", Value: v}})
+							return writeJSON(value.Object{{Key: "cache", Value: name}, {Key: "key", Value: k}, {Key: "value", Value: v}})
 						})
 						if err != nil {
 							return err
@@ -145,7 +146,7 @@ Examples:
 // cliKey parses a KEY argument: JSON when it is valid JSON, else the string.
 func cliKey(json codec.Codec, arg string) any {
 	if v, err := json.Unmarshal([]byte(arg)); err == nil {
-		if _, isObj := v.(codec.Object); !isObj && v != nil {
+		if _, isObj := v.(value.Object); !isObj && v != nil {
 			return v
 		}
 	}
@@ -172,7 +173,7 @@ func loadDump(st *state.Store, r io.Reader, json codec.Codec) error {
 			if err != nil {
 				return nil, usageError("stdin:%d: %v", line, err)
 			}
-			obj, ok := v.(codec.Object)
+			obj, ok := v.(value.Object)
 			name, _ := obj.Get("cache")
 			cname, isStr := name.(string)
 			key, hasKey := obj.Get("key")
