@@ -14,6 +14,7 @@ import (
 
 	"github.com/streamctl/streamctl/bindings"
 	"github.com/streamctl/streamctl/connectors"
+	"github.com/streamctl/streamctl/exitcode"
 	"github.com/streamctl/streamctl/lua"
 )
 
@@ -152,7 +153,7 @@ func TestNoAckForRecordThatStoppedTheRun(t *testing.T) {
   return v
 end)`)})
 	err := rt.Run(context.Background())
-	if err == nil || lua.ExitCodeOf(err) != 1 {
+	if err == nil || exitcode.Of(err) != 1 {
 		t.Fatalf("err = %v, want a runtime error", err)
 	}
 	if got := log.acks[1]; len(got) != 1 || got[0] != nil {

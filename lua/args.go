@@ -10,6 +10,8 @@ import (
 	"time"
 
 	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // ArgChecker checks the arguments of a Lua call and raises errors that name
@@ -64,8 +66,8 @@ func (a *ArgChecker) Check(err error) {
 	if !strings.HasPrefix(msg, a.fn+": ") && !strings.HasPrefix(msg, a.fn+" ") {
 		msg = a.fn + ": " + msg
 	}
-	var ec ExitCoder
-	if errors.As(err, &ec) && ec.ExitCode() != ExitRuntime {
+	var ec exitcode.Coder
+	if errors.As(err, &ec) && ec.ExitCode() != exitcode.Runtime {
 		// Keep the exit code (75 for a locked cache) across the Lua error.
 		frame := a.level - 1
 		if frame < 1 {

@@ -6,13 +6,15 @@ import (
 	"strings"
 
 	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // Check compiles a script without running it and checks that every global
 // it reads exists: one of the API (the given modules and Lua's standard
 // library) or assigned somewhere in the script. A global that is never
 // assigned is always nil, almost always a typo ("hadnle"). Errors are an
-// *ExitError with code 2, one "file:line: message" per line.
+// *exitcode.Error with code 2, one "file:line: message" per line.
 func Check(src []byte, name string, mods []Module) error {
 	s, err := NewStandaloneState(mods)
 	if err != nil {
@@ -54,7 +56,7 @@ func Check(src []byte, name string, mods []Module) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	return &ExitError{Code: ExitUsage, Err: CheckError(problems)}
+	return &exitcode.Error{Code: exitcode.Usage, Err: CheckError(problems)}
 }
 
 // CheckError lists the problems Check found, one "file:line: message" each.

@@ -14,6 +14,7 @@ import (
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/streamctl/streamctl/connectors"
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // errRunFailed acks records that were in flight when the run failed.
@@ -419,7 +420,7 @@ func (h *Handler) startWorkers() {
 			if keyer != nil && rec.Err == nil {
 				k, err := keyer.key(&rec)
 				if err != nil {
-					h.workers[0].fail(&rec, err, ExitRuntime)
+					h.workers[0].fail(&rec, err, exitcode.Runtime)
 					continue
 				}
 				i = int(k % uint32(n))
@@ -716,7 +717,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 		in.ack = newAckTracker(rec.Ack)
 	}
 	if rec.Err != nil {
-		in.fail(rec, rec.Err, ExitBadInput)
+		in.fail(rec, rec.Err, exitcode.BadInput)
 		in.finishAck(nil)
 		return nil, nil, nil, false
 	}
@@ -727,7 +728,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 		res, err := in.s.CallValues(in.spec.Decode, 1, v)
 		if err != nil {
 			in.cur = nil
-			in.fail(rec, &connectors.BadInputError{Source: rec.Source, Pos: rec.Pos, Err: fmt.Errorf("decode: %s", err)}, ExitBadInput)
+			in.fail(rec, &connectors.BadInputError{Source: rec.Source, Pos: rec.Pos, Err: fmt.Errorf("decode: %s", err)}, exitcode.BadInput)
 			in.finishAck(nil)
 			return nil, nil, nil, false
 		}
@@ -786,7 +787,7 @@ func (in *instance) scriptError(rec *connectors.Record, err error) {
 		in.h.rt.Fail(err)
 		return
 	}
-	in.fail(rec, fmt.Errorf("%s (record %s)", err.Error(), rec.Where()), ExitCodeOf(err))
+	in.fail(rec, fmt.Errorf("%s (record %s)", err.Error(), rec.Where()), exitcode.Of(err))
 }
 
 // fail applies the handler's on_error policy to a record that failed.
@@ -818,7 +819,7 @@ func (in *instance) fail(rec *connectors.Record, err error, code int) {
 			h.rt.Fail(fmt.Errorf("dead-letter sink of %s: %w", h.name, werr))
 		}
 	default:
-		h.rt.Fail(&ExitError{Code: code, Err: err})
+		h.rt.Fail(&exitcode.Error{Code: code, Err: err})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // PipeOptions configures a Pipe: `streamctl pipe`. The zero value of every
@@ -100,7 +101,7 @@ const (
 )
 
 // NewPipe checks the options and compiles the code. Compile errors are
-// *ExitError with code 2 reading "expr:1: syntax error near 'x'" (chunks
+// *exitcode.Error with code 2 reading "expr:1: syntax error near 'x'" (chunks
 // "begin" and "end" likewise); so are unknown codecs. It starts nothing.
 func NewPipe(opts PipeOptions) (*Pipe, error) {
 	if opts.Workers <= 0 {
@@ -136,7 +137,7 @@ func NewPipe(opts PipeOptions) (*Pipe, error) {
 	default:
 		c, err := codec.Lookup(opts.InCodec)
 		if err != nil {
-			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("input codec: %w", err)}
+			return nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("input codec: %w", err)}
 		}
 		p.inKind, p.inCodec = inGeneric, c
 	}
@@ -148,7 +149,7 @@ func NewPipe(opts PipeOptions) (*Pipe, error) {
 	default:
 		c, err := codec.Lookup(opts.OutCodec)
 		if err != nil {
-			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("output codec: %w", err)}
+			return nil, &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("output codec: %w", err)}
 		}
 		p.outKind, p.outCodec = outEncoder, c
 	}
@@ -173,7 +174,7 @@ func (p *Pipe) Reads() (names []string, whole bool) {
 // a reader and one goroutine per worker, all ended before it returns except
 // on cancellation, where a reader blocked in Read is left behind (the
 // process is about to exit). On cancellation the output produced so far is
-// flushed and ErrInterrupted (exit 130) returned. Errors: bad input is a
+// flushed and exitcode.ErrInterrupted (exit 130) returned. Errors: bad input is a
 // *connectors.BadInputError-compatible error with exit code 3 ("stdin:12:
 // invalid JSON: ..."), a Lua error exit code 1 ("expr:1: ... (record
 // stdin:12)"), an unopenable file exit code 2.
@@ -182,7 +183,7 @@ func (p *Pipe) Run(ctx context.Context) error {
 	if p.opts.From != "" && p.opts.From != "-" {
 		f, err := os.Open(p.opts.From)
 		if err != nil {
-			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--from: %w", err)}
+			return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--from: %w", err)}
 		}
 		defer f.Close()
 		in = f
@@ -193,7 +194,7 @@ func (p *Pipe) Run(ctx context.Context) error {
 	if p.opts.To != "" && p.opts.To != "-" {
 		f, err := os.Create(p.opts.To)
 		if err != nil {
-			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--to: %w", err)}
+			return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--to: %w", err)}
 		}
 		outFile, out, interactive = f, f, false
 	}
@@ -209,13 +210,13 @@ func (p *Pipe) Run(ctx context.Context) error {
 		}
 	case <-ctx.Done():
 		if ferr := o.finish(); ferr != nil {
-			return errors.Join(ErrInterrupted, ferr)
+			return errors.Join(exitcode.ErrInterrupted, ferr)
 		}
-		return ErrInterrupted
+		return exitcode.ErrInterrupted
 	}
 	if outFile != nil {
 		if cerr := outFile.Close(); cerr != nil && err == nil {
-			err = &ExitError{Code: ExitRuntime, Err: fmt.Errorf("--to: %w", cerr)}
+			err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("--to: %w", cerr)}
 		}
 	}
 	return err
@@ -308,5 +309,5 @@ func luaCallError(err error, where string) error {
 	if where != "" {
 		msg += " (record " + where + ")"
 	}
-	return &ExitError{Code: ExitRuntime, Err: errors.New(msg)}
+	return &exitcode.Error{Code: exitcode.Runtime, Err: errors.New(msg)}
 }

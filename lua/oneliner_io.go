@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // pipeReadBuf is the initial size of the pipe's input buffer; it grows for
@@ -151,7 +152,7 @@ func (lr *pipeLineReader) fill() error {
 			return nil
 		}
 		if err != nil {
-			return &ExitError{Code: ExitRuntime, Err: fmt.Errorf("read %s: %w", lr.source, err)}
+			return &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("read %s: %w", lr.source, err)}
 		}
 		if n > 0 {
 			return nil
@@ -195,7 +196,7 @@ func (p *Pipe) chunk(ctx context.Context, in io.Reader, max int, send func(*pipe
 			flushed = true
 		}
 		if ctx.Err() != nil {
-			return ErrInterrupted
+			return exitcode.ErrInterrupted
 		}
 		if err := lr.fill(); err != nil {
 			if err == io.EOF {
@@ -243,7 +244,7 @@ func (p *Pipe) chunkDecoded(ctx context.Context, in io.Reader, max int, send fun
 			}
 		}
 		if ctx.Err() != nil {
-			stop = ErrInterrupted
+			stop = exitcode.ErrInterrupted
 			return stop
 		}
 		return nil
@@ -265,7 +266,7 @@ func (p *Pipe) chunkDecoded(ctx context.Context, in io.Reader, max int, send fun
 			if errors.As(err, &de) {
 				c.err = &connectors.BadInputError{Source: p.source, Pos: de.Pos, Err: de.Err}
 			} else {
-				c.err = &ExitError{Code: ExitRuntime, Err: fmt.Errorf("read %s: %w", p.source, err)}
+				c.err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("read %s: %w", p.source, err)}
 			}
 			return sendPending(true)
 		}
@@ -313,7 +314,7 @@ func (p *Pipe) runParallel(ctx context.Context, in io.Reader, o *pipeOutput, wor
 			select {
 			case tokens <- struct{}{}:
 			case <-ctx2.Done():
-				return ErrInterrupted
+				return exitcode.ErrInterrupted
 			}
 			nc := chunks.Get().(*pipeChunk)
 			nc.copyFrom(c)
@@ -323,7 +324,7 @@ func (p *Pipe) runParallel(ctx context.Context, in io.Reader, o *pipeOutput, wor
 			case work <- nc:
 				return nil
 			case <-ctx2.Done():
-				return ErrInterrupted
+				return exitcode.ErrInterrupted
 			}
 		})
 	}()
@@ -391,14 +392,14 @@ func (p *Pipe) runParallel(ctx context.Context, in io.Reader, o *pipeOutput, wor
 		return err
 	}
 	if ctx.Err() != nil {
-		return ErrInterrupted
+		return exitcode.ErrInterrupted
 	}
 	return nil
 }
 
 // pipeOutput is the buffered output of a pipe, written in order by one
 // goroutine at a time; finish flushes it once and makes later writes fail
-// with ErrInterrupted, so an interrupt can flush while work goes on.
+// with exitcode.ErrInterrupted, so an interrupt can flush while work goes on.
 type pipeOutput struct {
 	mu          sync.Mutex
 	bw          *bufio.Writer
@@ -421,7 +422,7 @@ func (o *pipeOutput) write(r *pipeResult) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.done {
-		return ErrInterrupted
+		return exitcode.ErrInterrupted
 	}
 	if o.err != nil {
 		return o.err
@@ -431,18 +432,18 @@ func (o *pipeOutput) write(r *pipeResult) error {
 		o.bw.Write(r.out[prev:m.at])
 		prev = m.at
 		if err := o.enc.Encode(m.v); err != nil {
-			o.err = &ExitError{Code: ExitRuntime, Err: fmt.Errorf("write output: %w", err)}
+			o.err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("write output: %w", err)}
 			return o.err
 		}
 		if err := o.enc.Flush(); err != nil {
-			o.err = &ExitError{Code: ExitRuntime, Err: fmt.Errorf("write output: %w", err)}
+			o.err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("write output: %w", err)}
 			return o.err
 		}
 	}
 	o.bw.Write(r.out[prev:])
 	if r.flush || o.interactive {
 		if err := o.bw.Flush(); err != nil {
-			o.err = &ExitError{Code: ExitRuntime, Err: fmt.Errorf("write output: %w", err)}
+			o.err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("write output: %w", err)}
 			return o.err
 		}
 	}
@@ -462,7 +463,7 @@ func (o *pipeOutput) finish() error {
 		return o.err
 	}
 	if err := o.bw.Flush(); err != nil {
-		o.err = &ExitError{Code: ExitRuntime, Err: fmt.Errorf("write output: %w", err)}
+		o.err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("write output: %w", err)}
 	}
 	return o.err
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 func runPipe(t *testing.T, opts PipeOptions, in string) (string, error) {
@@ -73,8 +75,8 @@ func TestPipe(t *testing.T) {
 				}
 				got, err := runPipe(t, opts, tt.in)
 				if tt.wantErr != "" {
-					if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) || ExitCodeOf(err) != tt.wantErrCode {
-						t.Fatalf("w=%d: err = %v (code %d), want %q code %d", workers, err, ExitCodeOf(err), tt.wantErr, tt.wantErrCode)
+					if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) || exitcode.Of(err) != tt.wantErrCode {
+						t.Fatalf("w=%d: err = %v (code %d), want %q code %d", workers, err, exitcode.Of(err), tt.wantErr, tt.wantErrCode)
 					}
 				} else if err != nil {
 					t.Fatalf("w=%d: %v", workers, err)
@@ -95,7 +97,7 @@ func TestPipeCompileErrors(t *testing.T) {
 		{expr: "_", begin: "x = ", want: "begin:1: syntax error at end of file"},
 	} {
 		_, err := NewPipe(PipeOptions{Expr: tt.expr, Begin: tt.begin})
-		if err == nil || err.Error() != tt.want || ExitCodeOf(err) != ExitUsage {
+		if err == nil || err.Error() != tt.want || exitcode.Of(err) != exitcode.Usage {
 			t.Errorf("%q: err = %v, want %q (exit 2)", tt.expr, err, tt.want)
 		}
 	}
@@ -143,7 +145,7 @@ func TestPipeOrder(t *testing.T) {
 }
 
 // TestPipeInterrupt checks that a cancelled pipe flushes what it produced
-// and returns ErrInterrupted while its input blocks.
+// and returns exitcode.ErrInterrupted while its input blocks.
 func TestPipeInterrupt(t *testing.T) {
 	pr, pw := pipeIOPipe()
 	var out pipeLockedBuffer
@@ -159,8 +161,8 @@ func TestPipeInterrupt(t *testing.T) {
 	}
 	pipeWaitFor(t, func() bool { return out.String() == "a\nb\n" }) // flushed before the blocking read
 	cancel()
-	if err := <-done; err != ErrInterrupted {
-		t.Fatalf("Run = %v, want ErrInterrupted", err)
+	if err := <-done; err != exitcode.ErrInterrupted {
+		t.Fatalf("Run = %v, want exitcode.ErrInterrupted", err)
 	}
 	pw.Close()
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/exitcode"
 	"github.com/streamctl/streamctl/value"
 )
 
@@ -162,7 +163,7 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 			L.Pop(1)
 		}
 		if err := err2; err != nil {
-			r.err = &ExitError{Code: ExitRuntime, Err: fmt.Errorf("expr: %w (record %s)", err, w.where(c.pos(i)))}
+			r.err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("expr: %w (record %s)", err, w.where(c.pos(i)))}
 			break
 		}
 	}

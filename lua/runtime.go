@@ -14,6 +14,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // Options configure a run. Zero values take the defaults given per field.
@@ -367,7 +368,7 @@ func (rt *Runtime) finalError(err error) error {
 	rt.errMu.Lock()
 	defer rt.errMu.Unlock()
 	if rt.signalled {
-		return ErrInterrupted
+		return exitcode.ErrInterrupted
 	}
 	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 
 	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // Module is a Lua module provided by package bindings. Open installs it in
@@ -146,7 +148,7 @@ func (s *State) Shared(kind string, build func() (any, error)) (any, error) {
 	return s.rt.shared(key, s.Worker == 0, build)
 }
 
-// Load compiles a chunk. Compile errors are *ExitError with code 2 and read
+// Load compiles a chunk. Compile errors are *exitcode.Error with code 2 and read
 // "job.lua:3: syntax error near 'end'".
 func (s *State) Load(src []byte, name string) (*glua.LFunction, error) {
 	fn, err := s.L.Load(bytes.NewReader(src), name)
@@ -193,7 +195,7 @@ func (e *ScriptError) ExitCode() int {
 	if code, ok := exitCodes.Load(e.Msg); ok {
 		return code.(int)
 	}
-	return ExitRuntime
+	return exitcode.Runtime
 }
 
 // scriptName is the script's name for messages ("job.lua").

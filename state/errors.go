@@ -3,6 +3,8 @@ package state
 import (
 	"errors"
 	"fmt"
+
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of these (test
@@ -91,8 +93,9 @@ func (e *LockedError) Error() string {
 	return fmt.Sprintf("%s %s (%s) is in use by %s", kind, e.Cache, e.Dir, by)
 }
 
-// ExitCode returns 75 (EX_TEMPFAIL): try again when the other process is done.
-func (e *LockedError) ExitCode() int { return 75 }
+// ExitCode returns exitcode.Locked (75, EX_TEMPFAIL): try again when the
+// other process is done.
+func (e *LockedError) ExitCode() int { return exitcode.Locked }
 
 // Is matches ErrLocked.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
