@@ -17,6 +17,107 @@ import (
 // running further code; the run treats it as part of a clean stop.
 var ErrStopped = errors.New("interrupted by the run stopping")
 
+// goError is a Go error raised into Lua as a value: the Value of a userdata
+// with the metatable errorMetatable gives it. msg is what Lua shows
+// ("job.lua:12: cache.open: cache hits (...) is in use by pid 7"), err the Go
+// error: once the Lua error is back in Go (ScriptError), errors.As and
+// exitcode.Of find err's type and exit code, also after a script caught the
+// error with pcall and raised it again with error(e).
+//
+// Only errors with an exit code other than exitcode.Runtime travel as values
+// (ArgChecker.Check): every other Go error is raised as its message string,
+// the value scripts have always received from pcall. An error value prints,
+// concatenates and answers string methods (e:match(...)) as its message does.
+type goError struct {
+	msg string
+	err error
+}
+
+func (e *goError) Error() string { return e.msg }
+
+// Unwrap returns the Go error.
+func (e *goError) Unwrap() error { return e.err }
+
+// errorType is the registry name of the metatable of error values.
+const errorType = "streamctl.error"
+
+// raiseError raises msg, positioned already, as an error value holding err
+// when err is not nil and as a string otherwise.
+func raiseError(L *glua.LState, msg string, err error) {
+	if err == nil {
+		L.Error(glua.LString(msg), 0)
+	}
+	ud := L.NewUserData()
+	ud.Value = &goError{msg: msg, err: err}
+	ud.Metatable = errorMetatable(L)
+	L.Error(ud, 0)
+}
+
+// errorMetatable returns the metatable of error values, made on first use
+// in the Lua state (coroutines share it).
+func errorMetatable(L *glua.LState) *glua.LTable {
+	if mt, ok := L.GetTypeMetatable(errorType).(*glua.LTable); ok {
+		return mt
+	}
+	mt := L.NewTypeMetatable(errorType)
+	mt.RawSetString("__name", glua.LString("error"))
+	mt.RawSetString("__tostring", L.NewFunction(func(L *glua.LState) int {
+		L.Push(glua.LString(errorText(L, L.Get(1))))
+		return 1
+	}))
+	mt.RawSetString("__concat", L.NewFunction(func(L *glua.LState) int {
+		L.Push(glua.LString(errorText(L, L.Get(1)) + errorText(L, L.Get(2))))
+		return 1
+	}))
+	mt.RawSetString("__index", L.NewFunction(func(L *glua.LState) int {
+		strlib, _ := L.GetGlobal("string").(*glua.LTable)
+		if strlib == nil {
+			return 0
+		}
+		fn, ok := strlib.RawGet(L.Get(2)).(*glua.LFunction)
+		if !ok {
+			return 0
+		}
+		// e:match(p) is string.match(message, p).
+		L.Push(L.NewFunction(func(L *glua.LState) int {
+			args := make([]glua.LValue, L.GetTop())
+			for i := range args {
+				args[i] = L.Get(i + 1)
+			}
+			if len(args) > 0 {
+				args[0] = glua.LString(errorText(L, args[0]))
+			}
+			top := L.GetTop()
+			L.Push(fn)
+			for _, a := range args {
+				L.Push(a)
+			}
+			L.Call(len(args), glua.MultRet)
+			return L.GetTop() - top
+		}))
+		return 1
+	}))
+	return mt
+}
+
+// errorText is v as a string for the metamethods of error values: the
+// message of an error value, strings and numbers as they are; anything else
+// raises as concatenating it would.
+func errorText(L *glua.LState, v glua.LValue) string {
+	switch x := v.(type) {
+	case glua.LString:
+		return string(x)
+	case glua.LNumber:
+		return x.String()
+	case *glua.LUserData:
+		if e, ok := x.Value.(*goError); ok {
+			return e.msg
+		}
+	}
+	L.RaiseError("attempt to concatenate a %s value", v.Type().String())
+	return ""
+}
+
 // luaErrorMessage returns the message of a Lua error without gopher-lua's
 // stack traceback: "job.lua:12: attempt to index a nil value".
 func luaErrorMessage(err error) string {

@@ -566,7 +566,7 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 		v := L.Get(2)
 		if v != glua.LNil {
 			if err := in.writeAll(v, L.Get(3), L.Get(1)); err != nil {
-				L.Error(glua.LString(in.outputError(err)), 0)
+				in.raiseOutputError(L, err)
 			}
 		}
 		return 0
@@ -787,7 +787,7 @@ func (in *instance) scriptError(rec *connectors.Record, err error) {
 		in.h.rt.Fail(err)
 		return
 	}
-	in.fail(rec, fmt.Errorf("%s (record %s)", err.Error(), rec.Where()), exitcode.Of(err))
+	in.fail(rec, fmt.Errorf("%w (record %s)", err, rec.Where()), exitcode.Of(err))
 }
 
 // fail applies the handler's on_error policy to a record that failed.
@@ -855,19 +855,20 @@ func (s *State) Emit(L *glua.LState, v, key glua.LValue) {
 	}
 }
 
-// outputError positions an error of writing a handler's output: a sink
-// function's own error already names its line; otherwise the line where the
-// handler function is defined stands in (the driver chunk has none).
-func (in *instance) outputError(err error) string {
+// raiseOutputError raises an error of writing a handler's output,
+// positioned: a sink function's own error already names its line; otherwise
+// the line where the handler function is defined stands in (the driver chunk
+// has none).
+func (in *instance) raiseOutputError(L *glua.LState, err error) {
 	var se *ScriptError
 	if errors.As(err, &se) {
-		return se.Msg
+		se.raise(L)
 	}
 	line := 0
 	if p := in.spec.Fn.Proto; p != nil {
 		line = p.LineDefined
 	}
-	return fmt.Sprintf("%s:%d: handler %s: %v", in.s.scriptName(), line, in.h.name, err)
+	L.Error(glua.LString(fmt.Sprintf("%s:%d: handler %s: %v", in.s.scriptName(), line, in.h.name, err)), 0)
 }
 
 // write sends one output to every sink of the instance, raising in L on error.
@@ -875,7 +876,7 @@ func (in *instance) write(L *glua.LState, v, key, meta glua.LValue) {
 	if err := in.writeAll(v, key, meta); err != nil {
 		var se *ScriptError
 		if errors.As(err, &se) {
-			L.Error(glua.LString(se.Msg), 0)
+			se.raise(L)
 		}
 		L.RaiseError("%v", err)
 	}

@@ -14,8 +14,6 @@ import (
 	"sync"
 
 	glua "github.com/yuin/gopher-lua"
-
-	"github.com/streamctl/streamctl/exitcode"
 )
 
 // Module is a Lua module provided by package bindings. Open installs it in
@@ -184,19 +182,23 @@ func (s *State) CallValues(fn glua.LValue, nret int, args ...glua.LValue) ([]glu
 	return out, nil
 }
 
-// ScriptError is a Lua runtime error: Msg already names "file:line".
-type ScriptError struct{ Msg string }
+// ScriptError is a Lua runtime error: Msg already names "file:line". When
+// the value raised was an error value (a Go error a binding raised, see
+// goError), Err is that Go error: errors.As and exitcode.Of find it (75 when
+// a cache is held by another process); otherwise the exit code is 1.
+type ScriptError struct {
+	Msg string
+	Err error
+}
 
 func (e *ScriptError) Error() string { return e.Msg }
 
-// ExitCode is 1, or the code of the Go error a binding raised (75 when a
-// cache is held by another process).
-func (e *ScriptError) ExitCode() int {
-	if code, ok := exitCodes.Load(e.Msg); ok {
-		return code.(int)
-	}
-	return exitcode.Runtime
-}
+// Unwrap returns the Go error the script raised, or nil.
+func (e *ScriptError) Unwrap() error { return e.Err }
+
+// raise raises the error again in L: as the error value it was, or as its
+// message, already positioned.
+func (e *ScriptError) raise(L *glua.LState) { raiseError(L, e.Msg, e.Err) }
 
 // scriptName is the script's name for messages ("job.lua").
 func (s *State) scriptName() string {
@@ -210,8 +212,15 @@ func (s *State) scriptName() string {
 // a waiting call was interrupted by the run stopping.
 func (s *State) scriptError(err error) error {
 	var ae *glua.ApiError
-	if errors.As(err, &ae) && ae.Object == s.stopMarker {
-		return ErrStopped
+	if errors.As(err, &ae) {
+		if ae.Object == s.stopMarker {
+			return ErrStopped
+		}
+		if ud, ok := ae.Object.(*glua.LUserData); ok {
+			if ge, ok := ud.Value.(*goError); ok {
+				return &ScriptError{Msg: ge.msg, Err: ge.err}
+			}
+		}
 	}
 	return &ScriptError{Msg: luaErrorMessage(err)}
 }
