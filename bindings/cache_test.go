@@ -32,13 +32,11 @@ func runJob(t *testing.T, dir, src string, set [][2]string) (stdout, stderr stri
 	rt := lua.New(lua.Options{
 		Script:  "job.lua",
 		Source:  []byte(src),
-		Modules: bindings.Modules(),
-		Set:     set,
+		Modules: bindings.Modules(bindings.Deps{StateDir: dir, Set: set}),
 		Stdin:   strings.NewReader(""),
 		Stdout:  &out,
 		Stderr:  &errb,
 		Getenv:  func(string) (string, bool) { return "", false },
-		Config:  map[string]string{"state-dir": dir},
 	})
 	err = rt.Run(ctx)
 	if ctx.Err() != nil {

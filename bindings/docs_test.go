@@ -45,7 +45,7 @@ var gopherLuaGlobals = []string{
 // added a field to its table.
 func luaAPI(t *testing.T) []string {
 	t.Helper()
-	s, err := lua.NewStandaloneState(bindings.Modules())
+	s, err := lua.NewStandaloneState(bindings.Modules(bindings.Deps{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestDocsCoverLuaAPI(t *testing.T) {
 
 func TestDocEntries(t *testing.T) {
 	modules := map[string]bool{}
-	for _, m := range bindings.Modules() {
+	for _, m := range bindings.Modules(bindings.Deps{}) {
 		modules[m.Name()] = true
 	}
 	docModules := map[string]int{}
@@ -266,11 +266,10 @@ func runScript(t *testing.T, name, src string) (string, string, error) {
 	rt := lua.New(lua.Options{
 		Script:  name,
 		Source:  []byte(src),
-		Modules: bindings.Modules(),
+		Modules: bindings.Modules(bindings.Deps{StateDir: ".streamctl", Brokers: []string{docsBroker(t)}}),
 		Stdin:   strings.NewReader(""),
 		Stdout:  &stdout,
 		Stderr:  &stderr,
-		Config:  map[string]string{"brokers": docsBroker(t)},
 	})
 	err := rt.Run(ctx)
 	if ctx.Err() != nil {

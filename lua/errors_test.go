@@ -59,7 +59,7 @@ handle(iterate{1}, {sink = function() hold("sink") end}, function(v) return v en
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rt := lua.New(lua.Options{Script: "job.lua", Source: []byte(tt.src),
-				Modules: append(bindings.Modules(), heldModule{}), Stdout: io.Discard, Stderr: io.Discard})
+				Modules: append(bindings.Modules(bindings.Deps{}), heldModule{}), Stdout: io.Discard, Stderr: io.Discard})
 			err := rt.Run(context.Background())
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("error = %v, want %q", err, tt.want)
@@ -120,7 +120,7 @@ func runScriptWith(t *testing.T, src string, mods ...lua.Module) result {
 	t.Helper()
 	var out, errb strings.Builder
 	rt := lua.New(lua.Options{Script: "job.lua", Source: []byte(src),
-		Modules: append(bindings.Modules(), mods...), Stdout: &out, Stderr: &errb})
+		Modules: append(bindings.Modules(bindings.Deps{}), mods...), Stdout: &out, Stderr: &errb})
 	err := rt.Run(context.Background())
 	return result{out.String(), errb.String(), err}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
 	"github.com/streamctl/streamctl/connectors/codec"
@@ -38,11 +37,8 @@ type PipeOptions struct {
 	// 1000 (1 for an interactive single worker).
 	ChunkLines int
 	// Modules are opened in every Lua state of the pipe, in order
-	// (bindings.PipeModules()).
+	// (bindings.PipeModules).
 	Modules []Module
-	// Logger is stored in each state as the "logger" value for the log
-	// module; nil lets the module choose.
-	Logger *slog.Logger
 	// From is the input file; "" or "-" reads Stdin. Errors name it
 	// ("access.ndjson:12: ..."), "stdin" otherwise.
 	From string

@@ -49,9 +49,6 @@ func newPipeWorker(p *Pipe) (*pipeWorker, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.opts.Logger != nil {
-		s.SetValue("logger", p.opts.Logger)
-	}
 	for _, m := range p.opts.Modules {
 		if err := m.Open(s); err != nil {
 			s.Close()

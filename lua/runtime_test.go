@@ -33,7 +33,7 @@ func runScript(t *testing.T, ctx context.Context, src, stdin string) result {
 	rt := lua.New(lua.Options{
 		Script:  "job.lua",
 		Source:  []byte(src),
-		Modules: bindings.Modules(),
+		Modules: bindings.Modules(bindings.Deps{}),
 		Stdin:   strings.NewReader(stdin),
 		Stdout:  &out,
 		Stderr:  &errb,
@@ -274,7 +274,7 @@ end)
 // TestHandlersWhileRegistering: Handlers may be read from another goroutine
 // (a /metrics scrape) while the top level registers handlers (go test -race).
 func TestHandlersWhileRegistering(t *testing.T) {
-	rt := lua.New(lua.Options{Script: "job.lua", Modules: bindings.Modules(),
+	rt := lua.New(lua.Options{Script: "job.lua", Modules: bindings.Modules(bindings.Deps{}),
 		Source: []byte(`for i = 1, 300 do handle(iterate{i}, function() end) end`),
 		Stdin:  strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard})
 	done, stopped := make(chan struct{}), make(chan struct{})

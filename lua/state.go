@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -46,8 +45,6 @@ type State struct {
 	// stopMarker is the error value of a waiting call interrupted by the
 	// run stopping; its Value is ErrStopped.
 	stopMarker *glua.LUserData
-	mu         sync.Mutex // guards nothing Lua; used by Values
-	values     map[string]any
 	workerCur  *instance // worker states: the instance running now
 	// exact holds the digits of long integers decoded into this state's
 	// tables (exact.go).
@@ -84,7 +81,7 @@ var stateOptions = glua.Options{
 
 func newState(rt *Runtime, worker int) *State {
 	L := glua.NewState(stateOptions)
-	s := &State{L: L, rt: rt, Worker: worker, sharedSeq: map[string]int{}, values: map[string]any{}}
+	s := &State{L: L, rt: rt, Worker: worker, sharedSeq: map[string]int{}}
 	s.Null = L.NewUserData()
 	s.Null.Value = nullValue{}
 	nmt := L.NewTable()
@@ -112,20 +109,6 @@ func (s *State) TopLevel() bool { return s.topLevel }
 
 // Close closes the Lua state.
 func (s *State) Close() { s.L.Close() }
-
-// Value returns a per-state value stored by a binding under key.
-func (s *State) Value(key string) any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.values[key]
-}
-
-// SetValue stores a per-state value for bindings (e.g. a module's table).
-func (s *State) SetValue(key string, v any) {
-	s.mu.Lock()
-	s.values[key] = v
-	s.mu.Unlock()
-}
 
 // Shared returns the Go object created by the n-th call of kind in this
 // state's top level: the main state builds it, worker states re-running the

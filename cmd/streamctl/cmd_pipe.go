@@ -69,8 +69,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			opts.Modules = bindings.PipeModules()
-			opts.Logger = log
+			opts.Modules = bindings.PipeModules(log)
 			opts.Stdin, opts.Stdout = e.stdin, e.stdout
 			opts.Interactive = e.isTerminal != nil && e.isTerminal()
 			p, err := lua.NewPipe(opts)

@@ -3,6 +3,7 @@ package lua
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"sync"
 
@@ -55,4 +56,21 @@ func (e eachFlushSink) Unwrap() connectors.Sink { return e.Sink }
 // run (flushed when idle, closed at the end) and safe for concurrent use.
 func (rt *Runtime) NewStdoutSink(c codec.Codec) connectors.Sink {
 	return rt.AddSink(eachFlushSink{connectors.NewWriterSink("stdout", rt.stdout, c)})
+}
+
+// StdinSource returns the run's one stdin source, decoding with c: every
+// stdin{} of a script reads the same records (their handlers share them, as
+// handlers of one source do), whatever the number of calls. Asking for it
+// with another codec than the first call's is an error. Safe for concurrent
+// use.
+func (rt *Runtime) StdinSource(c codec.Codec) (*connectors.ReaderSource, error) {
+	rt.stdinMu.Lock()
+	defer rt.stdinMu.Unlock()
+	if rt.stdinSrc == nil {
+		rt.stdinSrc = connectors.NewStdin(rt.opts.Stdin, c)
+	}
+	if have := rt.stdinSrc.Codec.Name(); have != c.Name() {
+		return nil, fmt.Errorf("%s is already read with codec %q", connectors.NameOf(rt.stdinSrc), have)
+	}
+	return rt.stdinSrc, nil
 }
