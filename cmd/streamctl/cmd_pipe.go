@@ -76,7 +76,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			lua.TuneGC()
+			TuneGC()
 			ctx, stop := e.signalContext()
 			defer stop()
 			return exitError(p.Run(ctx))
