@@ -76,7 +76,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			TuneGC()
+			tuneGC(e.getenv)
 			ctx, stop := e.signalContext()
 			defer stop()
 			return exitError(p.Run(ctx))

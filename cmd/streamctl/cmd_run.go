@@ -68,7 +68,7 @@ Example:
 				Stderr:  e.stderr,
 				Getenv:  e.getenv,
 			})
-			TuneGC()
+			tuneGC(e.getenv)
 			ctx, stop := e.signalContext()
 			defer stop()
 			return exitError(rt.Run(ctx))

@@ -1,18 +1,17 @@
 package main
 
 import (
-	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
 )
 
-// minHeapGoal is the smallest heap goal TuneGC lets the garbage collector
+// minHeapGoal is the smallest heap goal tuneGC lets the garbage collector
 // work towards.
 const minHeapGoal = 16 << 20
 
-// TuneGC makes the collector run less often while the live heap is small,
+// tuneGC makes the collector run less often while the live heap is small,
 // which is the normal case for `pipe` and `run`: a pipe keeps 1-3 MB alive
 // (its Lua states and buffers) but allocates garbage for every record, and
 // with the default GOGC=100 and its 4 MB minimum heap goal it collects
@@ -29,16 +28,22 @@ const minHeapGoal = 16 << 20
 // After each collection the GC percent is set so the next goal is max(2 x
 // live heap, 16 MB): a pipe whose live heap grows (a --begin/--end
 // aggregation) behaves as with GOGC=100 from 8 MB on. A GOGC set in the
-// environment is left alone. Only the first call does anything; it is
-// meant for the process of a `streamctl pipe` or `streamctl run`.
-func TuneGC() { tuneGCOnce.Do(tuneGC) }
+// environment (getenv) is left alone. Only the first call in a process does
+// anything; `streamctl pipe` and `streamctl run` call it.
+func tuneGC(getenv func(string) (string, bool)) {
+	tuneGCOnce.Do(func() {
+		if gogc, _ := getenv("GOGC"); gogc != "" {
+			return
+		}
+		setGCGoal()
+	})
+}
 
 var tuneGCOnce sync.Once
 
-func tuneGC() {
-	if os.Getenv("GOGC") != "" {
-		return
-	}
+// setGCGoal sets the GC percent for a heap goal of max(2 x live heap,
+// minHeapGoal) and keeps it so after every collection.
+func setGCGoal() {
 	// The goal is max(live x (1 + percent/100), 4 MB x percent/100):
 	// maxPercent puts the floor at minHeapGoal, and once the live heap
 	// is large enough for live x (1 + maxPercent/100) to pass it, a lower
