@@ -32,10 +32,10 @@ func Check(src []byte, name string, mods []Module) error {
 			known[string(ks)] = true
 		}
 	})
-	var reads []globalRef
-	visitGlobals(proto, func(r globalRef) {
-		if r.write {
-			known[r.name] = true
+	var reads []GlobalRef
+	VisitGlobals(proto, func(r GlobalRef) {
+		if r.Write {
+			known[r.Name] = true
 		} else {
 			reads = append(reads, r)
 		}
@@ -43,12 +43,12 @@ func Check(src []byte, name string, mods []Module) error {
 	var problems []string
 	seen := map[string]bool{}
 	for _, r := range reads {
-		if known[r.name] || seen[r.name] {
+		if known[r.Name] || seen[r.Name] {
 			continue
 		}
-		seen[r.name] = true
-		msg := fmt.Sprintf("%s:%d: unknown global %q: it is never assigned and is not part of the API", name, r.line, r.name)
-		if guess := closest(r.name, known); guess != "" {
+		seen[r.Name] = true
+		msg := fmt.Sprintf("%s:%d: unknown global %q: it is never assigned and is not part of the API", name, r.Line, r.Name)
+		if guess := closest(r.Name, known); guess != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", guess)
 		}
 		problems = append(problems, msg)

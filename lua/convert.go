@@ -35,6 +35,14 @@ func (s *State) ToLua(v any) glua.LValue {
 	return lv
 }
 
+// SetField sets t[k] to the Go value v, converted as ToLua converts a value
+// inside a table (nil is json.null), and remembers the digits of a long
+// integer there (exact.go).
+func (s *State) SetField(t *glua.LTable, k string, v any) {
+	t.RawSetString(k, s.toLua(v))
+	s.noteGoNumber(t, glua.LString(k), v)
+}
+
 func (s *State) toLua(v any) glua.LValue {
 	switch x := v.(type) {
 	case nil:

@@ -118,9 +118,9 @@ func errorText(L *glua.LState, v glua.LValue) string {
 	return ""
 }
 
-// luaErrorMessage returns the message of a Lua error without gopher-lua's
+// ErrorMessage returns the message of a Lua error without gopher-lua's
 // stack traceback: "job.lua:12: attempt to index a nil value".
-func luaErrorMessage(err error) string {
+func ErrorMessage(err error) string {
 	if errors.Is(err, ErrStopped) {
 		return ErrStopped.Error()
 	}
@@ -149,11 +149,12 @@ var (
 	compileEOFRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.*) at EOF:\s+(.*?)\s*$`) })
 )
 
-// compileError turns gopher-lua's "job.lua line:3(column:7) near 'end':   syntax error"
+// CompileError turns gopher-lua's "job.lua line:3(column:7) near 'end':   syntax error"
 // into "job.lua:3: syntax error near 'end'" with exit code 2. lines is the
-// number of lines of the chunk, used for errors at the end of the file.
-func compileError(err error, lines int) error {
-	msg := strings.TrimSpace(luaErrorMessage(err))
+// number of lines of the chunk, used for errors at the end of the file. It
+// is for errors of gopher-lua's parser and compiler (State.Load uses it).
+func CompileError(err error, lines int) error {
+	msg := strings.TrimSpace(ErrorMessage(err))
 	if m := compileLineRE().FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("%s:%s: %s near '%s'", m[1], m[2], m[4], m[3])
 	} else if m := compileEOFRE().FindStringSubmatch(msg); m != nil {

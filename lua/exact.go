@@ -94,6 +94,16 @@ func (s *State) noteGoNumber(t *glua.LTable, k glua.LValue, v any) {
 	}
 }
 
+// AppendRecordNumber appends n as a record that is a bare number is written:
+// the digits of the long integer it was decoded from, when n is one
+// remembered for the current record, else FormatNumber(n).
+func (s *State) AppendRecordNumber(dst []byte, n glua.LNumber) []byte {
+	if text, ok := s.exactText(nil, nil, n); ok {
+		return append(dst, text...)
+	}
+	return AppendNumber(dst, float64(n))
+}
+
 // exactText returns the text to write for the number f at (t, k): the one
 // remembered there if it still has its value, else the only one remembered
 // with value f.

@@ -110,6 +110,17 @@ func (s *State) FromJSON(v *fastjson.Value) glua.LValue {
 	return lv
 }
 
+// SetJSONField sets t[k] to the JSON value v, converted as a field of a
+// document is (null is json.null), and remembers the digits of a long
+// integer there (exact.go): the pipe binds record fields as globals with it.
+func (s *State) SetJSONField(t *glua.LTable, k string, v *fastjson.Value) {
+	lv := s.fromJSON(v)
+	t.RawSetString(k, lv)
+	if n, ok := lv.(glua.LNumber); ok && long(n) {
+		s.noteJSONField(t, glua.LString(k), v, n)
+	}
+}
+
 // long reports whether n is at or beyond ±2^53, where integers start to
 // lose digits in a float64.
 func long(n glua.LNumber) bool { return n >= 1<<53 || n <= -(1<<53) }

@@ -301,7 +301,7 @@ func (r *pipeResult) reset() {
 // luaCallError makes a Lua runtime error into an exit-code-1 error naming
 // the record when there is one.
 func luaCallError(err error, where string) error {
-	msg := luaErrorMessage(err)
+	msg := ErrorMessage(err)
 	if where != "" {
 		msg += " (record " + where + ")"
 	}

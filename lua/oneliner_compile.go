@@ -74,18 +74,18 @@ func compilePipe(expr, begin, end string) (pipePrograms, error) {
 			} else if _, e := parseChunk("return "+expr, "expr"); e != nil {
 				report = e
 			}
-			return pp, compileError(report, strings.Count(expr, "\n")+1)
+			return pp, CompileError(report, strings.Count(expr, "\n")+1)
 		}
 	}
 	var beginAST, endAST []ast.Stmt
 	if begin != "" {
 		if beginAST, err = parseChunk(begin, "begin"); err != nil {
-			return pp, compileError(err, strings.Count(begin, "\n")+1)
+			return pp, CompileError(err, strings.Count(begin, "\n")+1)
 		}
 	}
 	if end != "" {
 		if endAST, err = parseChunk(end, "end"); err != nil {
-			return pp, compileError(err, strings.Count(end, "\n")+1)
+			return pp, CompileError(err, strings.Count(end, "\n")+1)
 		}
 	}
 	asts := []any{exprAST, beginAST, endAST}
@@ -98,16 +98,16 @@ func compilePipe(expr, begin, end string) (pipePrograms, error) {
 		pp.tableKeys = rewriteTableResult(exprAST)
 	}
 	if pp.expr, err = compileAST(exprAST, "expr"); err != nil {
-		return pp, compileError(err, strings.Count(expr, "\n")+1)
+		return pp, CompileError(err, strings.Count(expr, "\n")+1)
 	}
 	if beginAST != nil {
 		if pp.begin, err = compileAST(beginAST, "begin"); err != nil {
-			return pp, compileError(err, strings.Count(begin, "\n")+1)
+			return pp, CompileError(err, strings.Count(begin, "\n")+1)
 		}
 	}
 	if endAST != nil {
 		if pp.end, err = compileAST(endAST, "end"); err != nil {
-			return pp, compileError(err, strings.Count(end, "\n")+1)
+			return pp, CompileError(err, strings.Count(end, "\n")+1)
 		}
 	}
 	seen := map[string]bool{}
@@ -339,9 +339,9 @@ func looksLikeChunk(code string) bool {
 // scanGlobals adds to into the name of every global read (OP_GETGLOBAL) by
 // p and the functions nested in it.
 func scanGlobals(p *glua.FunctionProto, into map[string]bool) {
-	visitGlobals(p, func(r globalRef) {
-		if !r.write {
-			into[r.name] = true
+	VisitGlobals(p, func(r GlobalRef) {
+		if !r.Write {
+			into[r.Name] = true
 		}
 	})
 }

@@ -200,7 +200,7 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 		return nil
 	}
 	if pp.needRecord {
-		t := w.s.fromJSON(v).(*glua.LTable)
+		t := w.s.FromJSON(v).(*glua.LTable)
 		if pp.needAll {
 			w.bindAllTable(t)
 		} else {
@@ -241,11 +241,7 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 // bindJSONField binds the global name to the JSON value fv, remembering
 // the digits of a long integer (exact.go).
 func (w *pipeWorker) bindJSONField(name string, fv *fastjson.Value) {
-	lv := w.s.fromJSON(fv)
-	w.env.RawSetString(name, lv)
-	if n, ok := lv.(glua.LNumber); ok && long(n) {
-		w.s.noteJSONField(w.env, glua.LString(name), fv, n)
-	}
+	w.s.SetJSONField(w.env, name, fv)
 }
 
 // bindValue binds a record decoded by a codec.
@@ -270,8 +266,7 @@ func (w *pipeWorker) bindValue(v any) {
 	}
 	for i, name := range w.names {
 		if fv, ok := obj.Get(w.keys[i]); ok {
-			w.env.RawSetString(name, w.s.toLua(fv))
-			w.s.noteGoNumber(w.env, glua.LString(name), fv)
+			w.s.SetField(w.env, name, fv)
 			w.bound[i] = true
 		} else if w.bound[i] {
 			w.env.RawSetString(name, glua.LNil)
@@ -332,11 +327,7 @@ func (w *pipeWorker) write(v glua.LValue) error {
 		case glua.LString:
 			r.out = append(r.out, x...)
 		case glua.LNumber:
-			if text, ok := w.s.exactText(nil, nil, x); ok {
-				r.out = append(r.out, text...)
-			} else {
-				r.out = AppendNumber(r.out, float64(x))
-			}
+			r.out = w.s.AppendRecordNumber(r.out, x)
 		case *glua.LTable:
 			n := len(r.out)
 			if r.out, err = w.s.AppendJSON(r.out, x); err != nil {

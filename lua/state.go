@@ -138,7 +138,7 @@ func (s *State) Load(src []byte, name string) (*glua.LFunction, error) {
 		if len(src) > 0 && src[len(src)-1] != '\n' {
 			lines++
 		}
-		return nil, compileError(err, lines)
+		return nil, CompileError(err, lines)
 	}
 	return fn, nil
 }
@@ -205,7 +205,7 @@ func (s *State) scriptError(err error) error {
 			}
 		}
 	}
-	return &ScriptError{Msg: luaErrorMessage(err)}
+	return &ScriptError{Msg: ErrorMessage(err)}
 }
 
 // Interruptible reports whether a waiting call made in L should end early
