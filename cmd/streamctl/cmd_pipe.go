@@ -7,7 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/streamctl/streamctl/bindings"
-	"github.com/streamctl/streamctl/lua"
+	"github.com/streamctl/streamctl/oneliner"
 )
 
 func pipeCommand(e *env) *cli.Command {
@@ -47,7 +47,7 @@ Examples:
 			if c.NArg() < 1 {
 				return usageError("pipe: missing EXPR (try: streamctl pipe -i json 'status >= 500')")
 			}
-			opts := lua.PipeOptions{
+			opts := oneliner.PipeOptions{
 				Expr:     c.Args().First(),
 				Begin:    c.String("begin"),
 				End:      c.String("end"),
@@ -72,7 +72,7 @@ Examples:
 			opts.Modules = bindings.PipeModules(log)
 			opts.Stdin, opts.Stdout = e.stdin, e.stdout
 			opts.Interactive = e.isTerminal != nil && e.isTerminal()
-			p, err := lua.NewPipe(opts)
+			p, err := oneliner.NewPipe(opts)
 			if err != nil {
 				return err
 			}
@@ -85,7 +85,7 @@ Examples:
 }
 
 // pipeTrailingFlags parses the flags given after EXPR into opts.
-func pipeTrailingFlags(opts *lua.PipeOptions, args []string) error {
+func pipeTrailingFlags(opts *oneliner.PipeOptions, args []string) error {
 	if len(args) == 0 {
 		return nil
 	}

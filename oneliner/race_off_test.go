@@ -1,6 +1,6 @@
 //go:build !race
 
-package lua
+package oneliner
 
 // raceEnabled reports whether the race detector instruments this test
 // binary: memory measurements mean nothing then (it multiplies memory).

@@ -1,4 +1,4 @@
-package lua
+package oneliner
 
 import (
 	"fmt"
@@ -10,6 +10,8 @@ import (
 	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/streamctl/streamctl/lua"
 )
 
 // pipePrograms is the compiled code of a pipe, shared read-only by every
@@ -74,18 +76,18 @@ func compilePipe(expr, begin, end string) (pipePrograms, error) {
 			} else if _, e := parseChunk("return "+expr, "expr"); e != nil {
 				report = e
 			}
-			return pp, CompileError(report, strings.Count(expr, "\n")+1)
+			return pp, lua.CompileError(report, strings.Count(expr, "\n")+1)
 		}
 	}
 	var beginAST, endAST []ast.Stmt
 	if begin != "" {
 		if beginAST, err = parseChunk(begin, "begin"); err != nil {
-			return pp, CompileError(err, strings.Count(begin, "\n")+1)
+			return pp, lua.CompileError(err, strings.Count(begin, "\n")+1)
 		}
 	}
 	if end != "" {
 		if endAST, err = parseChunk(end, "end"); err != nil {
-			return pp, CompileError(err, strings.Count(end, "\n")+1)
+			return pp, lua.CompileError(err, strings.Count(end, "\n")+1)
 		}
 	}
 	asts := []any{exprAST, beginAST, endAST}
@@ -98,16 +100,16 @@ func compilePipe(expr, begin, end string) (pipePrograms, error) {
 		pp.tableKeys = rewriteTableResult(exprAST)
 	}
 	if pp.expr, err = compileAST(exprAST, "expr"); err != nil {
-		return pp, CompileError(err, strings.Count(expr, "\n")+1)
+		return pp, lua.CompileError(err, strings.Count(expr, "\n")+1)
 	}
 	if beginAST != nil {
 		if pp.begin, err = compileAST(beginAST, "begin"); err != nil {
-			return pp, CompileError(err, strings.Count(begin, "\n")+1)
+			return pp, lua.CompileError(err, strings.Count(begin, "\n")+1)
 		}
 	}
 	if endAST != nil {
 		if pp.end, err = compileAST(endAST, "end"); err != nil {
-			return pp, CompileError(err, strings.Count(end, "\n")+1)
+			return pp, lua.CompileError(err, strings.Count(end, "\n")+1)
 		}
 	}
 	seen := map[string]bool{}
@@ -339,7 +341,7 @@ func looksLikeChunk(code string) bool {
 // scanGlobals adds to into the name of every global read (OP_GETGLOBAL) by
 // p and the functions nested in it.
 func scanGlobals(p *glua.FunctionProto, into map[string]bool) {
-	VisitGlobals(p, func(r GlobalRef) {
+	lua.VisitGlobals(p, func(r lua.GlobalRef) {
 		if !r.Write {
 			into[r.Name] = true
 		}

@@ -1,4 +1,4 @@
-package lua
+package oneliner
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/exitcode"
+	"github.com/streamctl/streamctl/lua"
 )
 
 // PipeOptions configures a Pipe: `streamctl pipe`. The zero value of every
@@ -38,7 +39,7 @@ type PipeOptions struct {
 	ChunkLines int
 	// Modules are opened in every Lua state of the pipe, in order
 	// (bindings.PipeModules).
-	Modules []Module
+	Modules []lua.Module
 	// From is the input file; "" or "-" reads Stdin. Errors name it
 	// ("access.ndjson:12: ..."), "stdin" otherwise.
 	From string
@@ -301,7 +302,7 @@ func (r *pipeResult) reset() {
 // luaCallError makes a Lua runtime error into an exit-code-1 error naming
 // the record when there is one.
 func luaCallError(err error, where string) error {
-	msg := ErrorMessage(err)
+	msg := lua.ErrorMessage(err)
 	if where != "" {
 		msg += " (record " + where + ")"
 	}

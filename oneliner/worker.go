@@ -1,4 +1,4 @@
-package lua
+package oneliner
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/exitcode"
+	"github.com/streamctl/streamctl/lua"
 	"github.com/streamctl/streamctl/value"
 )
 
@@ -18,7 +19,7 @@ import (
 // environment. It is used by one goroutine at a time.
 type pipeWorker struct {
 	p   *Pipe
-	s   *State
+	s   *lua.State
 	L   *glua.LState
 	env *glua.LTable // the functions' environment: fields, then globals
 
@@ -45,7 +46,7 @@ type pipeWorker struct {
 }
 
 func newPipeWorker(p *Pipe) (*pipeWorker, error) {
-	s, err := NewStandaloneState(nil)
+	s, err := lua.NewStandaloneState(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +337,7 @@ func (w *pipeWorker) write(v glua.LValue) error {
 			}
 		default:
 			if v != glua.LValue(w.s.Null) {
-				return fmt.Errorf("cannot write a %s", TypeName(v))
+				return fmt.Errorf("cannot write a %s", lua.TypeName(v))
 			}
 			r.out = append(r.out, "null"...)
 		}
@@ -472,7 +473,7 @@ func (w *pipeWorker) appendArgs(L *glua.LState, sep byte) {
 		case glua.LString:
 			r.out = append(r.out, x...)
 		case glua.LNumber:
-			r.out = AppendNumber(r.out, float64(x))
+			r.out = lua.AppendNumber(r.out, float64(x))
 		default:
 			r.out = append(r.out, L.ToStringMeta(x).String()...)
 		}
