@@ -28,12 +28,11 @@ func benchPipe(b *testing.B, workers int, expr string) {
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for i := 0; i < b.N; i++ {
-		p, err := NewPipe(PipeOptions{Expr: expr, InCodec: "json", Workers: workers,
-			Stdin: bytes.NewReader(benchInput), Stdout: io.Discard})
+		p, err := New(Options{Expr: expr, InCodec: "json", Workers: workers})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := p.Run(context.Background()); err != nil {
+		if err := p.Run(context.Background(), bytes.NewReader(benchInput), io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -35,7 +35,7 @@ func TestPipeLongIntegers(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, workers := range []int{1, 2} {
-				got, err := runPipe(t, PipeOptions{Expr: tt.expr, InCodec: "json", OutCodec: tt.out, Workers: workers, ChunkLines: 1}, in)
+				got, err := runPipe(t, Options{Expr: tt.expr, InCodec: "json", OutCodec: tt.out, Workers: workers, ChunkLines: 1}, in)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -59,7 +59,7 @@ func TestPipeLongIntegersFromMsgpack(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, expr := range []string{"{id = id}", "{id = _.id}"} {
-		got, err := runPipe(t, PipeOptions{Expr: expr, InCodec: "msgpack", Workers: 1}, string(in))
+		got, err := runPipe(t, Options{Expr: expr, InCodec: "msgpack", Workers: 1}, string(in))
 		if err != nil || got != `{"id":9007199254740993}`+"\n" {
 			t.Errorf("%s: %q (%v)", expr, got, err)
 		}

@@ -164,7 +164,7 @@ func (lr *pipeLineReader) fill() error {
 // records. A batch ends early, with flush set, when the next read may
 // block. send must not keep the chunk or its lines. Input errors travel in
 // the last chunk, after the records before them.
-func (p *Pipe) chunk(ctx context.Context, in io.Reader, max int, send func(*pipeChunk) error) error {
+func (p *Program) chunk(ctx context.Context, in io.Reader, max int, send func(*pipeChunk) error) error {
 	if p.inKind == inGeneric {
 		return p.chunkDecoded(ctx, in, max, send)
 	}
@@ -222,7 +222,7 @@ func (h *hookReader) Read(b []byte) (int, error) {
 }
 
 // chunkDecoded is chunk for inputs decoded by a codec.Decoder.
-func (p *Pipe) chunkDecoded(ctx context.Context, in io.Reader, max int, send func(*pipeChunk) error) error {
+func (p *Program) chunkDecoded(ctx context.Context, in io.Reader, max int, send func(*pipeChunk) error) error {
 	c := &pipeChunk{poss: []int64{}}
 	flushed := true
 	var stop error
@@ -282,7 +282,7 @@ func (p *Pipe) chunkDecoded(ctx context.Context, in io.Reader, max int, send fun
 }
 
 // runInline evaluates every record on the calling goroutine (one worker).
-func (p *Pipe) runInline(ctx context.Context, in io.Reader, o *pipeOutput, w *pipeWorker) error {
+func (p *Program) runInline(ctx context.Context, in io.Reader, o *pipeOutput, w *pipeWorker) error {
 	r := &pipeResult{}
 	return p.chunk(ctx, in, p.opts.ChunkLines, func(c *pipeChunk) error {
 		r.reset()
@@ -297,7 +297,7 @@ func (p *Pipe) runInline(ctx context.Context, in io.Reader, o *pipeOutput, w *pi
 // runParallel reads chunks on one goroutine, evaluates them on one
 // goroutine per worker and writes the results in input order on the
 // calling goroutine. At most 4 chunks per worker are in flight.
-func (p *Pipe) runParallel(ctx context.Context, in io.Reader, o *pipeOutput, workers []*pipeWorker) error {
+func (p *Program) runParallel(ctx context.Context, in io.Reader, o *pipeOutput, workers []*pipeWorker) error {
 	ctx2, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n := len(workers)

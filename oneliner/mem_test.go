@@ -104,8 +104,7 @@ func TestPipeMemoryFlat(t *testing.T) {
 	}
 	var read atomic.Int64
 	out := &lineCounter{}
-	p, err := NewPipe(PipeOptions{Expr: "status >= 500", InCodec: "json",
-		Stdin: &genReader{n: n, x: 88172645463325252, read: &read}, Stdout: out})
+	p, err := New(Options{Expr: "status >= 500", InCodec: "json"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +120,7 @@ func TestPipeMemoryFlat(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	start := time.Now()
-	go func() { done <- p.Run(context.Background()) }()
+	go func() { done <- p.Run(context.Background(), &genReader{n: n, x: 88172645463325252, read: &read}, out) }()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for running := true; running; {

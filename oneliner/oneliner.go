@@ -1,3 +1,8 @@
+// Package oneliner is the engine of `streamctl pipe`: a Lua expression or
+// chunk evaluated for every record of an input, its results written to an
+// output (api.md section 1). It runs its own Lua states from package lua and
+// reads and writes through the codecs of connectors/codec; the line and JSON
+// inputs and the output it reads and writes itself (see io.go for why).
 package oneliner
 
 import (
@@ -5,16 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/exitcode"
 	"github.com/streamctl/streamctl/lua"
 )
 
-// PipeOptions configures a Pipe: `streamctl pipe`. The zero value of every
+// Options configures a Program: `streamctl pipe`. The zero value of every
 // field but Expr is usable.
-type PipeOptions struct {
+type Options struct {
 	// Expr is the per-record code: a Lua expression ("status >= 500") or,
 	// when it does not compile as one, a chunk using return and/or emit(v).
 	Expr string
@@ -40,23 +44,18 @@ type PipeOptions struct {
 	// Modules are opened in every Lua state of the pipe, in order
 	// (bindings.PipeModules).
 	Modules []lua.Module
-	// From is the input file; "" or "-" reads Stdin. Errors name it
-	// ("access.ndjson:12: ..."), "stdin" otherwise.
-	From string
-	// To is the output file, created or truncated; "" or "-" writes Stdout.
-	To string
-	// Stdin and Stdout are the process's standard streams.
-	Stdin  io.Reader
-	Stdout io.Writer
-	// Interactive is true when Stdout is a terminal: output is then flushed
-	// after every record (and ignored when To names a file). Whatever its
-	// value, output is flushed before every read that may block, so
-	// `tail -f log | streamctl pipe ...` shows each result at once.
+	// InputName names the input in errors ("access.ndjson:12: ..."); the
+	// default is "stdin".
+	InputName string
+	// Interactive is true when the output is a terminal: it is then flushed
+	// after every record. Whatever its value, output is flushed before every
+	// read that may block, so `tail -f log | streamctl pipe ...` shows each
+	// result at once.
 	Interactive bool
 }
 
-// Pipe runs a Lua one-liner over a stream of records (api.md section 1,
-// `pipe`). Build it with NewPipe, then call Run once.
+// Program is a compiled one-liner: it runs over a stream of records (api.md
+// section 1, `pipe`). Build it with New, then call Run once.
 //
 // Evaluation: the record is bound to the global `_`; when it is a table (a
 // JSON object, a CSV row) its fields are also readable as globals, and a
@@ -71,14 +70,14 @@ type PipeOptions struct {
 // its bytecode and only those fields are decoded, into one reused
 // environment table, unless the code reads `_` or can reach its environment
 // (_G, getfenv, load, ...), in which case every field is decoded.
-type Pipe struct {
-	opts     PipeOptions
+type Program struct {
+	opts     Options
 	progs    pipePrograms
 	inCodec  codec.Codec // nil for the built-in text and JSON readers
 	outCodec codec.Codec // nil unless outEncoder
 	inKind   pipeInKind
 	outKind  pipeOutKind
-	source   string // "stdin" or From
+	source   string // InputName
 }
 
 type pipeInKind int
@@ -97,10 +96,10 @@ const (
 	outEncoder                    // through a codec.Encoder, in the writer
 )
 
-// NewPipe checks the options and compiles the code. Compile errors are
+// New checks the options and compiles the code. Compile errors are
 // *exitcode.Error with code 2 reading "expr:1: syntax error near 'x'" (chunks
 // "begin" and "end" likewise); so are unknown codecs. It starts nothing.
-func NewPipe(opts PipeOptions) (*Pipe, error) {
+func New(opts Options) (*Program, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = 1
 	}
@@ -112,20 +111,14 @@ func NewPipe(opts PipeOptions) (*Pipe, error) {
 	}
 	if opts.ChunkLines <= 0 {
 		opts.ChunkLines = 1000
-		if opts.Interactive && opts.Workers == 1 && (opts.To == "" || opts.To == "-") {
+		if opts.Interactive && opts.Workers == 1 {
 			opts.ChunkLines = 1
 		}
 	}
-	if opts.Stdin == nil {
-		opts.Stdin = eofReader{}
+	if opts.InputName == "" {
+		opts.InputName = "stdin"
 	}
-	if opts.Stdout == nil {
-		opts.Stdout = io.Discard
-	}
-	p := &Pipe{opts: opts, source: "stdin"}
-	if opts.From != "" && opts.From != "-" {
-		p.source = opts.From
-	}
+	p := &Program{opts: opts, source: opts.InputName}
 	switch opts.InCodec {
 	case "text":
 		p.inKind = inText
@@ -158,44 +151,24 @@ func NewPipe(opts PipeOptions) (*Pipe, error) {
 	return p, nil
 }
 
-// Reads reports the global names the code reads (fields decoded per
-// record) and whether it needs whole records (`_` or an escaping
-// environment). It is meant for tests and diagnostics.
-func (p *Pipe) Reads() (names []string, whole bool) {
-	return append([]string(nil), p.progs.names...), p.progs.needRecord || p.progs.needAll
-}
-
-// Run opens From and To, runs Begin, every record, then End, and flushes
-// the output. It blocks until the input ends, an error stops it, or ctx is
-// cancelled; it starts one goroutine for the work plus, with Workers > 1,
-// a reader and one goroutine per worker, all ended before it returns except
-// on cancellation, where a reader blocked in Read is left behind (the
-// process is about to exit). On cancellation the output produced so far is
-// flushed and exitcode.ErrInterrupted (exit 130) returned. Errors: bad input is a
-// *connectors.BadInputError-compatible error with exit code 3 ("stdin:12:
-// invalid JSON: ..."), a Lua error exit code 1 ("expr:1: ... (record
-// stdin:12)"), an unopenable file exit code 2.
-func (p *Pipe) Run(ctx context.Context) error {
-	in := p.opts.Stdin
-	if p.opts.From != "" && p.opts.From != "-" {
-		f, err := os.Open(p.opts.From)
-		if err != nil {
-			return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--from: %w", err)}
-		}
-		defer f.Close()
-		in = f
+// Run runs Begin, every record of in (nil: none), then End, writes the
+// results to out (nil: discarded) and flushes it; it closes neither. It
+// blocks until the input ends, an error stops it, or ctx is cancelled; it
+// starts one goroutine for the work plus, with Workers > 1, a reader and one
+// goroutine per worker, all ended before it returns except on
+// cancellation, where a reader blocked in Read is left behind (the process
+// is about to exit). On cancellation the output produced so far is flushed
+// and exitcode.ErrInterrupted (exit 130) returned. Errors: bad input is a
+// *connectors.BadInputError with exit code 3 ("stdin:12: invalid JSON:
+// ..."), a Lua error exit code 1 ("expr:1: ... (record stdin:12)").
+func (p *Program) Run(ctx context.Context, in io.Reader, out io.Writer) error {
+	if in == nil {
+		in = eofReader{}
 	}
-	out := p.opts.Stdout
-	interactive := p.opts.Interactive
-	var outFile *os.File
-	if p.opts.To != "" && p.opts.To != "-" {
-		f, err := os.Create(p.opts.To)
-		if err != nil {
-			return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf("--to: %w", err)}
-		}
-		outFile, out, interactive = f, f, false
+	if out == nil {
+		out = io.Discard
 	}
-	o := newPipeOutput(out, p.outCodec, interactive)
+	o := newPipeOutput(out, p.outCodec, p.opts.Interactive)
 
 	done := make(chan error, 1)
 	go func() { done <- p.run(ctx, in, o) }()
@@ -211,17 +184,12 @@ func (p *Pipe) Run(ctx context.Context) error {
 		}
 		return exitcode.ErrInterrupted
 	}
-	if outFile != nil {
-		if cerr := outFile.Close(); cerr != nil && err == nil {
-			err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("--to: %w", cerr)}
-		}
-	}
 	return err
 }
 
 // run does the work of Run on the calling goroutine, with the Lua states
 // it creates and closes.
-func (p *Pipe) run(ctx context.Context, in io.Reader, o *pipeOutput) error {
+func (p *Program) run(ctx context.Context, in io.Reader, o *pipeOutput) error {
 	workers := make([]*pipeWorker, 0, p.opts.Workers)
 	defer func() {
 		for _, w := range workers {

@@ -18,7 +18,7 @@ import (
 // pipeWorker is one Lua state of a pipe with its compiled functions and
 // environment. It is used by one goroutine at a time.
 type pipeWorker struct {
-	p   *Pipe
+	p   *Program
 	s   *lua.State
 	L   *glua.LState
 	env *glua.LTable // the functions' environment: fields, then globals
@@ -45,7 +45,7 @@ type pipeWorker struct {
 	jsonIn codec.Codec
 }
 
-func newPipeWorker(p *Pipe) (*pipeWorker, error) {
+func newPipeWorker(p *Program) (*pipeWorker, error) {
 	s, err := lua.NewStandaloneState(nil)
 	if err != nil {
 		return nil, err
