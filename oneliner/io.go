@@ -14,6 +14,21 @@ import (
 	"github.com/streamctl/streamctl/exitcode"
 )
 
+// Input and output of a pipe.
+//
+// Inputs in any codec but "text" and "json" are read through the codec's
+// Decoder and results in any output codec but "auto" and "json" written
+// through its Encoder, the codecs of `streamctl run`'s sources and sinks
+// (connectors/codec). Text and NDJSON input and auto and JSON output are
+// read and written here instead, because run's path (connectors.ReaderSource:
+// one decoded value and one Record per line, handed on one at a time) cannot
+// give the pipe two things its speed rests on: batches of lines that point
+// into one read buffer, from which the JSON path converts only the fields
+// the code reads, straight into Lua (see worker.go); and knowing, before a
+// Read that may block, that no whole line is buffered, so that output is
+// flushed first (`tail -f log | streamctl pipe ...`). Errors are the
+// connectors' (connectors.BadInputError) all the same.
+
 // pipeReadBuf is the initial size of the pipe's input buffer; it grows for
 // lines longer than that, up to codec.MaxLineSize.
 const pipeReadBuf = 256 << 10
