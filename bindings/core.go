@@ -101,7 +101,7 @@ func handle(s *lua.State, L *glua.LState) int {
 				if !ok || op.RawGetString("push").Type() != glua.LTFunction {
 					a.Raise("pipe[%d] must be a pipe operator such as pipe.map(fn), got %s", i, lua.TypeName(t.RawGetInt(i)))
 				}
-				spec.Pipe = append(spec.Pipe, op)
+				spec.Operators = append(spec.Operators, op)
 			}
 		}
 		switch v := o.Get("on_error").(type) {

@@ -47,7 +47,7 @@ func (q *stepQueue) pop() queued {
 // startTicker flushes pipe operator op every d (pipe.batch{every=}).
 func (h *Handler) startTicker(d time.Duration, op *glua.LTable) {
 	idx := -1
-	for i, o := range h.spec.Pipe {
+	for i, o := range h.spec.Operators {
 		if o == op {
 			idx = i + 1
 		}

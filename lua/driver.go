@@ -1,6 +1,7 @@
 package lua
 
 import (
+	_ "embed"
 	"fmt"
 	"slices"
 
@@ -10,10 +11,12 @@ import (
 	"github.com/streamctl/streamctl/exitcode"
 )
 
+// The kinds of step a handler's driver runs (queued.kind). newInstance
+// passes them to driver.lua as RECORD, FLUSH and FLUSH_OP.
 const (
-	stepRecord  = 1
-	stepFlush   = 2
-	stepFlushOp = 3
+	stepRecord  = 1 // a record, through the operators and the handler function
+	stepFlush   = 2 // the input ended: every operator flushes
+	stepFlushOp = 3 // one operator's timed flush (pipe.batch{every=}, window idle)
 )
 
 // instance is a handler's code in one Lua state.
@@ -39,52 +42,21 @@ type instance struct {
 	needMeta bool
 }
 
-// driverSrc builds step, one step of the handler, and loop, the body of the
+// driverLua builds step, one step of the handler, and loop, the body of the
 // main state's driver coroutine. After each step loop asks take (the Go
 // function instance.next) for the following queued step and runs it at once;
 // only when take returns nothing does it yield DONE to the scheduler, which
 // resumes it with the next step later. Worker states call step directly.
-// Record steps (kind 1) go straight to the chain from loop, and out is only
-// called for a value: per record, that saves a Lua call and, for records the
-// handler drops, a Go call.
-const driverSrc = `local ops, fn, out, yield, DONE, take = ...
-local n = #ops
-local chains = {}
-chains[n + 1] = function(v, m)
-  local r, k = fn(v, m)
-  if r ~= nil then out(m, r, k) end
-end
-for i = n, 1, -1 do
-  local op, nxt = ops[i], chains[i + 1]
-  local push = op.push
-  chains[i] = function(v, m) push(op, v, m, nxt) end
-end
-local first = chains[1]
-local function step(kind, v, m)
-  if kind == 1 then
-    first(v, m)
-  elseif kind == 2 then
-    for i = 1, n do
-      local op = ops[i]
-      if op.flush then op:flush(chains[i + 1]) end
-    end
-  else
-    local op = ops[v]
-    local tick = op.tick or op.flush
-    if tick then tick(op, chains[v + 1]) end
-  end
-end
-local function loop(kind, v, m)
-  while true do
-    if kind == 1 then first(v, m) else step(kind, v, m) end
-    kind, v, m = take()
-    if not kind then kind, v, m = yield(DONE) end
-  end
-end
-return step, loop`
+// Record steps go straight to the chain from loop, and out is only called
+// for a value: per record, that saves a Lua call and, for records the
+// handler drops, a Go call. The step kinds are the constants below, passed
+// to the chunk by newInstance.
+//
+//go:embed driver.lua
+var driverLua []byte
 
 func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
-	in := &instance{h: h, s: s, spec: spec, needMeta: len(spec.Pipe) > 0}
+	in := &instance{h: h, s: s, spec: spec, needMeta: len(spec.Operators) > 0}
 	if p := spec.Fn.Proto; p == nil || p.NumParameters >= 2 || p.IsVarArg != 0 {
 		in.needMeta = true
 	}
@@ -94,12 +66,12 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 		}
 	}
 	L := s.L
-	drv, err := s.Load([]byte(driverSrc), "=[handler]")
+	drv, err := s.Load(driverLua, "=[handler]")
 	if err != nil {
 		return nil, err
 	}
-	ops := L.CreateTable(len(spec.Pipe), 0)
-	for i, op := range spec.Pipe {
+	ops := L.CreateTable(len(spec.Operators), 0)
+	for i, op := range spec.Operators {
 		if _, ok := op.RawGetString("push").(*glua.LFunction); !ok {
 			return nil, fmt.Errorf("handle: pipe[%d] is not a pipe operator", i+1)
 		}
@@ -119,7 +91,8 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 		done = s.rt.sch.done
 		next = L.NewFunction(in.next)
 	}
-	res, err := s.CallValues(drv, 2, ops, spec.Fn, out, L.GetField(L.GetGlobal("coroutine"), "yield"), done, next)
+	res, err := s.CallValues(drv, 2, ops, spec.Fn, out, L.GetField(L.GetGlobal("coroutine"), "yield"), done, next,
+		glua.LNumber(stepRecord), glua.LNumber(stepFlush), glua.LNumber(stepFlushOp))
 	if err != nil {
 		return nil, err
 	}

@@ -29,14 +29,16 @@ type HandlerSpec struct {
 	Source connectors.Source
 	// Decode is a Lua codec's decode function applied to each record's
 	// string value in this state (custom codecs), or nil.
-	Decode  *glua.LFunction
-	Fn      *glua.LFunction
-	Pipe    []*glua.LTable // pipe operators: tables with push[, flush, every]
-	Sinks   []SinkRef
-	Workers int
-	Key     *glua.LFunction
-	OnError string   // OnErrorStop, OnErrorSkip or OnErrorSink
-	ErrSink *SinkRef // with OnErrorSink
+	Decode *glua.LFunction
+	Fn     *glua.LFunction
+	// Operators are the pipe operators of opts.pipe, applied in order
+	// before Fn: tables with push[, flush, tick, every].
+	Operators []*glua.LTable
+	Sinks     []SinkRef
+	Workers   int
+	Key       *glua.LFunction
+	OnError   string   // OnErrorStop, OnErrorSkip or OnErrorSink
+	ErrSink   *SinkRef // with OnErrorSink
 }
 
 // Derived is implemented by sources fed by the run itself (cache:updates()):
@@ -213,7 +215,7 @@ func (h *Handler) start() {
 			go f.run(ctx)
 		}
 	}
-	for _, op := range h.spec.Pipe {
+	for _, op := range h.spec.Operators {
 		if every, ok := op.RawGetString("every").(glua.LNumber); ok && every > 0 {
 			h.startTicker(time.Duration(float64(every)*float64(time.Second)), op)
 		}
