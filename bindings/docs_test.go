@@ -22,7 +22,7 @@ import (
 	"github.com/streamctl/streamctl/lua"
 )
 
-var updateReference = flag.Bool("update", false, "rewrite docs/reference.md from bindings/docs.go")
+var updateReference = flag.Bool("update", false, "rewrite docs/reference.md from the reference (bindings/*_doc.go)")
 
 // referencePath is docs/reference.md, relative to this package's directory.
 var referencePath = filepath.Join("..", "docs", "reference.md")
@@ -150,12 +150,12 @@ func TestDocsCoverLuaAPI(t *testing.T) {
 	for _, n := range api {
 		exists[n] = true
 		if !documented[n] {
-			t.Errorf("%s exists in Lua but has no entry in bindings/docs.go", n)
+			t.Errorf("%s exists in Lua but has no entry in its module's MODULE_doc.go", n)
 		}
 	}
 	for _, d := range bindings.Docs() {
 		if !exists[d.Name] {
-			t.Errorf("docs.go documents %s, which no Lua state has", d.Name)
+			t.Errorf("the reference documents %s, which no Lua state has", d.Name)
 		}
 	}
 }
