@@ -234,12 +234,6 @@ func (s *State) arrayLen(t *glua.LTable) (int, bool) {
 	return n, isArray && count == n
 }
 
-// IsArray reports whether t converts to a JSON array.
-func (s *State) IsArray(t *glua.LTable) bool {
-	_, ok := s.arrayLen(t)
-	return ok
-}
-
 // NumberValue returns f as int64 when it is integral and fits (not -0),
 // else as float64: Lua numbers are float64 in gopher-lua.
 func NumberValue(f float64) any {

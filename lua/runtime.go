@@ -111,13 +111,6 @@ func New(opts Options) *Runtime {
 // Logger returns the run's logger.
 func (rt *Runtime) Logger() *slog.Logger { return rt.log }
 
-// Stdin returns the process input.
-func (rt *Runtime) Stdin() io.Reader { return rt.opts.Stdin }
-
-// Stdout returns the run's stdout: a buffer shared by every stdout sink,
-// flushed when the scheduler is idle. Safe for concurrent use.
-func (rt *Runtime) Stdout() io.Writer { return rt.stdout }
-
 // Stderr returns the process error writer.
 func (rt *Runtime) Stderr() io.Writer { return rt.opts.Stderr }
 

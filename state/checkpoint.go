@@ -430,25 +430,6 @@ func (c *Checkpoint) Dep(name string) (*DepState, error) {
 	return d.snapshot(), nil
 }
 
-// Deps returns snapshots of every dependency in configuration order.
-func (c *Checkpoint) Deps() []*DepState {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]*DepState, len(c.deps))
-	for i, d := range c.deps {
-		out[i] = d.snapshot()
-	}
-	return out
-}
-
-// State returns a copy of the dependent's state and its last pulse time
-// (ok false before the first pulse).
-func (c *Checkpoint) State() (state map[string]any, pulse time.Time, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return value.Clone(c.state), c.pulse, c.hasPulse
-}
-
 // Paused reports whether a downtime was detected and has not recovered:
 // the dependent should be paused. After a restart the binding pauses the
 // dependent at start when it is true.

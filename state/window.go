@@ -445,26 +445,6 @@ func (w *Windower) watermark() int64 {
 	return max(satAdd(w.maxT, -w.grace, 0), w.floor)
 }
 
-// Watermark returns the current watermark (max event time seen - Grace, or
-// where CloseAll/CloseIdle left it), and false before the first record.
-func (w *Windower) Watermark() (time.Time, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	wm := w.watermark()
-	if wm == math.MinInt64 {
-		return time.Time{}, false
-	}
-	return time.Unix(0, wm), true
-}
-
-// Open returns the number of open windows (sessions for session windows;
-// 0 for sliding windows, whose state is their buffer).
-func (w *Windower) Open() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.open
-}
-
 // Event times must fit in int64 Unix nanoseconds (years 1678 to 2262).
 var (
 	minEventTime = time.Unix(0, math.MinInt64+1)
