@@ -21,7 +21,7 @@ const maxDepth = 200
 // record representation (functions, coroutines, userdata, cycles).
 var ErrNotConvertible = errors.New("value cannot be a record")
 
-// ToLua converts a Go value of the codec data model to a Lua value. A nil at
+// ToLua converts a Go value of the data model (package value) to a Lua value. A nil at
 // the top level is Lua nil; nil inside a table is json.null. Arrays get the
 // array mark so they encode back as arrays, even when empty.
 func (s *State) ToLua(v any) glua.LValue {
@@ -113,11 +113,12 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// FromLua converts a Lua value to the codec data model: nil and json.null to
-// nil, numbers with an integral value to int64 (others to float64), tables
-// marked as arrays or with keys 1..n to []any, tables with string keys to
-// value.Object and other tables to value.Table, in insertion order; an empty
-// unmarked table to an empty Object. Functions, threads, other userdata and cycles are errors.
+// FromLua converts a Lua value to the data model (package value): nil and
+// json.null to nil, numbers with an integral value to int64 (others to
+// float64), tables marked as arrays or with keys 1..n to []any, tables with
+// string keys to value.Object and other tables to value.Table, in insertion
+// order; an empty unmarked table to an empty Object. Functions, threads,
+// other userdata and cycles are errors.
 func (s *State) FromLua(v glua.LValue) (any, error) {
 	return s.fromLuaField(nil, nil, v, 0) // the record's own place
 }

@@ -1,6 +1,6 @@
 // Package lua is streamctl's runtime: Lua states on gopher-lua, the scheduler
 // that runs handlers as coroutines in one main state (and in worker states for
-// workers = N), conversion between Lua values and the codec data model, and
+// workers = N), conversion between Lua values and the data model of package value, and
 // errors that name the script line.
 //
 // gopher-lua is imported as glua; this package is "lua".

@@ -13,8 +13,8 @@ import (
 
 // Value encoding
 //
-// Values are the codec data model (see package codec): nil, bool, int64,
-// float64, string, []byte, []any, value.Object, and map[string]any on input.
+// Values are the data model of package value: nil, bool, int64, float64,
+// string, []byte, []any, value.Object, and map[string]any on input.
 // EncodeValue writes them in a small tagged binary format, version byte
 // first:
 //
