@@ -21,7 +21,7 @@ type Deps struct {
 	// Brokers are the Kafka brokers of kafka.topic calls that give no
 	// brokers; none: the dev-broker's address, 127.0.0.1:9092.
 	Brokers []string
-	// Logger receives log.* calls and the logs of what the modules open.
+	// Logger receives log.* calls and the state store's background errors.
 	// Nil: the run's logger (lua.Options.Logger); outside a run, stderr.
 	Logger *slog.Logger
 	// Set holds the --set k=v pairs, in order, and Positional the arguments
