@@ -2,8 +2,6 @@ package state
 
 import (
 	"bufio"
-	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -26,21 +24,6 @@ type Format interface {
 	// Unmarshal decodes one record.
 	Unmarshal(data []byte) (any, error)
 }
-
-// ImportError is a record Import could not read; Line is 1-based.
-type ImportError struct {
-	Line int
-	Err  error
-}
-
-func (e *ImportError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
-
-// Unwrap returns the cause.
-func (e *ImportError) Unwrap() error { return e.Err }
-
-// errRecordShape is the Err of an ImportError for a record that is not an
-// object with a cache name, a key (but for states) and a value.
-var errRecordShape = errors.New(`want {"cache": NAME, "key": KEY, "value": VALUE}`)
 
 // Export writes the entries of the caches and states called names (every
 // one of Names when there are none) to w in f, one record per line, each

@@ -134,3 +134,20 @@ func shortName(kind, name string) string {
 	}
 	return name
 }
+
+// ImportError is returned by Store.Import for a record it could not read:
+// one that does not decode, or lacks the cache, the key or the value. Line
+// is 1-based.
+type ImportError struct {
+	Line int
+	Err  error
+}
+
+func (e *ImportError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+// Unwrap returns the cause.
+func (e *ImportError) Unwrap() error { return e.Err }
+
+// errRecordShape is the Err of an ImportError for a record that is not an
+// object with a cache name, a key (but for states) and a value.
+var errRecordShape = errors.New(`want {"cache": NAME, "key": KEY, "value": VALUE}`)
