@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"math"
 	"time"
@@ -17,9 +18,13 @@ const windowerType = "streamctl.windower"
 // windowModule provides window.tumbling, window.hopping, window.sliding and
 // window.session (api.md section 7): pipe operators whose open windows and
 // watermark persist in a cache (state.Windower), so a restart continues.
-type windowModule struct{}
+// window.lua makes the operator tables around the Go windower.
+type windowModule struct{ store *stateStore }
 
-func (windowModule) Name() string { return "window" }
+//go:embed window.lua
+var windowLua []byte
+
+func (*windowModule) Name() string { return "window" }
 
 // windowOp is one window operator of the main state.
 type windowOp struct {
@@ -33,8 +38,17 @@ type windowOp struct {
 	flushed bool // the output of the last call that returned finals was flushed
 }
 
-func (windowModule) Open(s *lua.State) error {
+func (m *windowModule) Open(s *lua.State) error {
 	L := s.L
+	chunk, err := s.Load(windowLua, "=[window]")
+	if err != nil {
+		return err
+	}
+	res, err := s.CallValues(chunk, 1)
+	if err != nil {
+		return err
+	}
+	w := &windowCalls{m: m, s: s, makeOp: res[0].(*glua.LFunction)}
 	mt := L.NewTypeMetatable(windowerType)
 	L.SetField(mt, "__name", glua.LString("windower"))
 	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
@@ -47,14 +61,23 @@ func (windowModule) Open(s *lua.State) error {
 	mod := L.NewTable()
 	for name, kind := range kinds {
 		name, kind := name, kind
-		mod.RawSetString(name, L.NewFunction(func(L *glua.LState) int { return newWindow(s, L, name, kind) }))
+		mod.RawSetString(name, L.NewFunction(func(L *glua.LState) int { return w.newWindow(L, name, kind) }))
 	}
 	L.SetGlobal("window", mod)
 	return nil
 }
 
+// windowCalls are the window.* constructors of one Lua state.
+type windowCalls struct {
+	m      *windowModule
+	s      *lua.State
+	makeOp *glua.LFunction // window.lua: the operator table around a windower
+	seq    int             // window.* calls so far in this state: default names
+}
+
 // window.KIND{size=, hop=, gap=, time=, key=, agg=, grace=, emit=, late=, idle=, cache=, name=, flush_every=}
-func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowKind) int {
+func (w *windowCalls) newWindow(L *glua.LState, kindName string, kind state.WindowKind) int {
+	s := w.s
 	fn := "window." + kindName
 	a := lua.Args(L, fn)
 	known := []string{"time", "key", "agg", "grace", "emit", "late", "idle", "cache", "name", "flush_every"}
@@ -93,10 +116,8 @@ func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowK
 	}
 	// Persisted under a stable name: opts.name, else the kind and the
 	// operator's position in the script.
-	seq, _ := s.Value("window-seq").(int)
-	seq++
-	s.SetValue("window-seq", seq)
-	cfg.Name = o.String("name", fmt.Sprintf("%s%d", kindName, seq))
+	w.seq++
+	cfg.Name = o.String("name", fmt.Sprintf("%s%d", kindName, w.seq))
 	if s.Runtime() == nil {
 		a.Raise("not available here")
 	}
@@ -106,18 +127,17 @@ func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowK
 	// the end of input, stop() and signals still write at once.
 	every := o.Int("flush_every", 1, 1)
 	if s.IsMain() {
-		store, err := windowStore(s, a, o)
+		store, err := w.windowStore(a, o)
 		a.Check(err)
-		w, err := state.NewWindower(cfg, store, state.WithWriteEvery(every))
+		win, err := state.NewWindower(cfg, store, state.WithWriteEvery(every))
 		a.Check(err)
-		op.w = w
-		s.Runtime().OnClose(func(context.Context) error { return w.Flush() })
+		op.w = win
+		s.Runtime().OnClose(func(context.Context) error { return win.Flush() })
 	}
 	ud := L.NewUserData()
 	ud.Value = op
 	ud.Metatable = L.GetTypeMetatable(windowerType)
-	makers, _ := s.Value(pipeMakersKey).(*glua.LTable)
-	L.Push(L.GetField(makers, "window"))
+	L.Push(w.makeOp)
 	L.Push(ud)
 	L.Push(luaOrNil(timef))
 	L.Push(luaOrNil(keyf))
@@ -144,7 +164,7 @@ func requiredDuration(a *lua.ArgChecker, o *lua.OptionTable, key string) time.Du
 }
 
 // windowStore is opts.cache, else the run's persistent cache "windows".
-func windowStore(s *lua.State, a *lua.ArgChecker, o *lua.OptionTable) (*state.Cache, error) {
+func (w *windowCalls) windowStore(a *lua.ArgChecker, o *lua.OptionTable) (*state.Cache, error) {
 	if v := o.Get("cache"); v != glua.LNil {
 		ud, ok := v.(*glua.LUserData)
 		if ok {
@@ -154,27 +174,11 @@ func windowStore(s *lua.State, a *lua.ArgChecker, o *lua.OptionTable) (*state.Ca
 		}
 		a.Raise("cache must be a cache from cache.open, got %s", lua.TypeName(v))
 	}
-	return namedCache(s, "windows")
-}
-
-// namedCache opens (once per process) a persistent cache for the runtime's
-// own use, shared with cache.open of the same name.
-func namedCache(s *lua.State, name string) (*state.Cache, error) {
-	st, err := store(s)
+	lc, err := w.m.store.cache(w.s, "windows", state.CacheConfig{})
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.Runtime().Named("cache:"+name, func() (any, error) {
-		c, err := st.Cache(name, state.CacheConfig{})
-		if err != nil {
-			return nil, err
-		}
-		return &luaCache{c: c, rt: s.Runtime()}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*luaCache).c, nil
+	return lc.c, nil
 }
 
 // aggregatorOption reads agg: a built-in name (default "count") or a Lua

@@ -315,10 +315,14 @@ type closeItem struct {
 
 type closeHeap []closeItem
 
-func (h closeHeap) Len() int           { return len(h) }
+func (h closeHeap) Len() int { return len(h) }
+
 func (h closeHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h closeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *closeHeap) Push(x any)        { *h = append(*h, x.(closeItem)) }
+
+func (h closeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+
+func (h *closeHeap) Push(x any) { *h = append(*h, x.(closeItem)) }
+
 func (h *closeHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]
@@ -372,119 +376,6 @@ func NewWindower(cfg WindowConfig, store WindowStore, opts ...WindowOpt) (*Windo
 		return nil, fmt.Errorf("window %q: load: %w", cfg.Name, err)
 	}
 	return w, nil
-}
-
-// load reads the Windower's entries from the store.
-func (w *Windower) load() error {
-	type outEntry struct {
-		seq int64
-		r   WindowResult
-	}
-	var outs []outEntry
-	var bad error
-	badEntry := func(k any) bool {
-		bad = fmt.Errorf("unexpected entry %s", FormatKey(k))
-		return false
-	}
-	err := w.store.Range(RangeOptions{Prefix: []any{w.name}}, func(k, v any) bool {
-		key, _ := k.([]any)
-		if len(key) < 2 {
-			return badEntry(k)
-		}
-		switch key[1] {
-		case "m":
-			fp, _ := v.(string)
-			if want := w.cfg.fingerprint(); fp != want {
-				bad = errorf(ErrConfig, "the stored windows are %s, not %s; use another name or clear them", fp, want)
-				return false
-			}
-			w.saved = true
-		case "t":
-			m, ok := v.([]any)
-			if !ok || len(m) != 3 {
-				return badEntry(k)
-			}
-			maxT, ok1 := m[0].(int64)
-			floor, ok2 := m[1].(int64)
-			seq, ok3 := m[2].(int64)
-			if !ok2 || !ok3 || (m[0] != nil && !ok1) {
-				return badEntry(k)
-			}
-			w.hasMax, w.maxT, w.floor, w.seq = m[0] != nil, maxT, floor, seq
-		case "w":
-			tuple, ok1 := keyAt(key, 2)
-			start, ok2 := int64At(key, 3)
-			val, ok3 := v.([]any)
-			if !ok1 || !ok2 || len(key) != 4 || !ok3 || len(val) != 2 {
-				return badEntry(k)
-			}
-			end, ok := val[0].(int64)
-			if !ok {
-				return badEntry(k)
-			}
-			ks := w.keyStateOf(tuple)
-			nw := &win{ks: ks, start: start, end: end, acc: val[1]}
-			w.insertWin(nw)
-		case "s":
-			tuple, ok1 := keyAt(key, 2)
-			t, ok2 := int64At(key, 3)
-			seq, ok3 := int64At(key, 4)
-			if !ok1 || !ok2 || !ok3 || len(key) != 5 {
-				return badEntry(k)
-			}
-			ks := w.keyStateOf(tuple)
-			ks.insertRec(slideRec{t: t, seq: seq, v: v})
-			heap.Push(&w.closes, closeItem{at: satAdd(t, w.size, 1), ks: ks})
-		case "o":
-			seq, ok1 := int64At(key, 2)
-			val, ok2 := v.([]any)
-			if !ok1 || !ok2 || len(val) != 4 {
-				return badEntry(k)
-			}
-			tuple, ok3 := val[0].([]any)
-			start, ok4 := val[1].(int64)
-			end, ok5 := val[2].(int64)
-			if !ok3 || !ok4 || !ok5 || len(tuple) > 1 {
-				return badEntry(k)
-			}
-			var key any
-			if len(tuple) == 1 {
-				key = tuple[0]
-			}
-			outs = append(outs, outEntry{seq, WindowResult{Key: key, Start: time.Unix(0, start), End: time.Unix(0, end), Value: val[3]}})
-		default:
-			return badEntry(k)
-		}
-		return true
-	})
-	if err == nil {
-		err = bad
-	}
-	if err != nil {
-		return err
-	}
-	slices.SortFunc(outs, func(a, b outEntry) int { return cmp.Compare(a.seq, b.seq) })
-	for _, o := range outs {
-		w.pending = append(w.pending, o.r)
-		w.pendSeq = append(w.pendSeq, o.seq)
-	}
-	return nil
-}
-
-func keyAt(key []any, i int) ([]any, bool) {
-	if i >= len(key) {
-		return nil, false
-	}
-	t, ok := key[i].([]any)
-	return t, ok && len(t) <= 1
-}
-
-func int64At(key []any, i int) (int64, bool) {
-	if i >= len(key) {
-		return 0, false
-	}
-	n, ok := key[i].(int64)
-	return n, ok
 }
 
 // keyStateOf returns the state of a stored {key} tuple, creating it.
@@ -546,42 +437,12 @@ func (ks *keyState) insertRec(r slideRec) {
 	ks.buf = slices.Insert(ks.buf, i, r)
 }
 
-func (w *Windower) winKey(ks *keyState, start int64) any {
-	return []any{w.name, "w", ks.tuple, start}
-}
-
-func (w *Windower) recKey(ks *keyState, r slideRec) any {
-	return []any{w.name, "s", ks.tuple, r.t, r.seq}
-}
-
-func (w *Windower) outKey(seq int64) any { return []any{w.name, "o", seq} }
-
 // watermark returns the current watermark; math.MinInt64 before any record.
 func (w *Windower) watermark() int64 {
 	if !w.hasMax {
 		return w.floor
 	}
 	return max(satAdd(w.maxT, -w.grace, 0), w.floor)
-}
-
-// Watermark returns the current watermark (max event time seen - Grace, or
-// where CloseAll/CloseIdle left it), and false before the first record.
-func (w *Windower) Watermark() (time.Time, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	wm := w.watermark()
-	if wm == math.MinInt64 {
-		return time.Time{}, false
-	}
-	return time.Unix(0, wm), true
-}
-
-// Open returns the number of open windows (sessions for session windows;
-// 0 for sliding windows, whose state is their buffer).
-func (w *Windower) Open() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.open
 }
 
 // Event times must fit in int64 Unix nanoseconds (years 1678 to 2262).
@@ -658,221 +519,11 @@ func (w *Windower) Add(key any, t time.Time, v any) (out []WindowResult, late bo
 	return out, false, w.maybeWrite(len(finals) > 0 || len(w.emitted) > 0)
 }
 
-// maybeWrite writes when forced or every w.every Add calls.
-func (w *Windower) maybeWrite(force bool) error {
-	w.calls++
-	if !force && w.calls < w.every {
-		return nil
-	}
-	return w.write()
-}
-
-// encodeKid encodes {key} into the scratch buffer.
-func (w *Windower) encodeKid(key any) ([]byte, error) {
-	b := append(w.scratch[:0], tagTuple)
-	if key != nil {
-		var err error
-		if b, err = appendKey(b, key, 1); err != nil {
-			return nil, err
-		}
-	}
-	b = append(b, tupleEnd)
-	w.scratch = b
-	return b, nil
-}
-
 // newKeyState creates the state of a key seen for the first time; the key
 // is canonicalised as the store would give it back.
 func (w *Windower) newKeyState(kid []byte) *keyState {
 	k, _ := DecodeKey(kid) // encoded above: always decodable
 	return w.keyStateOf(k.([]any))
-}
-
-// addFixed handles tumbling and hopping windows.
-func (w *Windower) addFixed(ks *keyState, kid []byte, ts, wm int64, v any) ([]WindowResult, bool, error) {
-	step := w.size
-	if w.cfg.Kind == Hopping {
-		step = w.hop
-	}
-	// Window starts s: multiples of step with s <= ts < s+size, ascending.
-	last := floorDiv(ts, step) * step
-	first := last
-	lower := satAdd(ts, -w.size, 0)
-	for first-step > lower && first-step <= first {
-		first -= step
-	}
-	type change struct {
-		x   *win // nil: new window at start
-		s   int64
-		acc any
-	}
-	var chs []change
-	for s := first; s <= last; s += step {
-		end := satAdd(s, w.size, 0)
-		if end <= wm {
-			continue // closed
-		}
-		var x *win
-		if ks != nil {
-			for _, c := range ks.wins {
-				if c.start == s {
-					x = c
-					break
-				}
-			}
-		}
-		acc := w.cfg.Agg.Init()
-		if x != nil {
-			acc = x.acc
-		}
-		acc, err := w.cfg.Agg.Add(acc, v)
-		if err != nil {
-			return nil, false, err
-		}
-		chs = append(chs, change{x, s, acc})
-		if s == last {
-			break
-		}
-	}
-	if len(chs) == 0 {
-		return nil, true, nil
-	}
-	var out []WindowResult
-	if w.cfg.Emit == EmitUpdate {
-		for _, c := range chs {
-			r, err := w.cfg.Agg.Result(c.acc)
-			if err != nil {
-				return nil, false, err
-			}
-			out = append(out, WindowResult{Start: time.Unix(0, c.s), End: time.Unix(0, satAdd(c.s, w.size, 0)), Value: r})
-		}
-	}
-	if ks == nil {
-		ks = w.newKeyState(kid)
-	}
-	for i, c := range chs {
-		x := c.x
-		if x == nil {
-			x = &win{ks: ks, start: c.s, end: satAdd(c.s, w.size, 0)}
-			w.insertWin(x)
-		}
-		x.acc = c.acc
-		w.markDirty(x)
-		if out != nil {
-			out[i].Key = ks.key
-		}
-	}
-	return out, false, nil
-}
-
-// addSession handles session windows.
-func (w *Windower) addSession(ks *keyState, kid []byte, ts, wm int64, v any) ([]WindowResult, bool, error) {
-	// Open sessions within gap of ts: contiguous in start order.
-	var cands []*win
-	if ks != nil {
-		for _, c := range ks.wins {
-			if satAdd(c.start, -w.gap, 0) <= ts && ts <= satAdd(c.end, w.gap, 0) {
-				cands = append(cands, c)
-			}
-		}
-	}
-	start, end := ts, ts
-	for _, c := range cands {
-		start, end = min(start, c.start), max(end, c.end)
-	}
-	if satAdd(end, w.gap, 1) <= wm {
-		return nil, true, nil
-	}
-	var acc any
-	var err error
-	if len(cands) == 0 {
-		acc = w.cfg.Agg.Init()
-	} else {
-		acc = cands[0].acc
-		for _, c := range cands[1:] {
-			if acc, err = w.cfg.Agg.Merge(acc, c.acc); err != nil {
-				return nil, false, err
-			}
-		}
-	}
-	if acc, err = w.cfg.Agg.Add(acc, v); err != nil {
-		return nil, false, err
-	}
-	var out []WindowResult
-	if w.cfg.Emit == EmitUpdate {
-		r, err := w.cfg.Agg.Result(acc)
-		if err != nil {
-			return nil, false, err
-		}
-		out = []WindowResult{{Start: time.Unix(0, start), End: time.Unix(0, end), Value: r}}
-	}
-	if ks == nil {
-		ks = w.newKeyState(kid)
-	}
-	if len(cands) == 1 && cands[0].start == start {
-		x := cands[0] // extended forward (or not at all): same store key
-		x.acc = acc
-		if x.end != end {
-			x.end = end
-			w.schedule(x)
-		}
-		w.markDirty(x)
-	} else {
-		for _, c := range cands {
-			w.removeWin(c)
-		}
-		if w.keys[ks.kid] != ks { // removeWin dropped it
-			w.keys[ks.kid] = ks
-		}
-		x := &win{ks: ks, start: start, end: end, acc: acc}
-		w.insertWin(x)
-		w.markDirty(x)
-	}
-	if out != nil {
-		out[0].Key = ks.key
-	}
-	return out, false, nil
-}
-
-// addSliding handles sliding windows.
-func (w *Windower) addSliding(ks *keyState, kid []byte, ts, wm int64, v any) ([]WindowResult, bool, error) {
-	if ts < wm {
-		return nil, true, nil
-	}
-	if _, err := EncodeValue(v); err != nil {
-		return nil, false, fmt.Errorf("sliding windows buffer values: %w", err)
-	}
-	from := satAdd(ts, -w.size, 0)
-	acc := w.cfg.Agg.Init()
-	var err error
-	if ks != nil {
-		i := sort.Search(len(ks.buf), func(i int) bool { return ks.buf[i].t >= from })
-		for _, r := range ks.buf[i:] {
-			if r.t > ts {
-				break
-			}
-			if acc, err = w.cfg.Agg.Add(acc, r.v); err != nil {
-				return nil, false, err
-			}
-		}
-	}
-	if acc, err = w.cfg.Agg.Add(acc, v); err != nil {
-		return nil, false, err
-	}
-	res, err := w.cfg.Agg.Result(acc)
-	if err != nil {
-		return nil, false, err
-	}
-	if ks == nil {
-		ks = w.newKeyState(kid)
-	}
-	w.seq++
-	w.metaDirty = true
-	r := slideRec{t: ts, seq: w.seq, v: v}
-	ks.insertRec(r)
-	w.recs = append(w.recs, pendingRec{ks, r})
-	heap.Push(&w.closes, closeItem{at: satAdd(ts, w.size, 1), ks: ks})
-	return []WindowResult{{Key: ks.key, Start: time.Unix(0, from), End: time.Unix(0, ts), Value: res}}, false, nil
 }
 
 func (w *Windower) markDirty(x *win) {
@@ -956,62 +607,6 @@ func (w *Windower) takePending() []WindowResult {
 	w.emitted = append(w.emitted, w.pendSeq...)
 	w.pending, w.pendSeq = nil, nil
 	return out
-}
-
-// write stores the changes made since the last write in one batch,
-// deletions first: it acknowledges the outbox entries returned before the
-// last write, and the entries returned since become the unacknowledged ones.
-func (w *Windower) write() error {
-	w.calls = 0
-	var puts []KV
-	for _, x := range w.dirty {
-		x.dirty = false
-		if !x.gone {
-			puts = append(puts, KV{w.winKey(x.ks, x.start), []any{x.end, x.acc}})
-		}
-	}
-	for _, p := range w.recs {
-		if p.r.t >= w.evicted {
-			puts = append(puts, KV{w.recKey(p.ks, p.r), p.r.v})
-		}
-	}
-	puts = append(puts, w.puts...)
-	dels := w.dels
-	if len(puts) == 0 && len(dels) == 0 && !w.metaDirty && len(w.emitted) == 0 && len(w.unacked) == 0 {
-		w.resetChanges()
-		return nil
-	}
-	for _, seq := range w.unacked {
-		dels = append(dels, w.outKey(seq))
-	}
-	if !w.saved {
-		puts = append(puts, KV{[]any{w.name, "m"}, w.cfg.fingerprint()})
-	}
-	var maxT any
-	if w.hasMax {
-		maxT = w.maxT
-	}
-	puts = append(puts, KV{[]any{w.name, "t"}, []any{maxT, w.floor, w.seq}})
-	if err := w.store.WriteBatch(puts, dels); err != nil {
-		return w.fail(err)
-	}
-	w.saved = true
-	w.unacked = append(w.unacked[:0], w.emitted...)
-	w.resetChanges()
-	return nil
-}
-
-// resetChanges forgets the changes of the current call (after writing them,
-// or when nothing was changed).
-func (w *Windower) resetChanges() {
-	w.metaDirty = false
-	clear(w.dirty)
-	w.dirty = w.dirty[:0]
-	w.dels = nil
-	w.puts = nil
-	clear(w.recs)
-	w.recs = w.recs[:0]
-	w.emitted = w.emitted[:0]
 }
 
 // fail makes the Windower unusable: memory and store have diverged.

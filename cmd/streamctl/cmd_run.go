@@ -51,20 +51,24 @@ Example:
 			if len(positional) > 0 && positional[0] == "--" {
 				positional = positional[1:]
 			}
-			rt := lua.New(lua.Options{
-				Script:     path,
-				Source:     src,
+			mods := bindings.Modules(bindings.Deps{
+				StateDir:   stateDir(c, e),
+				Brokers:    brokers(c, e),
+				Logger:     log,
 				Set:        set,
 				Positional: positional,
-				Modules:    bindings.Modules(),
-				Logger:     log,
-				Stdin:      e.stdin,
-				Stdout:     e.stdout,
-				Stderr:     e.stderr,
-				Getenv:     e.getenv,
-				Config:     map[string]string{"state-dir": stateDir(c, e), "brokers": brokers(c, e)},
 			})
-			lua.TuneGC()
+			rt := lua.New(lua.Options{
+				Script:  path,
+				Source:  src,
+				Modules: mods,
+				Logger:  log,
+				Stdin:   e.stdin,
+				Stdout:  e.stdout,
+				Stderr:  e.stderr,
+				Getenv:  e.getenv,
+			})
+			tuneGC(e.getenv)
 			ctx, stop := e.signalContext()
 			defer stop()
 			return exitError(rt.Run(ctx))
@@ -72,6 +76,8 @@ Example:
 	}
 }
 
+// stateDir returns --state-dir, else $STREAMCTL_STATE_DIR, else ".streamctl"
+// (api.md section 1).
 func stateDir(c *cli.Context, e *env) string {
 	if d := c.String("state-dir"); d != "" {
 		return d
@@ -82,10 +88,15 @@ func stateDir(c *cli.Context, e *env) string {
 	return ".streamctl"
 }
 
-func brokers(c *cli.Context, e *env) string {
-	if b := c.String("brokers"); b != "" {
-		return b
+// brokers returns --brokers, else $STREAMCTL_BROKERS, split at commas; nil
+// when neither is set (kafka.topic then uses the dev-broker's address).
+func brokers(c *cli.Context, e *env) []string {
+	b := c.String("brokers")
+	if b == "" {
+		b, _ = e.getenv("STREAMCTL_BROKERS")
 	}
-	b, _ := e.getenv("STREAMCTL_BROKERS")
-	return b
+	if b == "" {
+		return nil
+	}
+	return strings.Split(b, ",")
 }
