@@ -33,6 +33,7 @@ fuzz time="10s":
         done
     done
 
-# Regenerate docs/reference.md from bindings/docs.go.
+# Regenerate docs/reference.md from the reference beside each binding
+# (bindings/*_doc.go).
 docs:
     go generate ./bindings

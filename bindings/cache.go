@@ -2,9 +2,9 @@ package bindings
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	glua "github.com/yuin/gopher-lua"
 
@@ -18,17 +18,20 @@ const cacheType = "streamctl.cache"
 // cacheModule provides cache.open (api.md section 5). Caches are goleveldb
 // databases under the run's state directory, shared by every Lua state of
 // the process by name.
-type cacheModule struct{}
+type cacheModule struct{ store *stateStore }
 
-func (cacheModule) Name() string { return "cache" }
+func (*cacheModule) Name() string { return "cache" }
 
 // luaCache is the Go value behind a Lua cache object: the state.Cache plus
 // the subscribers of c:updates(). One per cache name and process.
 type luaCache struct {
-	c    *state.Cache
-	rt   *lua.Runtime
-	mu   sync.Mutex
-	subs []*updateQueue
+	c *state.Cache
+	// updating is the Lua state running c's update function, if any: the
+	// update holds c's write lock, so a write to c from that state would
+	// wait for itself forever. Set and cleared under that lock.
+	updating atomic.Pointer[lua.State]
+	mu       sync.Mutex
+	subs     []*updateQueue
 }
 
 var cacheMethods = map[string]func(*lua.State, *glua.LState, *luaCache) int{
@@ -47,7 +50,7 @@ var cacheMethods = map[string]func(*lua.State, *glua.LState, *luaCache) int{
 	"updates": cacheUpdates,
 }
 
-func (cacheModule) Open(s *lua.State) error {
+func (m *cacheModule) Open(s *lua.State) error {
 	L := s.L
 	mt := L.NewTypeMetatable(cacheType)
 	L.SetField(mt, "__name", glua.LString("cache"))
@@ -65,54 +68,19 @@ func (cacheModule) Open(s *lua.State) error {
 		return 1
 	}))
 	L.SetGlobal("cache", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
-		"open": func(L *glua.LState) int { return cacheOpen(s, L) },
+		"open": func(L *glua.LState) int { return m.open(s, L) },
 	}))
 	return nil
 }
 
-// store returns the run's state store, opened on first use and closed at
-// the end of the run.
-func store(s *lua.State) (*state.Store, error) {
-	rt := s.Runtime()
-	if rt == nil {
-		return nil, errors.New("not available here")
-	}
-	v, err := rt.Named("state-store", func() (any, error) {
-		dir := rt.Config("state-dir")
-		if dir == "" {
-			dir = ".streamctl"
-		}
-		st, err := state.Open(dir, state.WithLogger(rt.Logger()))
-		if err != nil {
-			return nil, err
-		}
-		rt.UseState(st)
-		rt.OnClose(func(context.Context) error { return st.Close() })
-		return st, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*state.Store), nil
-}
-
 // cache.open(name [, {memory=, ttl=, sync=}])
-func cacheOpen(s *lua.State, L *glua.LState) int {
+func (m *cacheModule) open(s *lua.State, L *glua.LState) int {
 	a := lua.Args(L, "cache.open")
 	name := a.String(1, "name")
 	o := a.Options(2, "memory", "ttl", "sync")
 	cfg := state.CacheConfig{Memory: o.Bool("memory", false), TTL: o.Duration("ttl", 0), Sync: o.Bool("sync", false)}
-	st, err := store(s)
+	lc, err := m.store.cache(s, name, cfg)
 	a.Check(err)
-	v, err := s.Runtime().Named("cache:"+name, func() (any, error) {
-		c, err := st.Cache(name, cfg)
-		if err != nil {
-			return nil, err
-		}
-		return &luaCache{c: c, rt: s.Runtime()}, nil
-	})
-	a.Check(err)
-	lc := v.(*luaCache)
 	if lc.c.Config() != cfg {
 		a.Raise("cache %q is already open with other options", name)
 	}
@@ -158,9 +126,6 @@ func beforeWrite(s *lua.State, a *lua.ArgChecker) {
 	}
 }
 
-// updatingKey is the per-state key of the cache whose update function runs.
-const updatingKey = "cache-updating"
-
 // beginWrite starts every write to c and returns the view to write
 // through: it raises when c is written from inside its own c:update
 // function (the update holds the cache's write lock, so the write would wait
@@ -168,7 +133,7 @@ const updatingKey = "cache-updating"
 // write is deferred to the next commit (api.md section 10); elsewhere it is
 // durable when it returns, after "output before state" (beforeWrite).
 func beginWrite(s *lua.State, L *glua.LState, a *lua.ArgChecker, c *luaCache) *state.Cache {
-	if s.Value(updatingKey) == c {
+	if c.updating.Load() == s {
 		a.Raise("cannot write to cache %q inside its own update function (return the new value instead)", c.c.Name())
 	}
 	if s.Deferred(L) {
@@ -234,10 +199,11 @@ func cacheUpdate(s *lua.State, L *glua.LState, c *luaCache) int {
 	fn := a.Func(3, "fn")
 	w := beginWrite(s, L, a, c)
 	var result glua.LValue = glua.LNil
-	prev := s.Value(updatingKey)
-	s.SetValue(updatingKey, c)
-	defer s.SetValue(updatingKey, prev)
 	_, err := w.Update(k, func(old any, ok bool) (any, bool, error) {
+		// fn runs with c's write lock held: until it returns, s must not
+		// write to c (beginWrite).
+		c.updating.Store(s)
+		defer c.updating.Store(nil)
 		var lold glua.LValue = glua.LNil
 		if ok {
 			lold = s.ToLua(old)
@@ -414,10 +380,13 @@ func (c *luaCache) putPublish(w *state.Cache, k, v any) error {
 // LuaSink implements lua.SinkProvider: a cache as a sink puts and publishes
 // each record under its key; a record without a key is an error.
 func (c *luaCache) LuaSink(s *lua.State) (lua.SinkRef, error) {
-	return lua.SinkRef{Go: cacheSink{c}, NeedKey: true}, nil
+	return lua.SinkRef{Go: cacheSink{c: c, rt: s.Runtime()}, NeedKey: true}, nil
 }
 
-type cacheSink struct{ c *luaCache }
+type cacheSink struct {
+	c  *luaCache
+	rt *lua.Runtime
+}
 
 func (k cacheSink) Write(_ context.Context, r connectors.Record) error {
 	if r.Key == nil {
@@ -425,7 +394,7 @@ func (k cacheSink) Write(_ context.Context, r connectors.Record) error {
 	}
 	// A sink is written by handlers: deferred when the run commits.
 	w := k.c.c
-	if k.c.rt.Commits() {
+	if k.rt != nil && k.rt.Commits() {
 		w = w.Deferred()
 	}
 	return k.c.putPublish(w, r.Key, r.Value)

@@ -53,12 +53,10 @@ print(string.format("%.0f", (time.now() - start) * 1e9))
 	rt := lua.New(lua.Options{
 		Script:  "bench.lua",
 		Source:  []byte(src),
-		Modules: bindings.Modules(),
-		Set:     [][2]string{{"n", strconv.Itoa(b.N)}},
+		Modules: bindings.Modules(bindings.Deps{StateDir: b.TempDir(), Set: [][2]string{{"n", strconv.Itoa(b.N)}}}),
 		Stdin:   strings.NewReader(""),
 		Stdout:  &out,
 		Stderr:  &errb,
-		Config:  map[string]string{"state-dir": b.TempDir()},
 	})
 	if err := rt.Run(context.Background()); err != nil {
 		b.Fatalf("%v\n%s", err, errb.String())

@@ -32,13 +32,11 @@ func runJob(t *testing.T, dir, src string, set [][2]string) (stdout, stderr stri
 	rt := lua.New(lua.Options{
 		Script:  "job.lua",
 		Source:  []byte(src),
-		Modules: bindings.Modules(),
-		Set:     set,
+		Modules: bindings.Modules(bindings.Deps{StateDir: dir, Set: set}),
 		Stdin:   strings.NewReader(""),
 		Stdout:  &out,
 		Stderr:  &errb,
 		Getenv:  func(string) (string, bool) { return "", false },
-		Config:  map[string]string{"state-dir": dir},
 	})
 	err = rt.Run(ctx)
 	if ctx.Err() != nil {
@@ -556,7 +554,7 @@ handle(prices:updates(), function(v, meta) return meta.key .. " is now " .. v en
 }
 
 // TestCacheNumberKeyedTables checks that tables whose keys are not exactly
-// 1..n keep their number keys through the cache (codec.Table), as api.md 5
+// 1..n keep their number keys through the cache (value.Table), as api.md 5
 // asks: values round-trip exactly.
 func TestCacheNumberKeyedTables(t *testing.T) {
 	got, stderr, err := runCache(t, "", `

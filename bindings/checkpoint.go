@@ -10,6 +10,7 @@ import (
 	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/lua"
 	"github.com/streamctl/streamctl/state"
+	"github.com/streamctl/streamctl/value"
 )
 
 const checkpointType = "streamctl.checkpoint"
@@ -18,22 +19,25 @@ const checkpointType = "streamctl.checkpoint"
 // dependency stream stalled, pause the dependent source, and on recovery let
 // the script seek it back to reprocess what may have been enriched with
 // stale data. The logic is state.Checkpoint; its state persists in a cache.
-type checkpointModule struct{}
+type checkpointModule struct{ store *stateStore }
 
-func (checkpointModule) Name() string { return "checkpoint" }
+func (*checkpointModule) Name() string { return "checkpoint" }
 
-// luaCheckpoint is the Go value behind a checkpoint: shared by every Lua
-// state; the callbacks are per state (cbKey).
+// luaCheckpoint is the Go value behind a checkpoint, shared by every Lua
+// state.
 type luaCheckpoint struct {
 	c         *state.Checkpoint
 	dependent connectors.Pauser // nil when no dependent was given
 }
 
-type checkpointCallbacks struct{ onDowntime, onRecovery *glua.LFunction }
+// checkpointRef is the value of a checkpoint's userdata in one Lua state:
+// the shared checkpoint and that state's callbacks.
+type checkpointRef struct {
+	*luaCheckpoint
+	onDowntime, onRecovery *glua.LFunction
+}
 
-func (lc *luaCheckpoint) cbKey() string { return fmt.Sprintf("checkpoint-cb:%p", lc) }
-
-func (checkpointModule) Open(s *lua.State) error {
+func (m *checkpointModule) Open(s *lua.State) error {
 	L := s.L
 	mt := L.NewTypeMetatable(checkpointType)
 	L.SetField(mt, "__name", glua.LString("checkpoint"))
@@ -43,13 +47,13 @@ func (checkpointModule) Open(s *lua.State) error {
 		"dep":       func(L *glua.LState) int { return checkpointDep(s, L) },
 	}))
 	L.SetGlobal("checkpoint", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
-		"new": func(L *glua.LState) int { return checkpointNew(s, L) },
+		"new": func(L *glua.LState) int { return m.newCheckpoint(s, L) },
 	}))
 	return nil
 }
 
 // checkpoint.new(name, {dependent=, dependencies={{name=, threshold=}}, on_downtime=, on_recovery=, cache=})
-func checkpointNew(s *lua.State, L *glua.LState) int {
+func (m *checkpointModule) newCheckpoint(s *lua.State, L *glua.LState) int {
 	a := lua.Args(L, "checkpoint.new")
 	name := a.String(1, "name")
 	o := a.Options(2, "dependent", "dependencies", "on_downtime", "on_recovery", "cache")
@@ -99,8 +103,12 @@ func checkpointNew(s *lua.State, L *glua.LState) int {
 				return nil, fmt.Errorf("cache must be a cache from cache.open, got %s", lua.TypeName(cv))
 			}
 			store = lcache.c
-		} else if store, err = namedCache(s, "checkpoints"); err != nil {
-			return nil, err
+		} else {
+			lc, err := m.store.cache(s, "checkpoints", state.CacheConfig{})
+			if err != nil {
+				return nil, err
+			}
+			store = lc.c
 		}
 		// Checkpoints are written from handlers: committed with the
 		// positions of their records (api.md section 10).
@@ -115,17 +123,15 @@ func checkpointNew(s *lua.State, L *glua.LState) int {
 		return lc, nil
 	})
 	a.Check(err)
-	lc := v.(*luaCheckpoint)
-	s.SetValue(lc.cbKey(), &checkpointCallbacks{onDowntime: o.Func("on_downtime"), onRecovery: o.Func("on_recovery")})
 	ud := L.NewUserData()
-	ud.Value = lc
+	ud.Value = &checkpointRef{luaCheckpoint: v.(*luaCheckpoint), onDowntime: o.Func("on_downtime"), onRecovery: o.Func("on_recovery")}
 	ud.Metatable = L.GetTypeMetatable(checkpointType)
 	L.Push(ud)
 	return 1
 }
 
-func checkCheckpoint(L *glua.LState, method string) (*luaCheckpoint, *glua.LUserData) {
-	return checkSelf[*luaCheckpoint](L, "checkpoint", method, "a checkpoint", "cp"), L.Get(1).(*glua.LUserData)
+func checkCheckpoint(L *glua.LState, method string) (*checkpointRef, *glua.LUserData) {
+	return checkSelf[*checkpointRef](L, "checkpoint", method, "a checkpoint", "cp"), L.Get(1).(*glua.LUserData)
 }
 
 // cp:heartbeat([dep,] t)
@@ -158,13 +164,12 @@ func checkpointPulse(s *lua.State, L *glua.LState) int {
 	}
 	res, err := lc.c.Pulse(t, st)
 	a.Check(err)
-	cb, _ := s.Value(lc.cbKey()).(*checkpointCallbacks)
 	for _, d := range res.NewlyDown {
 		if lc.dependent != nil {
 			lc.dependent.Pause()
 		}
-		if cb != nil && cb.onDowntime != nil {
-			_, err := s.CallValues(cb.onDowntime, 0, self, depTable(s, d))
+		if lc.onDowntime != nil {
+			_, err := s.CallValues(lc.onDowntime, 0, self, depTable(s, d))
 			a.Check(err)
 		}
 	}
@@ -180,12 +185,12 @@ func checkpointPulse(s *lua.State, L *glua.LState) int {
 }
 
 // recover resumes the dependent and runs on_recovery(cp, dep).
-func (lc *luaCheckpoint) recover(s *lua.State, a *lua.ArgChecker, self *glua.LUserData, d *state.DepState) {
+func (lc *checkpointRef) recover(s *lua.State, a *lua.ArgChecker, self *glua.LUserData, d *state.DepState) {
 	if lc.dependent != nil {
 		lc.dependent.Resume()
 	}
-	if cb, _ := s.Value(lc.cbKey()).(*checkpointCallbacks); cb != nil && cb.onRecovery != nil {
-		_, err := s.CallValues(cb.onRecovery, 0, self, depTable(s, d))
+	if lc.onRecovery != nil {
+		_, err := s.CallValues(lc.onRecovery, 0, self, depTable(s, d))
 		a.Check(err)
 	}
 }
@@ -228,11 +233,11 @@ func toStateMap(v any) map[string]any {
 		for i, e := range x {
 			out[strconv.Itoa(i+1)] = e
 		}
-	case codec.Object:
+	case value.Object:
 		for _, m := range x {
 			out[m.Key] = m.Value
 		}
-	case codec.Table:
+	case value.Table:
 		for _, e := range x {
 			out[codec.KeyString(e.Key)] = e.Value
 		}

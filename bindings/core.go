@@ -12,11 +12,14 @@ import (
 
 // coreModule installs the global functions of a script: handle, emit, stop,
 // on_start, on_stop, sleep, env, print and the args table.
-type coreModule struct{}
+type coreModule struct {
+	set        [][2]string // --set k=v: args.k
+	positional []string    // after "--": args[1..n]
+}
 
-func (coreModule) Name() string { return "core" }
+func (*coreModule) Name() string { return "core" }
 
-func (coreModule) Open(s *lua.State) error {
+func (m *coreModule) Open(s *lua.State) error {
 	L := s.L
 	funcs := map[string]glua.LGFunction{
 		"handle": func(L *glua.LState) int { return handle(s, L) },
@@ -38,15 +41,13 @@ func (coreModule) Open(s *lua.State) error {
 	for name, fn := range funcs {
 		L.SetGlobal(name, L.NewFunction(fn))
 	}
-	L.SetGlobal("sleep", s.WaitingFunc(func(L *glua.LState) int { return sleep(s, L) }))
+	L.SetGlobal("sleep", sleepFunc(s))
 	args := L.NewTable()
-	if rt := s.Runtime(); rt != nil {
-		for _, kv := range rt.Options().Set {
-			args.RawSetString(kv[0], glua.LString(kv[1]))
-		}
-		for i, a := range rt.Options().Positional {
-			args.RawSetInt(i+1, glua.LString(a))
-		}
+	for _, kv := range m.set {
+		args.RawSetString(kv[0], glua.LString(kv[1]))
+	}
+	for i, a := range m.positional {
+		args.RawSetInt(i+1, glua.LString(a))
 	}
 	L.SetGlobal("args", args)
 	return nil
@@ -105,7 +106,7 @@ func handle(s *lua.State, L *glua.LState) int {
 				if !ok || op.RawGetString("push").Type() != glua.LTFunction {
 					a.Raise("pipe[%d] must be a pipe operator such as pipe.map(fn), got %s", i, lua.TypeName(t.RawGetInt(i)))
 				}
-				spec.Pipe = append(spec.Pipe, op)
+				spec.Operators = append(spec.Operators, op)
 			}
 		}
 		switch v := o.Get("on_error").(type) {
@@ -150,6 +151,12 @@ func env(s *lua.State, L *glua.LState) int {
 		L.Push(L.Get(2))
 	}
 	return 1
+}
+
+// sleepFunc makes sleep(d) for state s: a waiting call. The pipe module's
+// throttle waits with it too.
+func sleepFunc(s *lua.State) *glua.LFunction {
+	return s.WaitingFunc(func(L *glua.LState) int { return sleep(s, L) })
 }
 
 func sleep(s *lua.State, L *glua.LState) int {

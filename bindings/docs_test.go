@@ -22,7 +22,7 @@ import (
 	"github.com/streamctl/streamctl/lua"
 )
 
-var updateReference = flag.Bool("update", false, "rewrite docs/reference.md from bindings/docs.go")
+var updateReference = flag.Bool("update", false, "rewrite docs/reference.md from the reference (bindings/*_doc.go)")
 
 // referencePath is docs/reference.md, relative to this package's directory.
 var referencePath = filepath.Join("..", "docs", "reference.md")
@@ -45,7 +45,7 @@ var gopherLuaGlobals = []string{
 // added a field to its table.
 func luaAPI(t *testing.T) []string {
 	t.Helper()
-	s, err := lua.NewStandaloneState(bindings.Modules())
+	s, err := lua.NewStandaloneState(bindings.Modules(bindings.Deps{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,19 +150,19 @@ func TestDocsCoverLuaAPI(t *testing.T) {
 	for _, n := range api {
 		exists[n] = true
 		if !documented[n] {
-			t.Errorf("%s exists in Lua but has no entry in bindings/docs.go", n)
+			t.Errorf("%s exists in Lua but has no entry in its module's MODULE_doc.go", n)
 		}
 	}
 	for _, d := range bindings.Docs() {
 		if !exists[d.Name] {
-			t.Errorf("docs.go documents %s, which no Lua state has", d.Name)
+			t.Errorf("the reference documents %s, which no Lua state has", d.Name)
 		}
 	}
 }
 
 func TestDocEntries(t *testing.T) {
 	modules := map[string]bool{}
-	for _, m := range bindings.Modules() {
+	for _, m := range bindings.Modules(bindings.Deps{}) {
 		modules[m.Name()] = true
 	}
 	docModules := map[string]int{}
@@ -266,11 +266,10 @@ func runScript(t *testing.T, name, src string) (string, string, error) {
 	rt := lua.New(lua.Options{
 		Script:  name,
 		Source:  []byte(src),
-		Modules: bindings.Modules(),
+		Modules: bindings.Modules(bindings.Deps{StateDir: ".streamctl", Brokers: []string{docsBroker(t)}}),
 		Stdin:   strings.NewReader(""),
 		Stdout:  &stdout,
 		Stderr:  &stderr,
-		Config:  map[string]string{"brokers": docsBroker(t)},
 	})
 	err := rt.Run(ctx)
 	if ctx.Err() != nil {

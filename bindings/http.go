@@ -22,22 +22,21 @@ const serverType = "streamctl.server"
 
 // httpModule provides http.get, http.post, http.stream and http.serve
 // (api.md sections 3 and 9) on connectors/http.
-type httpModule struct{}
-
-func (httpModule) Name() string { return "http" }
-
-// client is the process's HTTP client, shared by every Lua state.
-var (
-	clientOnce sync.Once
-	client     *shttp.Client
-)
-
-func httpClient() *shttp.Client {
-	clientOnce.Do(func() { client = shttp.NewClient() })
-	return client
+type httpModule struct {
+	// client is the run's HTTP client, made on first use and shared by
+	// every Lua state.
+	client func() *shttp.Client
+	// topics are the run's Kafka topics, whose lag /metrics reports.
+	topics *topicList
 }
 
-func (httpModule) Open(s *lua.State) error {
+func newHTTPModule(topics *topicList) *httpModule {
+	return &httpModule{client: sync.OnceValue(func() *shttp.Client { return shttp.NewClient() }), topics: topics}
+}
+
+func (*httpModule) Name() string { return "http" }
+
+func (m *httpModule) Open(s *lua.State) error {
 	L := s.L
 	mt := L.NewTypeMetatable(serverType)
 	L.SetField(mt, "__name", glua.LString("server"))
@@ -53,17 +52,17 @@ func (httpModule) Open(s *lua.State) error {
 		"get":    nil,
 		"post":   nil,
 		"stream": func(L *glua.LState) int { return httpStream(s, L) },
-		"serve":  func(L *glua.LState) int { return httpServe(s, L) },
+		"serve":  func(L *glua.LState) int { return m.serve(s, L) },
 	}))
 	mod := L.GetGlobal("http").(*glua.LTable)
-	mod.RawSetString("get", s.WaitingFunc(func(L *glua.LState) int { return httpRequest(s, L, "GET") }))
-	mod.RawSetString("post", s.WaitingFunc(func(L *glua.LState) int { return httpRequest(s, L, "POST") }))
+	mod.RawSetString("get", s.WaitingFunc(func(L *glua.LState) int { return m.request(s, L, "GET") }))
+	mod.RawSetString("post", s.WaitingFunc(func(L *glua.LState) int { return m.request(s, L, "POST") }))
 	return nil
 }
 
 // http.get(url [, opts]) / http.post(url, body [, opts]) -> {status, headers, body}.
 // http.post(url) with the URL alone is a sink posting each record as JSON.
-func httpRequest(s *lua.State, L *glua.LState, method string) int {
+func (m *httpModule) request(s *lua.State, L *glua.LState, method string) int {
 	name := "http." + map[string]string{"GET": "get", "POST": "post"}[method]
 	a := lua.WaitArgs(L, name)
 	url := a.String(1, "url")
@@ -95,7 +94,7 @@ func httpRequest(s *lua.State, L *glua.LState, method string) int {
 	req.Timeout = o.Duration("timeout", 0)
 	req.Retries = o.Int("retries", 0, 0)
 	return s.Await(L, func(ctx context.Context) (lua.Results, error) {
-		resp, err := httpClient().Do(ctx, req)
+		resp, err := m.client().Do(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +128,7 @@ func postSink(s *lua.State, L *glua.LState, a *lua.ArgChecker, url string) int {
 	})
 	a.Check(err)
 	ud := L.NewUserData()
-	ud.Value = v
+	ud.Value = &endpointRef{e: v.(*endpoint)}
 	ud.Metatable = L.GetTypeMetatable(endpointType)
 	L.Push(glua.LTrue)
 	L.Push(ud)
@@ -168,7 +167,7 @@ type luaServer struct {
 }
 
 // http.serve{addr=} -> server; starts listening at once.
-func httpServe(s *lua.State, L *glua.LState) int {
+func (m *httpModule) serve(s *lua.State, L *glua.LState) int {
 	a := lua.Args(L, "http.serve")
 	o := a.Options(1, "addr")
 	addr := o.String("addr", "127.0.0.1:8080")
@@ -180,7 +179,7 @@ func httpServe(s *lua.State, L *glua.LState) int {
 		// Requests are held until the code that called http.serve yields
 		// or ends, so the paths it registers right after (srv:get, srv:sse)
 		// are there for the first request.
-		srv, err := shttp.NewServer(shttp.ServerConfig{Addr: addr, Metrics: runMetrics(rt), Held: true}, shttp.WithLogger(rt.Logger()))
+		srv, err := shttp.NewServer(shttp.ServerConfig{Addr: addr, Metrics: runMetrics(rt, m.topics), Held: true}, shttp.WithLogger(rt.Logger()))
 		if err != nil {
 			return nil, err
 		}
@@ -305,7 +304,7 @@ func serverSSE(s *lua.State, L *glua.LState) int {
 // runMetrics writes the run's per-handler counters (records in, out,
 // errors, skipped, late) and the Kafka consumer lag per partition, read at scrape
 // time.
-func runMetrics(rt *lua.Runtime) shttp.MetricsWriter {
+func runMetrics(rt *lua.Runtime, topics *topicList) shttp.MetricsWriter {
 	return func(w io.Writer) {
 		handlers := rt.Handlers()
 		counts := make([][5]int64, len(handlers))
@@ -327,7 +326,7 @@ func runMetrics(rt *lua.Runtime) shttp.MetricsWriter {
 			shttp.WriteFamily(w, f.name, "counter", f.help, samples)
 		}
 		var lag []shttp.Sample
-		for _, t := range runTopics(rt).all() {
+		for _, t := range topics.all() {
 			topic := strings.TrimPrefix(t.Name(), "kafka:")
 			byPartition := t.Lag()
 			for _, p := range slices.Sorted(maps.Keys(byPartition)) {

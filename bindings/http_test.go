@@ -29,14 +29,12 @@ func runHTTP(t *testing.T, url, src string) (stdout, logs string, err error) {
 	rt := lua.New(lua.Options{
 		Script:  "job.lua",
 		Source:  []byte(src),
-		Set:     [][2]string{{"url", url}},
-		Modules: bindings.Modules(),
+		Modules: bindings.Modules(bindings.Deps{StateDir: t.TempDir(), Set: [][2]string{{"url", url}}}),
 		Logger:  slog.New(slog.NewTextHandler(&logb, nil)),
 		Stdin:   strings.NewReader(""),
 		Stdout:  &out,
 		Stderr:  &errb,
 		Getenv:  func(string) (string, bool) { return "", false },
-		Config:  map[string]string{"state-dir": t.TempDir()},
 	})
 	err = rt.Run(ctx)
 	if ctx.Err() != nil {

@@ -54,22 +54,28 @@ func (jsonModule) Open(s *lua.State) error {
 			L.Push(s.FromJSON(v))
 			return 1
 		},
-		"array": func(L *glua.LState) int {
-			var t *glua.LTable
-			switch v := L.Get(1).(type) {
-			case *glua.LTable:
-				t = v
-			case *glua.LNilType:
-				t = L.NewTable()
-			default:
-				lua.Args(L, "json.array").Raise("t must be a table, got %s", lua.TypeName(v))
-			}
-			t.Metatable = s.ArrayMT
-			L.Push(t)
-			return 1
-		},
+		"array": jsonArray(s),
 	})
 	mod.RawSetString("null", s.Null)
 	L.SetGlobal("json", mod)
 	return nil
+}
+
+// jsonArray makes json.array(t) for state s: it marks t (or a new table) as
+// a JSON array. The pipe module's pairwise and batch mark their lists with it.
+func jsonArray(s *lua.State) glua.LGFunction {
+	return func(L *glua.LState) int {
+		var t *glua.LTable
+		switch v := L.Get(1).(type) {
+		case *glua.LTable:
+			t = v
+		case *glua.LNilType:
+			t = L.NewTable()
+		default:
+			lua.Args(L, "json.array").Raise("t must be a table, got %s", lua.TypeName(v))
+		}
+		t.Metatable = s.ArrayMT
+		L.Push(t)
+		return 1
+	}
 }

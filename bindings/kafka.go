@@ -3,6 +3,7 @@ package bindings
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,9 +23,12 @@ const topicType = "streamctl.topic"
 const defaultBrokers = "127.0.0.1:9092"
 
 // kafkaModule provides kafka.topic (api.md section 6) on franz-go.
-type kafkaModule struct{}
+type kafkaModule struct {
+	brokers []string   // Deps.Brokers: for topics that name none
+	topics  *topicList // the run's open topics, for /metrics
+}
 
-func (kafkaModule) Name() string { return "kafka" }
+func (*kafkaModule) Name() string { return "kafka" }
 
 // luaTopic is the Go value behind a Lua topic: one *kafka.Topic per
 // kafka.topic call position, shared by every Lua state of the run.
@@ -47,7 +51,7 @@ func (lt *luaTopic) LuaSink(s *lua.State) (lua.SinkRef, error) {
 	return lua.SinkRef{Go: lt.sink}, nil
 }
 
-func (kafkaModule) Open(s *lua.State) error {
+func (m *kafkaModule) Open(s *lua.State) error {
 	L := s.L
 	mt := L.NewTypeMetatable(topicType)
 	L.SetField(mt, "__name", glua.LString("topic"))
@@ -85,7 +89,7 @@ func (kafkaModule) Open(s *lua.State) error {
 		return 1
 	}))
 	L.SetGlobal("kafka", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
-		"topic": func(L *glua.LState) int { return kafkaTopic(s, L) },
+		"topic": func(L *glua.LState) int { return m.topic(s, L) },
 	}))
 	return nil
 }
@@ -95,7 +99,7 @@ func checkTopic(L *glua.LState, method string) *luaTopic {
 }
 
 // kafka.topic(name [, conf])
-func kafkaTopic(s *lua.State, L *glua.LState) int {
+func (m *kafkaModule) topic(s *lua.State, L *glua.LState) int {
 	a := lua.Args(L, "kafka.topic")
 	name := a.String(1, "name")
 	o := a.Options(2, "brokers", "group", "offset", "codec", "key_codec", "acks", "idempotent",
@@ -112,7 +116,7 @@ func kafkaTopic(s *lua.State, L *glua.LState) int {
 		DialTimeout:    o.Duration("dial_timeout", 10*time.Second),
 		SessionTimeout: o.Duration("session_timeout", 0),
 	}
-	cfg.Brokers = brokerList(a, o, rt)
+	cfg.Brokers = m.brokerList(a, o)
 	switch v := o.Get("offset").(type) {
 	case *glua.LNilType:
 	case glua.LNumber:
@@ -147,8 +151,11 @@ func kafkaTopic(s *lua.State, L *glua.LState) int {
 		if err != nil {
 			return nil, err
 		}
-		rt.OnClose(func(context.Context) error { return t.Close(context.Background()) })
-		runTopics(rt).add(t)
+		m.topics.add(t)
+		rt.OnClose(func(context.Context) error {
+			m.topics.remove(t)
+			return t.Close(context.Background())
+		})
 		return &luaTopic{t: t}, nil
 	})
 	a.Check(err)
@@ -159,17 +166,16 @@ func kafkaTopic(s *lua.State, L *glua.LState) int {
 	return 1
 }
 
-// brokerList reads conf.brokers ("h:p,h:p" or a list), else --brokers /
-// STREAMCTL_BROKERS, else the dev-broker's default address.
-func brokerList(a *lua.ArgChecker, o *lua.OptionTable, rt *lua.Runtime) []string {
+// brokerList reads conf.brokers ("h:p,h:p" or a list), else Deps.Brokers
+// (--brokers, STREAMCTL_BROKERS), else the dev-broker's default address.
+func (m *kafkaModule) brokerList(a *lua.ArgChecker, o *lua.OptionTable) []string {
 	var list []string
 	switch v := o.Get("brokers").(type) {
 	case *glua.LNilType:
-		s := rt.Config("brokers")
-		if s == "" {
-			s = defaultBrokers
+		list = append(list, m.brokers...)
+		if len(list) == 0 {
+			list = []string{defaultBrokers}
 		}
-		list = strings.Split(s, ",")
 	case glua.LString:
 		list = strings.Split(string(v), ",")
 	case *glua.LTable:
@@ -223,7 +229,8 @@ func topicSend(s *lua.State, L *glua.LState) int {
 	})
 }
 
-// topicList is the run's Kafka topics, for the consumer lag metric.
+// topicList is the run's open Kafka topics, for the consumer lag metric.
+// Safe for concurrent use.
 type topicList struct {
 	mu     sync.Mutex
 	topics []*kafka.Topic
@@ -235,14 +242,14 @@ func (l *topicList) add(t *kafka.Topic) {
 	l.mu.Unlock()
 }
 
+func (l *topicList) remove(t *kafka.Topic) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.topics = slices.DeleteFunc(l.topics, func(x *kafka.Topic) bool { return x == t })
+}
+
 func (l *topicList) all() []*kafka.Topic {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]*kafka.Topic(nil), l.topics...)
-}
-
-// runTopics returns the run's topic list, created on first use.
-func runTopics(rt *lua.Runtime) *topicList {
-	v, _ := rt.Named("kafka-topics", func() (any, error) { return &topicList{}, nil })
-	return v.(*topicList)
 }

@@ -82,10 +82,9 @@ handle(kafka.topic("in", {group = "bench"}), {sink = kafka.topic("out")}, %s)
 
 func runLuaPipe(b *testing.B, brokers string, n int, handler string) {
 	rt := lua.New(lua.Options{
-		Script: "pipe.lua", Source: fmt.Appendf(nil, luaPipeScript, handler), Modules: bindings.Modules(),
-		Set:    [][2]string{{"n", fmt.Sprint(n)}},
-		Config: map[string]string{"brokers": brokers},
-		Stdout: io.Discard, Stderr: io.Discard,
+		Script: "pipe.lua", Source: fmt.Appendf(nil, luaPipeScript, handler),
+		Modules: bindings.Modules(bindings.Deps{Brokers: []string{brokers}, Set: [][2]string{{"n", fmt.Sprint(n)}}}),
+		Stdout:  io.Discard, Stderr: io.Discard,
 	})
 	if err := rt.Run(context.Background()); err != nil {
 		b.Fatal(err)

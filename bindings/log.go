@@ -12,17 +12,21 @@ import (
 
 // logModule provides log.debug/info/warn/error(msg [, fields]) on the run's
 // slog logger (stderr; --log-format, --log-level).
-type logModule struct{}
+type logModule struct {
+	logger *slog.Logger // nil: the run's logger, or stderr outside a run
+}
 
-func (logModule) Name() string { return "log" }
+func (*logModule) Name() string { return "log" }
 
-func (logModule) Open(s *lua.State) error {
+func (m *logModule) Open(s *lua.State) error {
 	L := s.L
-	logger := slog.New(slog.NewTextHandler(log.Writer(), nil))
-	if rt := s.Runtime(); rt != nil {
-		logger = rt.Logger()
-	} else if l, ok := s.Value("logger").(*slog.Logger); ok {
-		logger = l
+	logger := m.logger
+	if logger == nil {
+		if rt := s.Runtime(); rt != nil {
+			logger = rt.Logger()
+		} else {
+			logger = slog.New(slog.NewTextHandler(log.Writer(), nil))
+		}
 	}
 	level := func(name string, lv slog.Level) glua.LGFunction {
 		fn := "log." + name

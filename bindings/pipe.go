@@ -8,10 +8,6 @@ import (
 	"github.com/streamctl/streamctl/lua"
 )
 
-// pipeMakersKey is the per-state key of the table pipe.lua returns (the
-// window module builds its operators with it too).
-const pipeMakersKey = "pipe-makers"
-
 //go:embed pipe.lua
 var pipeLua []byte
 
@@ -28,15 +24,15 @@ func (pipeModule) Open(s *lua.State) error {
 	if err != nil {
 		return err
 	}
-	array := L.GetField(L.GetGlobal("json"), "array")
-	sleep := L.GetGlobal("sleep")
-	now := L.GetField(L.GetGlobal("time"), "now")
+	// The operators mark lists as JSON arrays (batch, pairwise), sleep
+	// (throttle) and read the clock (dedupe, throttle) with the functions
+	// of the json, core and time modules.
+	array, sleep, now := L.NewFunction(jsonArray(s)), sleepFunc(s), L.NewFunction(timeNow)
 	res, err := s.CallValues(chunk, 1, array, sleep, now)
 	if err != nil {
 		return err
 	}
 	makers := res[0].(*glua.LTable)
-	s.SetValue(pipeMakersKey, makers)
 	call := func(L *glua.LState, name string, args ...glua.LValue) int {
 		L.Push(L.GetField(makers, name))
 		for _, a := range args {

@@ -16,25 +16,29 @@ const endpointType = "streamctl.endpoint"
 // endpoint is the Go value behind stdin{}, file{}, timer{}, exec{},
 // iterate(...), stdout{} and stderr{}: a source, a sink, or both (file{}).
 // It is shared by every Lua state of a run (lua.State.Shared); the Lua
-// codec functions of each state are kept per state.
+// codec functions of each state are in its endpointRef.
 type endpoint struct {
 	kind     string
 	source   connectors.Source
 	openSink func() (connectors.Sink, error) // nil: not a sink
 	sink     connectors.Sink                 // opened on first use as a sink
-	hasLua   bool                            // a Lua codec is configured
 }
 
-// luaCodecKey is the per-state key of an endpoint's Lua codec.
-func (e *endpoint) luaCodecKey() string { return fmt.Sprintf("codec:%p", e) }
+// endpointRef is the value of an endpoint's userdata in one Lua state: the
+// shared endpoint and that state's Lua codec, if any.
+type endpointRef struct {
+	e  *endpoint
+	lc *luaCodec
+}
 
 // LuaSource implements lua.SourceProvider.
-func (e *endpoint) LuaSource(s *lua.State) (connectors.Source, *glua.LFunction, error) {
+func (r *endpointRef) LuaSource(s *lua.State) (connectors.Source, *glua.LFunction, error) {
+	e := r.e
 	if e.source == nil {
 		return nil, nil, fmt.Errorf("%s is a sink, not a source", e.kind)
 	}
 	var decode *glua.LFunction
-	if lc, _ := s.Value(e.luaCodecKey()).(*luaCodec); lc != nil {
+	if lc := r.lc; lc != nil {
 		if lc.decode == nil {
 			return nil, nil, fmt.Errorf("%s: the codec table has no decode function", e.kind)
 		}
@@ -44,7 +48,8 @@ func (e *endpoint) LuaSource(s *lua.State) (connectors.Source, *glua.LFunction, 
 }
 
 // LuaSink implements lua.SinkProvider.
-func (e *endpoint) LuaSink(s *lua.State) (lua.SinkRef, error) {
+func (r *endpointRef) LuaSink(s *lua.State) (lua.SinkRef, error) {
+	e := r.e
 	if e.openSink == nil {
 		return lua.SinkRef{}, fmt.Errorf("%s is a source, not a sink", e.kind)
 	}
@@ -58,7 +63,7 @@ func (e *endpoint) LuaSink(s *lua.State) (lua.SinkRef, error) {
 		e.sink = s.Runtime().AddSink(sk)
 	}
 	ref := lua.SinkRef{Go: e.sink}
-	if lc, _ := s.Value(e.luaCodecKey()).(*luaCodec); lc != nil {
+	if lc := r.lc; lc != nil {
 		if lc.encode == nil {
 			return lua.SinkRef{}, fmt.Errorf("%s: the codec table has no encode function", e.kind)
 		}
@@ -77,8 +82,8 @@ func (sourcesModule) Open(s *lua.State) error {
 	mt := L.NewTypeMetatable(endpointType)
 	L.SetField(mt, "__name", glua.LString("endpoint"))
 	L.SetField(mt, "__tostring", L.NewFunction(func(L *glua.LState) int {
-		e, _ := L.CheckUserData(1).Value.(*endpoint)
-		L.Push(glua.LString(e.kind))
+		r, _ := L.CheckUserData(1).Value.(*endpointRef)
+		L.Push(glua.LString(r.e.kind))
 		return 1
 	}))
 	funcs := map[string]glua.LGFunction{
@@ -102,12 +107,8 @@ func pushEndpoint(s *lua.State, L *glua.LState, a *lua.ArgChecker, kind string, 
 	}
 	v, err := s.Shared(kind, func() (any, error) { return build() })
 	a.Check(err)
-	e := v.(*endpoint)
-	if lc != nil {
-		s.SetValue(e.luaCodecKey(), lc)
-	}
 	ud := L.NewUserData()
-	ud.Value = e
+	ud.Value = &endpointRef{e: v.(*endpoint), lc: lc}
 	ud.Metatable = L.GetTypeMetatable(endpointType)
 	L.Push(ud)
 	return 1
@@ -119,20 +120,13 @@ func stdinSource(s *lua.State, L *glua.LState) int {
 	o := a.Options(1, "codec")
 	c, lc := codecOption(a, o, "text")
 	return pushEndpoint(s, L, a, "stdin", lc, func() (*endpoint, error) {
-		// One process-wide reader: every stdin{} call returns the same
-		// source, so its handlers share (broadcast) the records.
-		rt := s.Runtime()
-		v, err := rt.Named("stdin", func() (any, error) {
-			return &endpoint{kind: "stdin", source: connectors.NewStdin(rt.Stdin(), c)}, nil
-		})
+		// One reader per run: every stdin{} call reads the same source, so
+		// its handlers share (broadcast) the records.
+		src, err := s.Runtime().StdinSource(c)
 		if err != nil {
 			return nil, err
 		}
-		e := v.(*endpoint)
-		if name := connectors.NameOf(e.source); e.source.(*connectors.ReaderSource).Codec.Name() != c.Name() {
-			return nil, fmt.Errorf("%s is already read with codec %q", name, e.source.(*connectors.ReaderSource).Codec.Name())
-		}
-		return e, nil
+		return &endpoint{kind: "stdin", source: src}, nil
 	})
 }
 

@@ -8,17 +8,17 @@ import (
 
 // stateModule provides state.load and state.save for collectors that run
 // from cron: load at start, save after each unit of progress (api.md 5).
-type stateModule struct{}
+type stateModule struct{ store *stateStore }
 
-func (stateModule) Name() string { return "state" }
+func (*stateModule) Name() string { return "state" }
 
-func (stateModule) Open(s *lua.State) error {
+func (m *stateModule) Open(s *lua.State) error {
 	L := s.L
 	L.SetGlobal("state", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
 		"load": func(L *glua.LState) int {
 			a := lua.Args(L, "state.load")
 			name := a.String(1, "name")
-			st, err := store(s)
+			st, err := m.store.open(s)
 			a.Check(err)
 			v, ok, err := st.Load(name)
 			a.Check(err)
@@ -39,7 +39,7 @@ func (stateModule) Open(s *lua.State) error {
 			t := a.Table(2, "tbl")
 			v, err := s.FromLua(t)
 			a.Check(err)
-			st, err := store(s)
+			st, err := m.store.open(s)
 			a.Check(err)
 			// In a handler of a positioned source the save is committed
 			// with the source's position; elsewhere it is durable when it

@@ -20,10 +20,7 @@ func (timeModule) Name() string { return "time" }
 func (timeModule) Open(s *lua.State) error {
 	L := s.L
 	L.SetGlobal("time", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
-		"now": func(L *glua.LState) int {
-			L.Push(glua.LNumber(float64(time.Now().UnixNano()) / 1e9))
-			return 1
-		},
+		"now": timeNow,
 		"parse": func(L *glua.LState) int {
 			a := lua.Args(L, "time.parse")
 			text := a.String(1, "text")
@@ -42,6 +39,13 @@ func (timeModule) Open(s *lua.State) error {
 		},
 	}))
 	return nil
+}
+
+// timeNow is time.now(): the wall clock in Unix seconds. The pipe module's
+// dedupe and throttle read the clock with it.
+func timeNow(L *glua.LState) int {
+	L.Push(glua.LNumber(float64(time.Now().UnixNano()) / 1e9))
+	return 1
 }
 
 // unixTime converts float seconds to a UTC time.

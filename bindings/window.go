@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"math"
 	"strconv"
@@ -19,9 +20,13 @@ const windowerType = "streamctl.windower"
 // windowModule provides window.tumbling, window.hopping, window.sliding and
 // window.session (api.md section 7): pipe operators whose open windows and
 // watermark persist in a cache (state.Windower), so a restart continues.
-type windowModule struct{}
+// window.lua makes the operator tables around the Go windower.
+type windowModule struct{ store *stateStore }
 
-func (windowModule) Name() string { return "window" }
+//go:embed window.lua
+var windowLua []byte
+
+func (*windowModule) Name() string { return "window" }
 
 // windowOp is one window operator of the main state.
 type windowOp struct {
@@ -41,8 +46,17 @@ type windowOp struct {
 	src    connectors.Source      // the source parts was looked up for
 }
 
-func (windowModule) Open(s *lua.State) error {
+func (m *windowModule) Open(s *lua.State) error {
 	L := s.L
+	chunk, err := s.Load(windowLua, "=[window]")
+	if err != nil {
+		return err
+	}
+	res, err := s.CallValues(chunk, 1)
+	if err != nil {
+		return err
+	}
+	w := &windowCalls{m: m, s: s, makeOp: res[0].(*glua.LFunction)}
 	mt := L.NewTypeMetatable(windowerType)
 	L.SetField(mt, "__name", glua.LString("windower"))
 	L.SetField(mt, "__index", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
@@ -55,14 +69,23 @@ func (windowModule) Open(s *lua.State) error {
 	mod := L.NewTable()
 	for name, kind := range kinds {
 		name, kind := name, kind
-		mod.RawSetString(name, L.NewFunction(func(L *glua.LState) int { return newWindow(s, L, name, kind) }))
+		mod.RawSetString(name, L.NewFunction(func(L *glua.LState) int { return w.newWindow(L, name, kind) }))
 	}
 	L.SetGlobal("window", mod)
 	return nil
 }
 
+// windowCalls are the window.* constructors of one Lua state.
+type windowCalls struct {
+	m      *windowModule
+	s      *lua.State
+	makeOp *glua.LFunction // window.lua: the operator table around a windower
+	seq    int             // window.* calls so far in this state: default names
+}
+
 // window.KIND{size=, hop=, gap=, time=, key=, agg=, grace=, emit=, late=, idle=, cache=, name=}
-func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowKind) int {
+func (w *windowCalls) newWindow(L *glua.LState, kindName string, kind state.WindowKind) int {
+	s := w.s
 	fn := "window." + kindName
 	a := lua.Args(L, fn)
 	if t, ok := L.Get(1).(*glua.LTable); ok && t.RawGetString("flush_every") != glua.LNil {
@@ -107,10 +130,8 @@ func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowK
 	}
 	// Persisted under a stable name: opts.name, else the kind and the
 	// operator's position in the script.
-	seq, _ := s.Value("window-seq").(int)
-	seq++
-	s.SetValue("window-seq", seq)
-	cfg.Name = o.String("name", fmt.Sprintf("%s%d", kindName, seq))
+	w.seq++
+	cfg.Name = o.String("name", fmt.Sprintf("%s%d", kindName, w.seq))
 	if s.Runtime() == nil {
 		a.Raise("not available here")
 	}
@@ -118,21 +139,20 @@ func newWindow(s *lua.State, L *glua.LState, kindName string, kind state.WindowK
 	// commit, with the positions of the records they hold (api.md
 	// section 10).
 	if s.IsMain() {
-		c, err := windowStore(s, a, o)
+		c, err := w.windowStore(a, o)
 		a.Check(err)
-		w, err := state.NewWindower(cfg, c.Deferred())
+		win, err := state.NewWindower(cfg, c.Deferred())
 		a.Check(err)
-		op.w = w
-		st, err := store(s)
+		op.w = win
+		st, err := w.m.store.open(s)
 		a.Check(err)
-		remove := st.OnCommit(w.Flush)
+		remove := st.OnCommit(win.Flush)
 		s.Runtime().OnClose(func(context.Context) error { remove(); return nil })
 	}
 	ud := L.NewUserData()
 	ud.Value = op
 	ud.Metatable = L.GetTypeMetatable(windowerType)
-	makers, _ := s.Value(pipeMakersKey).(*glua.LTable)
-	L.Push(L.GetField(makers, "window"))
+	L.Push(w.makeOp)
 	L.Push(ud)
 	L.Push(luaOrNil(timef))
 	L.Push(luaOrNil(keyf))
@@ -162,7 +182,7 @@ func requiredDuration(a *lua.ArgChecker, o *lua.OptionTable, key string) time.Du
 }
 
 // windowStore is opts.cache, else the run's persistent cache "windows".
-func windowStore(s *lua.State, a *lua.ArgChecker, o *lua.OptionTable) (*state.Cache, error) {
+func (w *windowCalls) windowStore(a *lua.ArgChecker, o *lua.OptionTable) (*state.Cache, error) {
 	if v := o.Get("cache"); v != glua.LNil {
 		ud, ok := v.(*glua.LUserData)
 		if ok {
@@ -172,27 +192,11 @@ func windowStore(s *lua.State, a *lua.ArgChecker, o *lua.OptionTable) (*state.Ca
 		}
 		a.Raise("cache must be a cache from cache.open, got %s", lua.TypeName(v))
 	}
-	return namedCache(s, "windows")
-}
-
-// namedCache opens (once per process) a persistent cache for the runtime's
-// own use, shared with cache.open of the same name.
-func namedCache(s *lua.State, name string) (*state.Cache, error) {
-	st, err := store(s)
+	lc, err := w.m.store.cache(w.s, "windows", state.CacheConfig{})
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.Runtime().Named("cache:"+name, func() (any, error) {
-		c, err := st.Cache(name, state.CacheConfig{})
-		if err != nil {
-			return nil, err
-		}
-		return &luaCache{c: c, rt: s.Runtime()}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*luaCache).c, nil
+	return lc.c, nil
 }
 
 // aggregatorOption reads agg: a built-in name (default "count") or a Lua

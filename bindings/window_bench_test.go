@@ -35,14 +35,13 @@ func BenchmarkWindowTumblingLua(b *testing.B) {
 				}
 				var out, errb bytes.Buffer
 				rt := lua.New(lua.Options{
-					Script:  "bench.lua",
-					Source:  []byte(src),
-					Modules: bindings.Modules(),
-					Set:     [][2]string{{"n", strconv.Itoa(b.N)}},
-					Stdin:   strings.NewReader(""),
-					Stdout:  &out,
-					Stderr:  &errb,
-					Config:  map[string]string{"state-dir": b.TempDir()},
+					Script: "bench.lua",
+					Source: []byte(src),
+					Modules: bindings.Modules(bindings.Deps{StateDir: b.TempDir(),
+						Set: [][2]string{{"n", strconv.Itoa(b.N)}}}),
+					Stdin:  strings.NewReader(""),
+					Stdout: &out,
+					Stderr: &errb,
 				})
 				b.ResetTimer()
 				if err := rt.Run(context.Background()); err != nil {

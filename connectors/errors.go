@@ -3,6 +3,8 @@ package connectors
 import (
 	"errors"
 	"fmt"
+
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // BadInputError reports input that could not be decoded. It prints as
@@ -24,8 +26,8 @@ func (e *BadInputError) Error() string {
 // Unwrap returns the codec's error.
 func (e *BadInputError) Unwrap() error { return e.Err }
 
-// ExitCode is 3: bad input under on_error = "stop".
-func (e *BadInputError) ExitCode() int { return 3 }
+// ExitCode is exitcode.BadInput (3): bad input under on_error = "stop".
+func (e *BadInputError) ExitCode() int { return exitcode.BadInput }
 
 // ErrClosed is returned by Write on a sink that was closed.
 var ErrClosed = errors.New("sink is closed")

@@ -1,6 +1,6 @@
 // Package connectors holds the sources and sinks streamctl moves records
 // between (stdio, files, timers, child processes), as plain Go with no Lua in
-// them. Values inside a Record use the data model of package codec.
+// them. Values inside a Record use the data model of package value.
 package connectors
 
 import (
@@ -10,9 +10,9 @@ import (
 
 // Record is one unit flowing from a source to handlers and sinks.
 //
-// Value holds a plain Go value of the codec data model: nil (JSON null), bool,
-// int64, float64, string, []byte, []any or codec.Object. Source and Pos say
-// where the record came from ("stdin", 12) so errors can name it.
+// Value holds a plain Go value of the data model (package value): nil (JSON
+// null), bool, int64, float64, string, []byte, []any or value.Object. Source
+// and Pos say where the record came from ("stdin", 12) so errors can name it.
 type Record struct {
 	Value any
 	Key   any

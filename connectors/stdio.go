@@ -17,14 +17,6 @@ func NewStdin(r io.Reader, c codec.Codec) *ReaderSource {
 	return &ReaderSource{Name: "stdin", R: r, Codec: c}
 }
 
-// NewStdout returns the "stdout" sink writing to w (os.Stdout from the
-// runtime). It never closes w.
-func NewStdout(w io.Writer, c codec.Codec) *WriterSink { return NewWriterSink("stdout", w, c) }
-
-// NewStderr returns the "stderr" sink writing to w (os.Stderr from the
-// runtime). It never closes w.
-func NewStderr(w io.Writer, c codec.Codec) *WriterSink { return NewWriterSink("stderr", w, c) }
-
 // NewWriterSink returns a sink encoding record values to w with c.
 func NewWriterSink(name string, w io.Writer, c codec.Codec) *WriterSink {
 	return &WriterSink{Name: name, W: w, Codec: c}

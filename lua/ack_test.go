@@ -14,6 +14,7 @@ import (
 
 	"github.com/streamctl/streamctl/bindings"
 	"github.com/streamctl/streamctl/connectors"
+	"github.com/streamctl/streamctl/exitcode"
 	"github.com/streamctl/streamctl/lua"
 )
 
@@ -110,7 +111,7 @@ func (p *sinkProvider) LuaSink(s *lua.State) (lua.SinkRef, error) {
 func TestAckAfterOutputsAcknowledged(t *testing.T) {
 	log := &ackLog{acks: map[int64][]error{}}
 	m := testModule{src: &ackSource{n: 4, log: log}, sink: &asyncSink{log: log}}
-	rt := lua.New(lua.Options{Script: "job.lua", Modules: append(bindings.Modules(), m),
+	rt := lua.New(lua.Options{Script: "job.lua", Modules: append(bindings.Modules(bindings.Deps{}), m),
 		Stdout: io.Discard, Stderr: io.Discard,
 		Source: []byte(`
 handle(testsrc, {sink = testsink, on_error = "skip"}, function(v)
@@ -145,14 +146,14 @@ handle(testsrc, function() end) -- a second handler on the same source`)})
 func TestNoAckForRecordThatStoppedTheRun(t *testing.T) {
 	log := &ackLog{acks: map[int64][]error{}}
 	m := testModule{src: &ackSource{n: 3, log: log}, sink: &asyncSink{log: log}}
-	rt := lua.New(lua.Options{Script: "job.lua", Modules: append(bindings.Modules(), m),
+	rt := lua.New(lua.Options{Script: "job.lua", Modules: append(bindings.Modules(bindings.Deps{}), m),
 		Stdout: io.Discard, Stderr: io.Discard,
 		Source: []byte(`handle(testsrc, {sink = testsink}, function(v)
   if v == 2 then error("boom") end
   return v
 end)`)})
 	err := rt.Run(context.Background())
-	if err == nil || lua.ExitCodeOf(err) != 1 {
+	if err == nil || exitcode.Of(err) != 1 {
 		t.Fatalf("err = %v, want a runtime error", err)
 	}
 	if got := log.acks[1]; len(got) != 1 || got[0] != nil {
@@ -194,7 +195,7 @@ func (staleModule) Open(s *lua.State) error {
 
 func TestStaleRecordsAreDropped(t *testing.T) {
 	var out bytes.Buffer
-	rt := lua.New(lua.Options{Script: "job.lua", Modules: append(bindings.Modules(), staleModule{}),
+	rt := lua.New(lua.Options{Script: "job.lua", Modules: append(bindings.Modules(bindings.Deps{}), staleModule{}),
 		Stdout: &out, Stderr: io.Discard,
 		Source: []byte(`handle(stalesrc, function(v) return v end)`)})
 	if err := rt.Run(context.Background()); err != nil {

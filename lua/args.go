@@ -6,10 +6,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // ArgChecker checks the arguments of a Lua call and raises errors that name
@@ -57,34 +58,45 @@ func (a *ArgChecker) Check(err error) {
 	}
 	var se *ScriptError
 	if errors.As(err, &se) {
-		// A Lua error from a callback (c:update's fn) names its own line.
-		a.L.Error(glua.LString(se.Msg), 0)
+		// A Lua error from a callback (c:update's fn) names its own line;
+		// an error value stays one.
+		se.raise(a.L)
 	}
 	msg := err.Error()
 	if !strings.HasPrefix(msg, a.fn+": ") && !strings.HasPrefix(msg, a.fn+" ") {
 		msg = a.fn + ": " + msg
 	}
-	var ec ExitCoder
-	if errors.As(err, &ec) && ec.ExitCode() != ExitRuntime {
-		// Keep the exit code (75 for a locked cache) across the Lua error.
-		frame := a.level - 1
-		if frame < 1 {
-			frame = 1
-		}
+	var ec exitcode.Coder
+	if errors.As(err, &ec) && ec.ExitCode() != exitcode.Runtime {
+		// Keep the exit code (75 for a locked cache) across the Lua error:
+		// raise an error value holding err (see goError), positioned as
+		// raise positions a message.
 		where := a.where
 		if where == "" {
-			where = a.L.Where(frame)
+			where = scriptWhere(a.L, a.level-1)
 		}
-		msg = where + " " + msg
-		exitCodes.Store(msg, ec.ExitCode())
-		a.L.Error(glua.LString(msg), 0)
+		raiseError(a.L, where+" "+msg, err)
 	}
 	a.raise(msg, a.level)
 }
 
-// exitCodes maps the messages of Lua errors raised for Go errors with an
-// exit code other than 1 to that code (see ScriptError.ExitCode).
-var exitCodes sync.Map
+// scriptWhere is the position ("job.lua:12:") of the function at level of
+// L's call stack or, when that is a Go function (pcall), of the first Lua
+// function below it: the position L.Error gives a message raised at level+1.
+func scriptWhere(L *glua.LState, level int) string {
+	for ; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			return ""
+		}
+		if fn, err := L.GetInfo("f", dbg, glua.LNil); err == nil {
+			if f, ok := fn.(*glua.LFunction); ok && f.IsG {
+				continue
+			}
+		}
+		return L.Where(level)
+	}
+}
 
 func (a *ArgChecker) typeError(name, want string, got glua.LValue) {
 	a.Raise("%s must be %s, got %s", name, want, TypeName(got))

@@ -83,8 +83,8 @@ func TestBatchedStepsKeepOrderAcksAndFairness(t *testing.T) {
 	log := &ackLog{acks: map[int64][]error{}}
 	m := batchModule{src: &mixedSource{n: n, log: log}, sink: &asyncSink{log: log}}
 	var out, errb strings.Builder
-	rt := lua.New(lua.Options{Script: "job.lua", Modules: append(bindings.Modules(), m),
-		Stdout: &out, Stderr: &errb, Set: [][2]string{{"n", strconv.Itoa(n)}},
+	rt := lua.New(lua.Options{Script: "job.lua", Modules: append(bindings.Modules(bindings.Deps{Set: [][2]string{{"n", strconv.Itoa(n)}}}), m),
+		Stdout: &out, Stderr: &errb,
 		Source: []byte(`
 local n = tonumber(args.n)
 local ticks, done, last, last2 = 0, 0, 0, 0
@@ -294,7 +294,7 @@ func (m decodingModule) Open(s *lua.State) error {
 func TestBatchedStepsAfterDecodeWithCoroutine(t *testing.T) {
 	const n = 2000
 	var out, errb strings.Builder
-	rt := lua.New(lua.Options{Script: "job.lua", Modules: append(bindings.Modules(), decodingModule{n: n}),
+	rt := lua.New(lua.Options{Script: "job.lua", Modules: append(bindings.Modules(bindings.Deps{}), decodingModule{n: n}),
 		Stdout: &out, Stderr: &errb,
 		Source: []byte(`
 local sum, bad, driver = 0, 0, nil

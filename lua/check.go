@@ -6,13 +6,15 @@ import (
 	"strings"
 
 	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // Check compiles a script without running it and checks that every global
 // it reads exists: one of the API (the given modules and Lua's standard
 // library) or assigned somewhere in the script. A global that is never
 // assigned is always nil, almost always a typo ("hadnle"). Errors are an
-// *ExitError with code 2, one "file:line: message" per line.
+// *exitcode.Error with code 2, one "file:line: message" per line.
 func Check(src []byte, name string, mods []Module) error {
 	s, err := NewStandaloneState(mods)
 	if err != nil {
@@ -30,10 +32,10 @@ func Check(src []byte, name string, mods []Module) error {
 			known[string(ks)] = true
 		}
 	})
-	var reads []globalRef
-	visitGlobals(proto, func(r globalRef) {
-		if r.write {
-			known[r.name] = true
+	var reads []GlobalRef
+	VisitGlobals(proto, func(r GlobalRef) {
+		if r.Write {
+			known[r.Name] = true
 		} else {
 			reads = append(reads, r)
 		}
@@ -41,12 +43,12 @@ func Check(src []byte, name string, mods []Module) error {
 	var problems []string
 	seen := map[string]bool{}
 	for _, r := range reads {
-		if known[r.name] || seen[r.name] {
+		if known[r.Name] || seen[r.Name] {
 			continue
 		}
-		seen[r.name] = true
-		msg := fmt.Sprintf("%s:%d: unknown global %q: it is never assigned and is not part of the API", name, r.line, r.name)
-		if guess := closest(r.name, known); guess != "" {
+		seen[r.Name] = true
+		msg := fmt.Sprintf("%s:%d: unknown global %q: it is never assigned and is not part of the API", name, r.Line, r.Name)
+		if guess := closest(r.Name, known); guess != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", guess)
 		}
 		problems = append(problems, msg)
@@ -54,7 +56,7 @@ func Check(src []byte, name string, mods []Module) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	return &ExitError{Code: ExitUsage, Err: CheckError(problems)}
+	return &exitcode.Error{Code: exitcode.Usage, Err: CheckError(problems)}
 }
 
 // CheckError lists the problems Check found, one "file:line: message" each.

@@ -10,6 +10,7 @@ import (
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // maxDepth bounds nesting when converting Lua tables, so a cycle is an error
@@ -20,7 +21,7 @@ const maxDepth = 200
 // record representation (functions, coroutines, userdata, cycles).
 var ErrNotConvertible = errors.New("value cannot be a record")
 
-// ToLua converts a Go value of the codec data model to a Lua value. A nil at
+// ToLua converts a Go value of the data model (package value) to a Lua value. A nil at
 // the top level is Lua nil; nil inside a table is json.null. Arrays get the
 // array mark so they encode back as arrays, even when empty.
 func (s *State) ToLua(v any) glua.LValue {
@@ -32,6 +33,14 @@ func (s *State) ToLua(v any) glua.LValue {
 		s.noteGoNumber(nil, nil, v)
 	}
 	return lv
+}
+
+// SetField sets t[k] to the Go value v, converted as ToLua converts a value
+// inside a table (nil is json.null), and remembers the digits of a long
+// integer there (exact.go).
+func (s *State) SetField(t *glua.LTable, k string, v any) {
+	t.RawSetString(k, s.toLua(v))
+	s.noteGoNumber(t, glua.LString(k), v)
 }
 
 func (s *State) toLua(v any) glua.LValue {
@@ -52,20 +61,20 @@ func (s *State) toLua(v any) glua.LValue {
 		return glua.LNumber(x)
 	case float32:
 		return glua.LNumber(x)
-	case codec.Number:
+	case value.Number:
 		return glua.LNumber(x.Float64())
 	case string:
 		return glua.LString(x)
 	case []byte:
 		return glua.LString(x)
-	case codec.Object:
+	case value.Object:
 		t := s.L.CreateTable(0, len(x))
 		for _, m := range x {
 			t.RawSetString(m.Key, s.toLua(m.Value))
 			s.noteGoNumber(t, glua.LString(m.Key), m.Value)
 		}
 		return t
-	case codec.Table:
+	case value.Table:
 		t := s.L.CreateTable(0, len(x))
 		for _, e := range x {
 			k := s.toLua(e.Key)
@@ -104,22 +113,23 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// FromLua converts a Lua value to the codec data model: nil and json.null to
-// nil, numbers with an integral value to int64 (others to float64), tables
-// marked as arrays or with keys 1..n to []any, tables with string keys to
-// codec.Object and other tables to codec.Table, in insertion order; an empty
-// unmarked table to an empty Object. Functions, threads, other userdata and cycles are errors.
+// FromLua converts a Lua value to the data model (package value): nil and
+// json.null to nil, numbers with an integral value to int64 (others to
+// float64), tables marked as arrays or with keys 1..n to []any, tables with
+// string keys to value.Object and other tables to value.Table, in insertion
+// order; an empty unmarked table to an empty Object. Functions, threads,
+// other userdata and cycles are errors.
 func (s *State) FromLua(v glua.LValue) (any, error) {
 	return s.fromLuaField(nil, nil, v, 0) // the record's own place
 }
 
 // fromLuaField converts the value at key k of table t (t nil: the record
 // itself), a long integer decoded there (exact.go) to its text as a
-// codec.Number.
+// value.Number.
 func (s *State) fromLuaField(t *glua.LTable, k, v glua.LValue, depth int) (any, error) {
 	if n, ok := v.(glua.LNumber); ok {
 		if text, ok := s.exactText(t, k, n); ok {
-			return codec.Number(text), nil
+			return value.Number(text), nil
 		}
 	}
 	return s.fromLua(v, depth)
@@ -150,8 +160,8 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 			}
 			return out, nil
 		}
-		obj := make(codec.Object, 0, 8)
-		var tbl codec.Table // set when a key is not a string
+		obj := make(value.Object, 0, 8)
+		var tbl value.Table // set when a key is not a string
 		var err error
 		ForEachOrdered(x, func(k, val glua.LValue) {
 			if err != nil {
@@ -162,13 +172,13 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 				return
 			}
 			if ks, ok := k.(glua.LString); ok && tbl == nil {
-				obj = append(obj, codec.Member{Key: string(ks), Value: e})
+				obj = append(obj, value.Member{Key: string(ks), Value: e})
 				return
 			}
 			if tbl == nil {
-				tbl = make(codec.Table, len(obj), len(obj)+8)
+				tbl = make(value.Table, len(obj), len(obj)+8)
 				for i, m := range obj {
-					tbl[i] = codec.Entry{Key: m.Key, Value: m.Value}
+					tbl[i] = value.Entry{Key: m.Key, Value: m.Value}
 				}
 			}
 			var key any
@@ -183,7 +193,7 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 				err = fmt.Errorf("table key of type %s: %w", k.Type(), ErrNotConvertible)
 				return
 			}
-			tbl = append(tbl, codec.Entry{Key: key, Value: e})
+			tbl = append(tbl, value.Entry{Key: key, Value: e})
 		})
 		if err != nil {
 			return nil, err
@@ -223,12 +233,6 @@ func (s *State) arrayLen(t *glua.LTable) (int, bool) {
 		}
 	})
 	return n, isArray && count == n
-}
-
-// IsArray reports whether t converts to a JSON array.
-func (s *State) IsArray(t *glua.LTable) bool {
-	_, ok := s.arrayLen(t)
-	return ok
 }
 
 // NumberValue returns f as int64 when it is integral and fits (not -0),

@@ -9,7 +9,7 @@ import (
 )
 
 // The conversions every binding pays for a record: a 5-field access-log
-// object with a nested array, between the codec data model, JSON and Lua.
+// object with a nested array, between the value data model, JSON and Lua.
 //
 //	go test -run '^$' -bench Convert ./lua/
 

@@ -5,7 +5,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
-	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // Long integers through Lua. gopher-lua numbers are float64, so a JSON
@@ -78,20 +78,30 @@ func (s *State) noteExact(t *glua.LTable, k glua.LValue, text string, f float64)
 
 // noteGoNumber remembers the text of v, a decoded Go value placed at
 // (t, k), when v is a long integer (an int64 or uint64 at or beyond ±2^53,
-// or a codec.Number).
+// or a value.Number).
 func (s *State) noteGoNumber(t *glua.LTable, k glua.LValue, v any) {
 	switch x := v.(type) {
 	case int64:
-		if codec.LongInt(x) {
+		if value.LongInt(x) {
 			s.noteExact(t, k, strconv.FormatInt(x, 10), float64(x))
 		}
 	case uint64:
 		if x >= 1<<53 {
 			s.noteExact(t, k, strconv.FormatUint(x, 10), float64(x))
 		}
-	case codec.Number:
+	case value.Number:
 		s.noteExact(t, k, string(x), x.Float64())
 	}
+}
+
+// AppendRecordNumber appends n as a record that is a bare number is written:
+// the digits of the long integer it was decoded from, when n is one
+// remembered for the current record, else FormatNumber(n).
+func (s *State) AppendRecordNumber(dst []byte, n glua.LNumber) []byte {
+	if text, ok := s.exactText(nil, nil, n); ok {
+		return append(dst, text...)
+	}
+	return AppendNumber(dst, float64(n))
 }
 
 // exactText returns the text to write for the number f at (t, k): the one

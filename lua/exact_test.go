@@ -7,47 +7,8 @@ import (
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
-
-// TestPipeLongIntegers: integers beyond 2^53 keep their digits when the
-// record, or the field, passes through unchanged, including two that the
-// same float64 holds; computed values are written as the float64 they are.
-func TestPipeLongIntegers(t *testing.T) {
-	in := `{"id":9007199254740993,"prev":9007199254740992,"big":12345678901234567890,"a":[-9007199254740995],"x":1.5}` + "\n" +
-		"12345678901234567890\n" +
-		`{"id":9007199254740993}` + "\n"
-	for _, tt := range []struct {
-		name, expr, out, want string
-	}{
-		{"whole record", "_", "", `{"id":9007199254740993,"prev":9007199254740992,"big":12345678901234567890,"a":[-9007199254740995],"x":1.5}` + "\n" +
-			"12345678901234567890\n" + `{"id":9007199254740993}` + "\n"},
-		{"whole record as JSON", "_", "json", `{"id":9007199254740993,"prev":9007199254740992,"big":12345678901234567890,"a":[-9007199254740995],"x":1.5}` + "\n" +
-			"12345678901234567890\n" + `{"id":9007199254740993}` + "\n"},
-		// Out of its place, a number is known by its value; the first record
-		// has two that one float64 holds, so there it is written as that.
-		{"a field", "type(_) == 'table' and _.id", "", "9007199254740992\n9007199254740993\n"},
-		{"fields into a new table", "type(_) == 'table' and {id = _.id, big = _.big}", "",
-			`{"id":9007199254740992,"big":12345678901234567890}` + "\n" + `{"id":9007199254740993}` + "\n"},
-		// Only the fields the expression reads are decoded: no ambiguity.
-		{"global fields", "id and {id = id}", "", `{"id":9007199254740993}` + "\n" + `{"id":9007199254740993}` + "\n"},
-		{"changed values are floats", "type(_) == 'table' and {id = _.id + 4, big = _.big and _.big * 2}", "",
-			`{"id":9007199254740996,"big":24691357802469134000}` + "\n" + `{"id":9007199254740996}` + "\n"},
-		{"a field changed in place", "if type(_) == 'table' then _.id = _.id + 4 return _ end", "",
-			`{"id":9007199254740996,"prev":9007199254740992,"big":12345678901234567890,"a":[-9007199254740995],"x":1.5}` + "\n" + `{"id":9007199254740996}` + "\n"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			for _, workers := range []int{1, 2} {
-				got, err := runPipe(t, PipeOptions{Expr: tt.expr, InCodec: "json", OutCodec: tt.out, Workers: workers, ChunkLines: 1}, in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got != tt.want {
-					t.Errorf("w=%d:\n got %s\nwant %s", workers, got, tt.want)
-				}
-			}
-		})
-	}
-}
 
 // TestLongIntegersThroughGoValues: the handler path's conversions (Go
 // values from any codec to Lua and back) keep long integers' digits at
@@ -58,10 +19,10 @@ func TestLongIntegersThroughGoValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rec := codec.Object{
+	rec := value.Object{
 		{Key: "id", Value: int64(9007199254740993)},
 		{Key: "u", Value: uint64(18446744073709551615)},
-		{Key: "n", Value: codec.Number("123456789012345678901234567890")},
+		{Key: "n", Value: value.Number("123456789012345678901234567890")},
 		{Key: "small", Value: int64(42)},
 		{Key: "list", Value: []any{int64(-9007199254740993)}},
 	}
@@ -82,7 +43,7 @@ func TestLongIntegersThroughGoValues(t *testing.T) {
 
 	// A bare number record.
 	s.BeginRecord()
-	if v, _ := s.FromLua(s.ToLua(codec.Number("98765432109876543210"))); v != codec.Number("98765432109876543210") {
+	if v, _ := s.FromLua(s.ToLua(value.Number("98765432109876543210"))); v != value.Number("98765432109876543210") {
 		t.Errorf("bare number: %#v", v)
 	}
 
@@ -108,7 +69,7 @@ func TestLongIntegerText(t *testing.T) {
 		"123456789012345678901234567890": true, "1e300": false, "9007199254740993.5": false,
 		"1000000000000000": false, "-": false, "": false,
 	} {
-		if got := codec.LongInteger([]byte(text)); got != want {
+		if got := value.LongInteger([]byte(text)); got != want {
 			t.Errorf("LongInteger(%q) = %v", text, got)
 		}
 	}
@@ -178,23 +139,4 @@ func FuzzRecordThroughLua(f *testing.F) {
 			t.Fatalf("Lua encoding:\n got %s\nwant %s", got, want)
 		}
 	})
-}
-
-// TestPipeLongIntegersFromMsgpack: with a codec other than JSON, fields
-// bound as globals keep their digits too.
-func TestPipeLongIntegersFromMsgpack(t *testing.T) {
-	c, err := codec.Lookup("msgpack")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := c.Marshal(nil, codec.Object{{Key: "id", Value: int64(9007199254740993)}, {Key: "n", Value: int64(1)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, expr := range []string{"{id = id}", "{id = _.id}"} {
-		got, err := runPipe(t, PipeOptions{Expr: expr, InCodec: "msgpack", Workers: 1}, string(in))
-		if err != nil || got != `{"id":9007199254740993}`+"\n" {
-			t.Errorf("%s: %q (%v)", expr, got, err)
-		}
-	}
 }

@@ -4,16 +4,18 @@ import (
 	glua "github.com/yuin/gopher-lua"
 )
 
-// globalRef is one read or write of a global name in compiled code.
-type globalRef struct {
-	name  string
-	line  int
-	write bool
+// GlobalRef is one read or write of a global name in compiled code.
+type GlobalRef struct {
+	Name  string
+	Line  int  // source line, 0 if unknown
+	Write bool // an assignment (OP_SETGLOBAL), else a read
 }
 
-// visitGlobals calls fn for every global read (OP_GETGLOBAL) and write
+// VisitGlobals calls fn for every global read (OP_GETGLOBAL) and write
 // (OP_SETGLOBAL) in p and the functions nested in it, with its source line.
-func visitGlobals(p *glua.FunctionProto, fn func(globalRef)) {
+// `streamctl check` and the one-liner engine find the names a chunk reads
+// with it.
+func VisitGlobals(p *glua.FunctionProto, fn func(GlobalRef)) {
 	for pc, inst := range p.Code {
 		op := int(inst >> 26)
 		if op != glua.OP_GETGLOBAL && op != glua.OP_SETGLOBAL {
@@ -31,9 +33,9 @@ func visitGlobals(p *glua.FunctionProto, fn func(globalRef)) {
 		if pc < len(p.DbgSourcePositions) {
 			line = p.DbgSourcePositions[pc]
 		}
-		fn(globalRef{name: string(s), line: line, write: op == glua.OP_SETGLOBAL})
+		fn(GlobalRef{Name: string(s), Line: line, Write: op == glua.OP_SETGLOBAL})
 	}
 	for _, c := range p.FunctionPrototypes {
-		visitGlobals(c, fn)
+		VisitGlobals(c, fn)
 	}
 }

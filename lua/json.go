@@ -8,6 +8,7 @@ import (
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // AppendJSON appends the compact JSON encoding of a Lua value to dst, reading
@@ -109,6 +110,17 @@ func (s *State) FromJSON(v *fastjson.Value) glua.LValue {
 	return lv
 }
 
+// SetJSONField sets t[k] to the JSON value v, converted as a field of a
+// document is (null is json.null), and remembers the digits of a long
+// integer there (exact.go): the pipe binds record fields as globals with it.
+func (s *State) SetJSONField(t *glua.LTable, k string, v *fastjson.Value) {
+	lv := s.fromJSON(v)
+	t.RawSetString(k, lv)
+	if n, ok := lv.(glua.LNumber); ok && long(n) {
+		s.noteJSONField(t, glua.LString(k), v, n)
+	}
+}
+
 // long reports whether n is at or beyond ±2^53, where integers start to
 // lose digits in a float64.
 func long(n glua.LNumber) bool { return n >= 1<<53 || n <= -(1<<53) }
@@ -118,7 +130,7 @@ func long(n glua.LNumber) bool { return n >= 1<<53 || n <= -(1<<53) }
 // numbers.
 func (s *State) noteJSONField(t *glua.LTable, k glua.LValue, v *fastjson.Value, n glua.LNumber) {
 	var buf [32]byte
-	if text := v.MarshalTo(buf[:0]); codec.LongInteger(text) {
+	if text := v.MarshalTo(buf[:0]); value.LongInteger(text) {
 		s.noteExact(t, k, string(text), float64(n))
 	}
 }

@@ -1,8 +1,9 @@
 package lua
 
 import (
-	"github.com/streamctl/streamctl/connectors"
 	glua "github.com/yuin/gopher-lua"
+
+	"github.com/streamctl/streamctl/connectors"
 )
 
 // SourceProvider is implemented by the Go values behind Lua objects that can

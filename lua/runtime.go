@@ -15,6 +15,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // Options configure a run. Zero values take the defaults given per field.
@@ -23,10 +24,6 @@ type Options struct {
 	Script string
 	// Source is the script text.
 	Source []byte
-	// Set holds --set k=v pairs, in order; they fill the Lua table args.
-	Set [][2]string
-	// Positional holds the arguments after "--": args[1..n].
-	Positional []string
 	// Modules are opened in every Lua state, in order.
 	Modules []Module
 	// Logger receives runtime and script logs. Default: discard.
@@ -36,8 +33,6 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Getenv looks up environment variables. Default: os.LookupEnv.
 	Getenv func(string) (string, bool)
-	// Config holds settings for bindings (state directory, brokers), by name.
-	Config map[string]string
 	// State is the run's persistent state, committed with the positions of
 	// its sources (see commits); nil for none.
 	State StateCommitter
@@ -70,17 +65,18 @@ type Runtime struct {
 	signalled     bool
 	stdoutSink    connectors.Sink
 	stdout        *sharedWriter
+	// stdinSrc is the run's one stdin source (StdinSource).
+	stdinMu  sync.Mutex
+	stdinSrc *connectors.ReaderSource
 
 	mu       sync.Mutex
 	sharedBy map[string]any
-	named    map[string]any
-	namedMu  sync.Mutex
 	closers  []func(context.Context) error
 	flushers []connectors.Sink
 	feeds    []*feed
 
 	handlers []*Handler
-	commits  *commits // nil without state
+	commits  *commits // nil when the run commits no state
 	// handlersMu guards appending to handlers (the top level, in the
 	// scheduler's goroutine) against Handlers (a /metrics scrape).
 	handlersMu sync.Mutex
@@ -110,7 +106,7 @@ func New(opts Options) *Runtime {
 	if opts.Script == "" {
 		opts.Script = "script.lua"
 	}
-	rt := &Runtime{opts: opts, log: opts.Logger, stopping: make(chan struct{}), sharedBy: map[string]any{}, named: map[string]any{}}
+	rt := &Runtime{opts: opts, log: opts.Logger, stopping: make(chan struct{}), sharedBy: map[string]any{}}
 	rt.stdout = newSharedWriter(opts.Stdout)
 	text, _ := codec.Lookup("text")
 	rt.stdoutSink = rt.NewStdoutSink(text)
@@ -119,13 +115,6 @@ func New(opts Options) *Runtime {
 
 // Logger returns the run's logger.
 func (rt *Runtime) Logger() *slog.Logger { return rt.log }
-
-// Stdin returns the process input.
-func (rt *Runtime) Stdin() io.Reader { return rt.opts.Stdin }
-
-// Stdout returns the run's stdout: a buffer shared by every stdout sink,
-// flushed when the scheduler is idle. Safe for concurrent use.
-func (rt *Runtime) Stdout() io.Writer { return rt.stdout }
 
 // Stderr returns the process error writer.
 func (rt *Runtime) Stderr() io.Writer { return rt.opts.Stderr }
@@ -136,18 +125,8 @@ func (rt *Runtime) StdoutSink() connectors.Sink { return rt.stdoutSink }
 // Getenv looks up an environment variable.
 func (rt *Runtime) Getenv(name string) (string, bool) { return rt.opts.Getenv(name) }
 
-// Config returns a binding setting (e.g. "state-dir"), "" when unset.
-func (rt *Runtime) Config(key string) string { return rt.opts.Config[key] }
-
-// Options returns the run's options.
-func (rt *Runtime) Options() *Options { return &rt.opts }
-
 // Context is cancelled when the run ends; pass it to I/O started by bindings.
 func (rt *Runtime) Context() context.Context { return rt.runCtx }
-
-// SourceContext is cancelled when sources must stop (stop(), a signal or a
-// fatal error); the run then drains what was read.
-func (rt *Runtime) SourceContext() context.Context { return rt.srcCtx }
 
 // Stopping is closed when the run begins to stop.
 func (rt *Runtime) Stopping() <-chan struct{} { return rt.stopping }
@@ -401,7 +380,7 @@ func (rt *Runtime) finalError(err error) error {
 	rt.errMu.Lock()
 	defer rt.errMu.Unlock()
 	if rt.signalled {
-		return ErrInterrupted
+		return exitcode.ErrInterrupted
 	}
 	return nil
 }
@@ -488,20 +467,4 @@ func (s *State) OnStop(fn *glua.LFunction) error {
 		s.rt.onStop = append(s.rt.onStop, fn)
 	}
 	return nil
-}
-
-// Named returns the process-wide object built once under key, whichever
-// state asks first (stdin, caches by name). Safe for concurrent use.
-func (rt *Runtime) Named(key string, build func() (any, error)) (any, error) {
-	rt.namedMu.Lock()
-	defer rt.namedMu.Unlock()
-	if v, ok := rt.named[key]; ok {
-		return v, nil
-	}
-	v, err := build()
-	if err != nil {
-		return nil, err
-	}
-	rt.named[key] = v
-	return v, nil
 }

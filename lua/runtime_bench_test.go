@@ -43,7 +43,7 @@ func benchHandler(b *testing.B, script string) {
 	b.SetBytes(int64(len(in)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		rt := lua.New(lua.Options{Script: "bench.lua", Source: []byte(script), Modules: bindings.Modules(),
+		rt := lua.New(lua.Options{Script: "bench.lua", Source: []byte(script), Modules: bindings.Modules(bindings.Deps{}),
 			Stdin: strings.NewReader(in), Stdout: io.Discard, Stderr: io.Discard})
 		if err := rt.Run(context.Background()); err != nil {
 			b.Fatal(err)

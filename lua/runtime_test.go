@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streamctl/streamctl/bindings"
+	"github.com/streamctl/streamctl/exitcode"
 	"github.com/streamctl/streamctl/lua"
 )
 
@@ -32,7 +33,7 @@ func runScript(t *testing.T, ctx context.Context, src, stdin string) result {
 	rt := lua.New(lua.Options{
 		Script:  "job.lua",
 		Source:  []byte(src),
-		Modules: bindings.Modules(),
+		Modules: bindings.Modules(bindings.Deps{}),
 		Stdin:   strings.NewReader(stdin),
 		Stdout:  &out,
 		Stderr:  &errb,
@@ -69,8 +70,8 @@ end)
 func TestWaitingCallErrorNamesScriptLine(t *testing.T) {
 	r := runScript(t, nil, "handle(iterate({1}), function()\n  sleep(-1)\nend)\n", "")
 	want := "job.lua:2: sleep: duration must not be negative, got -1 (record iterate:1)"
-	if r.err == nil || r.err.Error() != want || lua.ExitCodeOf(r.err) != 1 {
-		t.Fatalf("err = %v (code %d), want %q (code 1)", r.err, lua.ExitCodeOf(r.err), want)
+	if r.err == nil || r.err.Error() != want || exitcode.Of(r.err) != 1 {
+		t.Fatalf("err = %v (code %d), want %q (code 1)", r.err, exitcode.Of(r.err), want)
 	}
 }
 
@@ -198,7 +199,7 @@ func TestSignalDrainsRunsOnStopAndExits130(t *testing.T) {
 handle(timer{every = 0.005}, function() end)
 on_stop(function() print("on_stop ran") end)
 `, "")
-	if !errors.Is(r.err, lua.ErrInterrupted) || lua.ExitCodeOf(r.err) != 130 {
+	if !errors.Is(r.err, exitcode.ErrInterrupted) || exitcode.Of(r.err) != 130 {
 		t.Fatalf("err = %v, want interrupted (130)", r.err)
 	}
 	if r.stdout != "on_stop ran\n" {
@@ -238,7 +239,7 @@ while true do
   polls = polls + 1
   sleep(60)
 end`, "")
-	if !errors.Is(r.err, lua.ErrInterrupted) {
+	if !errors.Is(r.err, exitcode.ErrInterrupted) {
 		t.Fatalf("err = %v, want interrupted", r.err)
 	}
 	if r.stdout != "polls > 0:\ttrue\n" {
@@ -265,15 +266,15 @@ end)
 		t.Fatalf("stdout %q, err %v", r.stdout, r.err)
 	}
 	r = runScript(t, nil, "local function f(n) return 1 + f(n + 1) end\nhandle(iterate{1}, function() return f(1) end)\n", "")
-	if r.err == nil || !strings.Contains(r.err.Error(), "job.lua:1: stack overflow") || lua.ExitCodeOf(r.err) != 1 {
-		t.Fatalf("runaway recursion: %v (exit %d)", r.err, lua.ExitCodeOf(r.err))
+	if r.err == nil || !strings.Contains(r.err.Error(), "job.lua:1: stack overflow") || exitcode.Of(r.err) != 1 {
+		t.Fatalf("runaway recursion: %v (exit %d)", r.err, exitcode.Of(r.err))
 	}
 }
 
 // TestHandlersWhileRegistering: Handlers may be read from another goroutine
 // (a /metrics scrape) while the top level registers handlers (go test -race).
 func TestHandlersWhileRegistering(t *testing.T) {
-	rt := lua.New(lua.Options{Script: "job.lua", Modules: bindings.Modules(),
+	rt := lua.New(lua.Options{Script: "job.lua", Modules: bindings.Modules(bindings.Deps{}),
 		Source: []byte(`for i = 1, 300 do handle(iterate{i}, function() end) end`),
 		Stdin:  strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard})
 	done, stopped := make(chan struct{}), make(chan struct{})

@@ -1,6 +1,6 @@
 // Package lua is streamctl's runtime: Lua states on gopher-lua, the scheduler
 // that runs handlers as coroutines in one main state (and in worker states for
-// workers = N), conversion between Lua values and the codec data model, and
+// workers = N), conversion between Lua values and the data model of package value, and
 // errors that name the script line.
 //
 // gopher-lua is imported as glua; this package is "lua".
@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -46,8 +45,6 @@ type State struct {
 	// stopMarker is the error value of a waiting call interrupted by the
 	// run stopping; its Value is ErrStopped.
 	stopMarker *glua.LUserData
-	mu         sync.Mutex // guards nothing Lua; used by Values
-	values     map[string]any
 	workerCur  *instance // worker states: the instance running now
 	// exact holds the digits of long integers decoded into this state's
 	// tables (exact.go).
@@ -84,7 +81,7 @@ var stateOptions = glua.Options{
 
 func newState(rt *Runtime, worker int) *State {
 	L := glua.NewState(stateOptions)
-	s := &State{L: L, rt: rt, Worker: worker, sharedSeq: map[string]int{}, values: map[string]any{}}
+	s := &State{L: L, rt: rt, Worker: worker, sharedSeq: map[string]int{}}
 	s.Null = L.NewUserData()
 	s.Null.Value = nullValue{}
 	nmt := L.NewTable()
@@ -113,20 +110,6 @@ func (s *State) TopLevel() bool { return s.topLevel }
 // Close closes the Lua state.
 func (s *State) Close() { s.L.Close() }
 
-// Value returns a per-state value stored by a binding under key.
-func (s *State) Value(key string) any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.values[key]
-}
-
-// SetValue stores a per-state value for bindings (e.g. a module's table).
-func (s *State) SetValue(key string, v any) {
-	s.mu.Lock()
-	s.values[key] = v
-	s.mu.Unlock()
-}
-
 // Shared returns the Go object created by the n-th call of kind in this
 // state's top level: the main state builds it, worker states re-running the
 // top level get the main state's object for the same position (k6's init
@@ -146,7 +129,7 @@ func (s *State) Shared(kind string, build func() (any, error)) (any, error) {
 	return s.rt.shared(key, s.Worker == 0, build)
 }
 
-// Load compiles a chunk. Compile errors are *ExitError with code 2 and read
+// Load compiles a chunk. Compile errors are *exitcode.Error with code 2 and read
 // "job.lua:3: syntax error near 'end'".
 func (s *State) Load(src []byte, name string) (*glua.LFunction, error) {
 	fn, err := s.L.Load(bytes.NewReader(src), name)
@@ -155,7 +138,7 @@ func (s *State) Load(src []byte, name string) (*glua.LFunction, error) {
 		if len(src) > 0 && src[len(src)-1] != '\n' {
 			lines++
 		}
-		return nil, compileError(err, lines)
+		return nil, CompileError(err, lines)
 	}
 	return fn, nil
 }
@@ -182,19 +165,23 @@ func (s *State) CallValues(fn glua.LValue, nret int, args ...glua.LValue) ([]glu
 	return out, nil
 }
 
-// ScriptError is a Lua runtime error: Msg already names "file:line".
-type ScriptError struct{ Msg string }
+// ScriptError is a Lua runtime error: Msg already names "file:line". When
+// the value raised was an error value (a Go error a binding raised, see
+// goError), Err is that Go error: errors.As and exitcode.Of find it (75 when
+// a cache is held by another process); otherwise the exit code is 1.
+type ScriptError struct {
+	Msg string
+	Err error
+}
 
 func (e *ScriptError) Error() string { return e.Msg }
 
-// ExitCode is 1, or the code of the Go error a binding raised (75 when a
-// cache is held by another process).
-func (e *ScriptError) ExitCode() int {
-	if code, ok := exitCodes.Load(e.Msg); ok {
-		return code.(int)
-	}
-	return ExitRuntime
-}
+// Unwrap returns the Go error the script raised, or nil.
+func (e *ScriptError) Unwrap() error { return e.Err }
+
+// raise raises the error again in L: as the error value it was, or as its
+// message, already positioned.
+func (e *ScriptError) raise(L *glua.LState) { raiseError(L, e.Msg, e.Err) }
 
 // scriptName is the script's name for messages ("job.lua").
 func (s *State) scriptName() string {
@@ -208,10 +195,17 @@ func (s *State) scriptName() string {
 // a waiting call was interrupted by the run stopping.
 func (s *State) scriptError(err error) error {
 	var ae *glua.ApiError
-	if errors.As(err, &ae) && ae.Object == s.stopMarker {
-		return ErrStopped
+	if errors.As(err, &ae) {
+		if ae.Object == s.stopMarker {
+			return ErrStopped
+		}
+		if ud, ok := ae.Object.(*glua.LUserData); ok {
+			if ge, ok := ud.Value.(*goError); ok {
+				return &ScriptError{Msg: ge.msg, Err: ge.err}
+			}
+		}
 	}
-	return &ScriptError{Msg: luaErrorMessage(err)}
+	return &ScriptError{Msg: ErrorMessage(err)}
 }
 
 // Interruptible reports whether a waiting call made in L should end early

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 func TestCacheOps(t *testing.T) {
@@ -133,7 +133,7 @@ func TestIncr(t *testing.T) {
 	}{
 		{"x", `value at "hits" is a string, not a number`},
 		{[]byte("x"), `value at "hits" is a string, not a number`},
-		{codec.Object{}, `value at "hits" is a table, not a number`},
+		{value.Object{}, `value at "hits" is a table, not a number`},
 		{true, `value at "hits" is a boolean, not a number`},
 		{nil, `value at "hits" is null, not a number`},
 	} {

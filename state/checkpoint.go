@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // Checkpoints
@@ -255,7 +255,7 @@ func stateOf(v any) (map[string]any, bool) {
 	switch x := v.(type) {
 	case nil:
 		return nil, true
-	case codec.Object:
+	case value.Object:
 		m := make(map[string]any, len(x))
 		for _, e := range x {
 			m[e.Key] = e.Value
@@ -320,7 +320,7 @@ func (c *Checkpoint) Heartbeat(name string, t time.Time) (recovered *DepState, e
 	}
 	t = time.Unix(0, t.UnixNano()) // as the store gives it back
 	d.time, d.hasTime = t, true
-	d.state = cloneState(c.state)
+	d.state = value.Clone(c.state)
 	if d.down && (!c.hasPulse || t.After(c.pulse)) {
 		d.down = false
 		recovered = c.resumeIfCleared(d)
@@ -360,7 +360,7 @@ func (c *Checkpoint) Pulse(t time.Time, state map[string]any) (PulseResult, erro
 		return PulseResult{}, fmt.Errorf("checkpoint %q: state: %w", c.name, err)
 	}
 	for k, v := range state {
-		c.state[k] = cloneValue(v)
+		c.state[k] = value.Clone(v)
 	}
 	t = time.Unix(0, t.UnixNano()) // as the store gives it back
 	c.pulse, c.hasPulse = t, true
@@ -371,7 +371,7 @@ func (c *Checkpoint) Pulse(t time.Time, state map[string]any) (PulseResult, erro
 	for _, d := range c.deps {
 		if !d.hasTime {
 			d.time, d.hasTime = t, true
-			d.state = cloneState(c.state)
+			d.state = value.Clone(c.state)
 		}
 		downtime := t.Sub(d.time)
 		if downtime > d.threshold {
@@ -408,7 +408,7 @@ func (c *Checkpoint) Pulse(t time.Time, state map[string]any) (PulseResult, erro
 }
 
 func (d *dep) snapshot() *DepState {
-	s := &DepState{Name: d.name, CheckpointState: cloneState(d.state), Down: d.down}
+	s := &DepState{Name: d.name, CheckpointState: value.Clone(d.state), Down: d.down}
 	if d.hasTime {
 		s.CheckpointTime = d.time
 	}
@@ -430,25 +430,6 @@ func (c *Checkpoint) Dep(name string) (*DepState, error) {
 	return d.snapshot(), nil
 }
 
-// Deps returns snapshots of every dependency in configuration order.
-func (c *Checkpoint) Deps() []*DepState {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]*DepState, len(c.deps))
-	for i, d := range c.deps {
-		out[i] = d.snapshot()
-	}
-	return out
-}
-
-// State returns a copy of the dependent's state and its last pulse time
-// (ok false before the first pulse).
-func (c *Checkpoint) State() (state map[string]any, pulse time.Time, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return cloneState(c.state), c.pulse, c.hasPulse
-}
-
 // Paused reports whether a downtime was detected and has not recovered:
 // the dependent should be paused. After a restart the binding pauses the
 // dependent at start when it is true.
@@ -456,45 +437,4 @@ func (c *Checkpoint) Paused() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.paused
-}
-
-// cloneState copies a state map deeply; nil stays nil.
-func cloneState(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = cloneValue(v)
-	}
-	return out
-}
-
-// cloneValue copies the mutable parts of a data model value.
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = cloneValue(e)
-		}
-		return out
-	case []byte:
-		return slices.Clone(x)
-	case map[string]any:
-		return cloneState(x)
-	case codec.Object:
-		out := make(codec.Object, len(x))
-		for i, m := range x {
-			out[i] = codec.Member{Key: m.Key, Value: cloneValue(m.Value)}
-		}
-		return out
-	case codec.Table:
-		out := make(codec.Table, len(x))
-		for i, e := range x {
-			out[i] = codec.Entry{Key: cloneValue(e.Key), Value: cloneValue(e.Value)}
-		}
-		return out
-	}
-	return v
 }

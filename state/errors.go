@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of these (test
@@ -99,8 +101,9 @@ func (e *LockedError) Error() string {
 	return fmt.Sprintf("state directory %s is in use by %s", e.Dir, by)
 }
 
-// ExitCode returns 75 (EX_TEMPFAIL): try again when the other process is done.
-func (e *LockedError) ExitCode() int { return 75 }
+// ExitCode returns exitcode.Locked (75, EX_TEMPFAIL): try again when the
+// other process is done.
+func (e *LockedError) ExitCode() int { return exitcode.Locked }
 
 // Is matches ErrLocked.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
@@ -125,3 +128,19 @@ func (e *CorruptedError) Unwrap() error { return e.Err }
 
 // Is matches ErrCorrupted.
 func (e *CorruptedError) Is(target error) bool { return target == ErrCorrupted }
+// ImportError is returned by Store.Import for a record it could not read:
+// one that does not decode, or lacks the cache, the key or the value. Line
+// is 1-based.
+type ImportError struct {
+	Line int
+	Err  error
+}
+
+func (e *ImportError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+// Unwrap returns the cause.
+func (e *ImportError) Unwrap() error { return e.Err }
+
+// errRecordShape is the Err of an ImportError for a record that is not an
+// object with a cache name, a key (but for states) and a value.
+var errRecordShape = errors.New(`want {"cache": NAME, "key": KEY, "value": VALUE}`)

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // Key encoding
@@ -156,7 +156,7 @@ func number(v any) (i int64, f float64, isInt, ok bool) {
 		}
 	case float32:
 		return 0, float64(x), false, true
-	case codec.Number: // a long integer's digits (from JSON or msgpack)
+	case value.Number: // a long integer's digits (from JSON or msgpack)
 		if n, ok := x.Int64(); ok {
 			return n, 0, true, true
 		}

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // Value encoding
 //
-// Values are the codec data model (see package codec): nil, bool, int64,
-// float64, string, []byte, []any, codec.Object, and map[string]any on input.
+// Values are the data model of package value: nil, bool, int64, float64,
+// string, []byte, []any, value.Object, and map[string]any on input.
 // EncodeValue writes them in a small tagged binary format, version byte
 // first:
 //
@@ -26,7 +26,7 @@ import (
 //	0x05 uvarint len, bytes   string
 //	0x06 uvarint len, bytes   []byte
 //	0x07 uvarint n, n values  []any (array)
-//	0x08 uvarint n, n × (uvarint len, key bytes, value)   codec.Object
+//	0x08 uvarint n, n × (uvarint len, key bytes, value)   value.Object
 //
 // It round-trips every value exactly: floats bit for bit (-0, NaN payloads,
 // ±Inf, subnormals), int64 as int64 even above 2^53, strings and []byte as
@@ -58,7 +58,7 @@ const (
 	valBytes  = 0x06
 	valArray  = 0x07
 	valObject = 0x08
-	valTable  = 0x09 // codec.Table: count, then key and value per entry
+	valTable  = 0x09 // value.Table: count, then key and value per entry
 
 	maxValueDepth = 1000
 )
@@ -102,7 +102,7 @@ func appendVal(b []byte, v any, depth int) ([]byte, error) {
 			}
 		}
 		return b, nil
-	case codec.Object:
+	case value.Object:
 		b = binary.AppendUvarint(append(b, valObject), uint64(len(x)))
 		for _, m := range x {
 			b = binary.AppendUvarint(b, uint64(len(m.Key)))
@@ -112,7 +112,7 @@ func appendVal(b []byte, v any, depth int) ([]byte, error) {
 			}
 		}
 		return b, nil
-	case codec.Table:
+	case value.Table:
 		b = binary.AppendUvarint(append(b, valTable), uint64(len(x)))
 		for _, e := range x {
 			if b, err = appendVal(b, e.Key, depth+1); err != nil {
@@ -250,7 +250,7 @@ func decodeVal(b []byte, depth int) (any, int, error) {
 			return nil, 0, err
 		}
 		off := 1 + n
-		o := make(codec.Object, 0, cnt)
+		o := make(value.Object, 0, cnt)
 		for range cnt {
 			l, m, err := uvarint(b[off:], len(b)-off)
 			if err != nil {
@@ -266,7 +266,7 @@ func decodeVal(b []byte, depth int) (any, int, error) {
 			if err != nil {
 				return nil, 0, err
 			}
-			o = append(o, codec.Member{Key: k, Value: e})
+			o = append(o, value.Member{Key: k, Value: e})
 			off += m
 		}
 		return o, off, nil
@@ -276,7 +276,7 @@ func decodeVal(b []byte, depth int) (any, int, error) {
 			return nil, 0, err
 		}
 		off := 1 + n
-		t := make(codec.Table, 0, cnt)
+		t := make(value.Table, 0, cnt)
 		for range cnt {
 			k, m, err := decodeVal(b[off:], depth+1)
 			if err != nil {
@@ -288,7 +288,7 @@ func decodeVal(b []byte, depth int) (any, int, error) {
 				return nil, 0, err
 			}
 			off += m
-			t = append(t, codec.Entry{Key: k, Value: e})
+			t = append(t, value.Entry{Key: k, Value: e})
 		}
 		return t, off, nil
 	}
@@ -305,7 +305,7 @@ func typeName(v any) string {
 		return "boolean"
 	case string, []byte:
 		return "string"
-	case []any, codec.Object, codec.Table, map[string]any:
+	case []any, value.Object, value.Table, map[string]any:
 		return "table"
 	}
 	if _, _, _, ok := number(v); ok {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // valueEqual is reflect.DeepEqual that compares floats bit for bit (so NaN
@@ -25,12 +25,12 @@ func valueEqual(a, b any) bool {
 	case []any:
 		y, ok := b.([]any)
 		return ok && slices.EqualFunc(x, y, valueEqual)
-	case codec.Object:
-		y, ok := b.(codec.Object)
-		return ok && slices.EqualFunc(x, y, func(m, n codec.Member) bool { return m.Key == n.Key && valueEqual(m.Value, n.Value) })
-	case codec.Table:
-		y, ok := b.(codec.Table)
-		return ok && slices.EqualFunc(x, y, func(m, n codec.Entry) bool { return valueEqual(m.Key, n.Key) && valueEqual(m.Value, n.Value) })
+	case value.Object:
+		y, ok := b.(value.Object)
+		return ok && slices.EqualFunc(x, y, func(m, n value.Member) bool { return m.Key == n.Key && valueEqual(m.Value, n.Value) })
+	case value.Table:
+		y, ok := b.(value.Table)
+		return ok && slices.EqualFunc(x, y, func(m, n value.Entry) bool { return valueEqual(m.Key, n.Key) && valueEqual(m.Value, n.Value) })
 	}
 	return a == b
 }
@@ -45,20 +45,20 @@ func normalize(v any) any {
 			out[i] = normalize(e)
 		}
 		return out
-	case codec.Object:
-		out := make(codec.Object, len(x))
+	case value.Object:
+		out := make(value.Object, len(x))
 		for i, m := range x {
-			out[i] = codec.Member{Key: m.Key, Value: normalize(m.Value)}
+			out[i] = value.Member{Key: m.Key, Value: normalize(m.Value)}
 		}
 		return out
-	case codec.Table:
-		out := make(codec.Table, len(x))
+	case value.Table:
+		out := make(value.Table, len(x))
 		for i, e := range x {
-			out[i] = codec.Entry{Key: normalize(e.Key), Value: normalize(e.Value)}
+			out[i] = value.Entry{Key: normalize(e.Key), Value: normalize(e.Value)}
 		}
 		return out
 	case map[string]any:
-		out := codec.Object{}
+		out := value.Object{}
 		for _, k := range slices.Sorted(func(yield func(string) bool) {
 			for k := range x {
 				if !yield(k) {
@@ -66,7 +66,7 @@ func normalize(v any) any {
 				}
 			}
 		}) {
-			out = append(out, codec.Member{Key: k, Value: normalize(x[k])})
+			out = append(out, value.Member{Key: k, Value: normalize(x[k])})
 		}
 		return out
 	case []byte:
@@ -106,9 +106,9 @@ func TestValueRoundTrip(t *testing.T) {
 		{"empty bytes", []byte{}},
 		{"array", []any{int64(1), "two", 3.0, nil, []any{}}},
 		{"empty array", []any{}},
-		{"object", obj("z", int64(1), "a", nil, "m", codec.Object{})},
-		{"empty object", codec.Object{}},
-		{"table with number and boolean keys", codec.Table{{Key: int64(1), Value: "a"}, {Key: int64(3), Value: "c"}, {Key: "x", Value: int64(3)}, {Key: true, Value: 1.5}, {Key: 2.5, Value: nil}}},
+		{"object", obj("z", int64(1), "a", nil, "m", value.Object{})},
+		{"empty object", value.Object{}},
+		{"table with number and boolean keys", value.Table{{Key: int64(1), Value: "a"}, {Key: int64(3), Value: "c"}, {Key: "x", Value: int64(3)}, {Key: true, Value: 1.5}, {Key: 2.5, Value: nil}}},
 		{"map", map[string]any{"b": int64(2), "a": []any{true}, "c": map[string]any{}}},
 		{"int", 7},
 		{"float32", float32(0.5)},
@@ -202,16 +202,16 @@ func (g *valueGen) value(depth int) any {
 		if depth > 4 {
 			return "deep"
 		}
-		o := codec.Object{}
+		o := value.Object{}
 		for range int(g.byte() % 5) {
-			o = append(o, codec.Member{Key: g.str(), Value: g.value(depth + 1)})
+			o = append(o, value.Member{Key: g.str(), Value: g.value(depth + 1)})
 		}
 		return o
 	case 11:
 		if depth > 4 {
 			return int64(11)
 		}
-		t := codec.Table{}
+		t := value.Table{}
 		for i := range int(g.byte() % 5) {
 			var k any
 			switch g.byte() % 4 {
@@ -224,7 +224,7 @@ func (g *valueGen) value(depth int) any {
 			default:
 				k = g.str()
 			}
-			t = append(t, codec.Entry{Key: k, Value: g.value(depth + 1)})
+			t = append(t, value.Entry{Key: k, Value: g.value(depth + 1)})
 		}
 		return t
 	default:
@@ -300,10 +300,10 @@ func ExampleEncodeValue() {
 }
 
 // obj builds an Object from alternating keys and values.
-func obj(kv ...any) codec.Object {
-	o := codec.Object{}
+func obj(kv ...any) value.Object {
+	o := value.Object{}
 	for i := 0; i < len(kv); i += 2 {
-		o = append(o, codec.Member{Key: kv[i].(string), Value: kv[i+1]})
+		o = append(o, value.Member{Key: kv[i].(string), Value: kv[i+1]})
 	}
 	return o
 }

@@ -10,7 +10,7 @@ import (
 
 // Aggregator folds the values of a window into an accumulator. Accumulators
 // are values of the data model (nil, bool, int64, float64, string, []byte,
-// []any, codec.Object), because a Windower persists them; an accumulator
+// []any, value.Object), because a Windower persists them; an accumulator
 // outside it makes the next store write fail.
 //
 // Call protocol, per window: acc = Init(), then acc = Add(acc, v) for each

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // sec is an event time in seconds since the epoch.
@@ -209,21 +209,21 @@ func TestWindowerSessionMergeOrder(t *testing.T) {
 // the cookbook's Counter.
 type emojiCounter struct{}
 
-func (emojiCounter) Init() any { return codec.Object{} }
+func (emojiCounter) Init() any { return value.Object{} }
 func (emojiCounter) Add(acc, v any) (any, error) {
-	o := slices.Clone(acc.(codec.Object))
+	o := slices.Clone(acc.(value.Object))
 	for i := range o {
 		if o[i].Key == v.(string) {
 			o[i].Value = o[i].Value.(int64) + 1
 			return o, nil
 		}
 	}
-	return append(o, codec.Member{Key: v.(string), Value: int64(1)}), nil
+	return append(o, value.Member{Key: v.(string), Value: int64(1)}), nil
 }
 func (emojiCounter) Merge(a, b any) (any, error) { return nil, errors.New("not used") }
 func (emojiCounter) Result(acc any) (any, error) {
 	var parts []string
-	for _, m := range acc.(codec.Object) {
+	for _, m := range acc.(value.Object) {
 		parts = append(parts, fmt.Sprintf("%s:%d", m.Key, m.Value))
 	}
 	return strings.Join(parts, " "), nil

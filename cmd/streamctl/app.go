@@ -8,7 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/streamctl/streamctl/lua"
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -21,14 +21,14 @@ func run(e *env) int {
 	if err == nil {
 		return 0
 	}
-	// Actions return *lua.ExitError (see exitError); anything else comes
+	// Actions return *exitcode.Error (see exitError); anything else comes
 	// from flag parsing or an unknown command: a usage error.
-	code := lua.ExitUsage
-	var ee *lua.ExitError
+	code := exitcode.Usage
+	var ee *exitcode.Error
 	if errors.As(err, &ee) {
 		code = ee.Code
 	}
-	if code != lua.ExitInterrupted || !errors.Is(err, lua.ErrInterrupted) {
+	if code != exitcode.Interrupted || !errors.Is(err, exitcode.ErrInterrupted) {
 		lines := []string{oneLine(err.Error())}
 		var multi interface{ Lines() []string } // check reports several problems
 		if errors.As(err, &multi) {
@@ -93,20 +93,20 @@ func logger(c *cli.Context, e *env) (*slog.Logger, error) {
 }
 
 func usageError(format string, args ...any) error {
-	return &lua.ExitError{Code: lua.ExitUsage, Err: fmt.Errorf(format, args...)}
+	return &exitcode.Error{Code: exitcode.Usage, Err: fmt.Errorf(format, args...)}
 }
 
-// exitError wraps err in a *lua.ExitError carrying its exit code
-// (lua.ExitCodeOf: 1 unless the error chooses another).
+// exitError wraps err in a *exitcode.Error carrying its exit code
+// (exitcode.Of: 1 unless the error chooses another).
 func exitError(err error) error {
 	if err == nil {
 		return nil
 	}
-	var ee *lua.ExitError
+	var ee *exitcode.Error
 	if errors.As(err, &ee) {
 		return err
 	}
-	return &lua.ExitError{Code: lua.ExitCodeOf(err), Err: err}
+	return &exitcode.Error{Code: exitcode.Of(err), Err: err}
 }
 
 // runFlagsWithValue are the flags of `run` that take a value.

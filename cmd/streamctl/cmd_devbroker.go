@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/streamctl/streamctl/connectors/kafka"
-	"github.com/streamctl/streamctl/lua"
 )
 
 // devBrokerCommand is `streamctl dev-broker`: an in-process Kafka-compatible
@@ -52,10 +50,7 @@ Example:
 				DataDir:    c.String("data-dir"),
 				Logger:     log,
 			})
-			if errors.Is(err, kafka.ErrDataDirLocked) {
-				return &lua.ExitError{Code: lua.ExitLocked, Err: err}
-			}
-			if err != nil {
+			if err != nil { // exit 75 when another dev-broker holds --data-dir
 				return exitError(err)
 			}
 			defer b.Close()

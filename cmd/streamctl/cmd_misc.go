@@ -31,7 +31,7 @@ Example:
 			if err != nil {
 				return usageError("check: %v", err)
 			}
-			if err := lua.Check(src, path, bindings.Modules()); err != nil {
+			if err := lua.Check(src, path, bindings.Modules(bindings.Deps{})); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "%s: ok\n", path)

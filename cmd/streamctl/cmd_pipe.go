@@ -2,12 +2,14 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/streamctl/streamctl/bindings"
-	"github.com/streamctl/streamctl/lua"
+	"github.com/streamctl/streamctl/oneliner"
 )
 
 func pipeCommand(e *env) *cli.Command {
@@ -47,46 +49,88 @@ Examples:
 			if c.NArg() < 1 {
 				return usageError("pipe: missing EXPR (try: streamctl pipe -i json 'status >= 500')")
 			}
-			opts := lua.PipeOptions{
-				Expr:     c.Args().First(),
-				Begin:    c.String("begin"),
-				End:      c.String("end"),
-				InCodec:  c.String("input"),
-				OutCodec: c.String("output"),
-				Workers:  c.Int("workers"),
-				From:     c.String("from"),
-				To:       c.String("to"),
+			a := pipeArgs{
+				opts: oneliner.Options{
+					Expr:     c.Args().First(),
+					Begin:    c.String("begin"),
+					End:      c.String("end"),
+					InCodec:  c.String("input"),
+					OutCodec: c.String("output"),
+					Workers:  c.Int("workers"),
+				},
+				from: c.String("from"),
+				to:   c.String("to"),
 			}
 			// urfave/cli stops at the first argument; flags may follow EXPR
 			// (`pipe --begin 'n=0' 'n = n + _' --end 'print(n)'`).
-			if err := pipeTrailingFlags(&opts, c.Args().Tail()); err != nil {
+			if err := pipeTrailingFlags(&a, c.Args().Tail()); err != nil {
 				return err
 			}
-			if opts.Workers < 1 {
-				return usageError("pipe: -w must be at least 1, got %d", opts.Workers)
+			if a.opts.Workers < 1 {
+				return usageError("pipe: -w must be at least 1, got %d", a.opts.Workers)
 			}
 			log, err := logger(c, e)
 			if err != nil {
 				return err
 			}
-			opts.Modules = bindings.PipeModules()
-			opts.Logger = log
-			opts.Stdin, opts.Stdout = e.stdin, e.stdout
-			opts.Interactive = e.isTerminal != nil && e.isTerminal()
-			p, err := lua.NewPipe(opts)
+			opts := a.opts
+			opts.Modules = bindings.PipeModules(log)
+			if isFile(a.from) {
+				opts.InputName = a.from
+			}
+			// A terminal is written per record; a file given with --to is not.
+			opts.Interactive = !isFile(a.to) && e.isTerminal != nil && e.isTerminal()
+			p, err := oneliner.New(opts)
 			if err != nil {
 				return err
 			}
-			lua.TuneGC()
-			ctx, stop := e.signalContext()
-			defer stop()
-			return exitError(p.Run(ctx))
+			return exitError(runPipe(e, p, a.from, a.to))
 		},
 	}
 }
 
-// pipeTrailingFlags parses the flags given after EXPR into opts.
-func pipeTrailingFlags(opts *lua.PipeOptions, args []string) error {
+// pipeArgs are the flags of `streamctl pipe`.
+type pipeArgs struct {
+	opts     oneliner.Options
+	from, to string // --from, --to: "-" (or "") for stdin, stdout
+}
+
+// isFile reports whether a --from or --to value names a file, not "-".
+func isFile(path string) bool { return path != "" && path != "-" }
+
+// runPipe opens --from and --to (a file given with --to is created or
+// truncated) and runs p over them until the input ends or a signal.
+func runPipe(e *env, p *oneliner.Program, from, to string) (err error) {
+	in, out := e.stdin, e.stdout
+	if isFile(from) {
+		f, err := os.Open(from)
+		if err != nil {
+			return usageError("--from: %v", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	if isFile(to) {
+		f, err := os.Create(to)
+		if err != nil {
+			return usageError("--to: %v", err)
+		}
+		defer func() {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("--to: %w", cerr)
+			}
+		}()
+		out = f
+	}
+	tuneGC(e.getenv)
+	ctx, stop := e.signalContext()
+	defer stop()
+	return p.Run(ctx, in, out)
+}
+
+// pipeTrailingFlags parses the flags given after EXPR into a.
+func pipeTrailingFlags(a *pipeArgs, args []string) error {
+	opts := &a.opts
 	if len(args) == 0 {
 		return nil
 	}
@@ -101,8 +145,8 @@ func pipeTrailingFlags(opts *lua.PipeOptions, args []string) error {
 	for _, n := range []string{"w", "workers"} {
 		fs.IntVar(&opts.Workers, n, opts.Workers, "")
 	}
-	fs.StringVar(&opts.From, "from", opts.From, "")
-	fs.StringVar(&opts.To, "to", opts.To, "")
+	fs.StringVar(&a.from, "from", a.from, "")
+	fs.StringVar(&a.to, "to", a.to, "")
 	fs.StringVar(&opts.Begin, "begin", opts.Begin, "")
 	fs.StringVar(&opts.End, "end", opts.End, "")
 	if err := fs.Parse(args); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"strings"
 
@@ -8,6 +9,8 @@ import (
 
 	"github.com/streamctl/streamctl/bindings"
 	"github.com/streamctl/streamctl/lua"
+	"github.com/streamctl/streamctl/state"
+	"github.com/streamctl/streamctl/state/live"
 )
 
 func runCommand(e *env) *cli.Command {
@@ -51,20 +54,30 @@ Example:
 			if len(positional) > 0 && positional[0] == "--" {
 				positional = positional[1:]
 			}
-			rt := lua.New(lua.Options{
-				Script:     path,
-				Source:     src,
+			st, closeState, err := openState(stateDir(c, e), log)
+			if err != nil {
+				return exitError(err)
+			}
+			defer closeState()
+			mods := bindings.Modules(bindings.Deps{
+				State:      st,
+				Brokers:    brokers(c, e),
+				Logger:     log,
 				Set:        set,
 				Positional: positional,
-				Modules:    bindings.Modules(),
-				Logger:     log,
-				Stdin:      e.stdin,
-				Stdout:     e.stdout,
-				Stderr:     e.stderr,
-				Getenv:     e.getenv,
-				Config:     map[string]string{"state-dir": stateDir(c, e), "brokers": brokers(c, e)},
 			})
-			lua.TuneGC()
+			rt := lua.New(lua.Options{
+				Script:  path,
+				Source:  src,
+				Modules: mods,
+				Logger:  log,
+				Stdin:   e.stdin,
+				Stdout:  e.stdout,
+				Stderr:  e.stderr,
+				Getenv:  e.getenv,
+				State:   st,
+			})
+			tuneGC(e.getenv)
 			ctx, stop := e.signalContext()
 			defer stop()
 			return exitError(rt.Run(ctx))
@@ -72,6 +85,31 @@ Example:
 	}
 }
 
+// openState opens the state directory of a run (creating and locking
+// nothing until the script uses it). Once the run holds it, it serves
+// `streamctl state ls|get|dump` of other processes through a socket in it
+// (package live). closeState stops that and closes the directory.
+func openState(dir string, log *slog.Logger) (st *state.Store, closeState func(), err error) {
+	var srv *live.Server
+	st, err = state.Open(dir, state.WithLogger(log), state.WithOnOpen(func(st *state.Store) (err error) {
+		srv, err = live.Listen(st, log)
+		return err
+	}))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() {
+		if srv != nil {
+			srv.Close()
+		}
+		if err := st.Close(); err != nil {
+			log.Error("close the state directory", "err", err)
+		}
+	}, nil
+}
+
+// stateDir returns --state-dir, else $STREAMCTL_STATE_DIR, else ".streamctl"
+// (api.md section 1).
 func stateDir(c *cli.Context, e *env) string {
 	if d := c.String("state-dir"); d != "" {
 		return d
@@ -82,10 +120,15 @@ func stateDir(c *cli.Context, e *env) string {
 	return ".streamctl"
 }
 
-func brokers(c *cli.Context, e *env) string {
-	if b := c.String("brokers"); b != "" {
-		return b
+// brokers returns --brokers, else $STREAMCTL_BROKERS, split at commas; nil
+// when neither is set (kafka.topic then uses the dev-broker's address).
+func brokers(c *cli.Context, e *env) []string {
+	b := c.String("brokers")
+	if b == "" {
+		b, _ = e.getenv("STREAMCTL_BROKERS")
 	}
-	b, _ := e.getenv("STREAMCTL_BROKERS")
-	return b
+	if b == "" {
+		return nil
+	}
+	return strings.Split(b, ",")
 }

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/state"
+	"github.com/streamctl/streamctl/value"
 )
 
 func stateCommand(e *env) *cli.Command {
@@ -101,26 +99,16 @@ Examples:
 				})},
 			{Name: "dump", Usage: `print caches (all, or the ones named) as NDJSON {"cache":..,"key":..,"value":..}`, ArgsUsage: "[CACHE...]", Flags: []cli.Flag{dirFlag},
 				Action: withStore(0, 1<<20, func(c *cli.Context, st *state.Store) error {
-					names := c.Args().Slice()
-					if len(names) == 0 {
-						var err error
-						if names, err = st.Names(); err != nil {
-							return err
-						}
-					}
-					for _, name := range names {
-						err := st.Dump(name, func(k, v any) error {
-							return writeJSON(codec.Object{{Key: "cache", Value: name}, {Key: "key", Value: k}, {Key: "value", Value: v}})
-						})
-						if err != nil {
-							return err
-						}
-					}
-					return nil
+					return st.Export(e.stdout, jsonCodec, c.Args().Slice()...)
 				})},
 			{Name: "load", Usage: "read NDJSON records {\"cache\":..,\"key\":..,\"value\":..} from stdin into their caches", Flags: []cli.Flag{dirFlag},
 				Action: withStore(0, 0, func(c *cli.Context, st *state.Store) error {
-					return loadDump(st, e.stdin, jsonCodec)
+					err := st.Import(e.stdin, jsonCodec)
+					var ie *state.ImportError
+					if errors.As(err, &ie) {
+						return usageError("stdin:%d: %v", ie.Line, ie.Err)
+					}
+					return err
 				})},
 			{Name: "clear", Usage: "delete every key of CACHE", ArgsUsage: "CACHE", Flags: []cli.Flag{dirFlag},
 				Action: withStore(1, 1, func(c *cli.Context, st *state.Store) error {
@@ -146,67 +134,9 @@ Examples:
 // cliKey parses a KEY argument: JSON when it is valid JSON, else the string.
 func cliKey(json codec.Codec, arg string) any {
 	if v, err := json.Unmarshal([]byte(arg)); err == nil {
-		if _, isObj := v.(codec.Object); !isObj && v != nil {
+		if _, isObj := v.(value.Object); !isObj && v != nil {
 			return v
 		}
 	}
 	return arg
-}
-
-// loadDump reads NDJSON dump records, grouped into consecutive runs per cache.
-func loadDump(st *state.Store, r io.Reader, json codec.Codec) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	line := 0
-	type rec struct {
-		cache      string
-		key, value any
-	}
-	var pending *rec
-	next := func() (*rec, error) {
-		for sc.Scan() {
-			line++
-			if len(sc.Bytes()) == 0 {
-				continue
-			}
-			v, err := json.Unmarshal(sc.Bytes())
-			if err != nil {
-				return nil, usageError("stdin:%d: %v", line, err)
-			}
-			obj, ok := v.(codec.Object)
-			name, _ := obj.Get("cache")
-			cname, isStr := name.(string)
-			key, hasKey := obj.Get("key")
-			value, hasValue := obj.Get("value")
-			isState := strings.HasPrefix(cname, "state/") // saved state has no key
-			if !ok || !isStr || !hasValue || (!hasKey && !isState) {
-				return nil, usageError(`stdin:%d: want {"cache": NAME, "key": KEY, "value": VALUE}`, line)
-			}
-			return &rec{cname, key, value}, nil
-		}
-		return nil, sc.Err()
-	}
-	for {
-		if pending == nil {
-			var err error
-			if pending, err = next(); err != nil || pending == nil {
-				return err
-			}
-		}
-		name := pending.cache
-		err := st.LoadDump(name, func() (any, any, error) {
-			if pending == nil || pending.cache != name {
-				return nil, nil, io.EOF
-			}
-			r := pending
-			var err error
-			if pending, err = next(); err != nil {
-				return nil, nil, err
-			}
-			return r.key, r.value, nil
-		})
-		if err != nil {
-			return err
-		}
-	}
 }

@@ -18,10 +18,10 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScripts runs testdata/*.txtar. A script checks exit codes with
-// "exitcode N cmd args...".
+// TestScripts runs testdata/*.txtar, one per command and per Lua module. A
+// script checks exit codes with "exitcode N cmd args...".
 func TestScripts(t *testing.T) {
-	testscript.Run(t, scriptParams(t, filepath.Join("..", "..", "testdata")))
+	testscript.Run(t, scriptParams(t, "testdata"))
 }
 
 func scriptParams(t *testing.T, dir string) testscript.Params {

@@ -14,7 +14,7 @@ import (
 )
 
 // TestCookbookScripts runs every example in scripts/ end to end through the
-// real CLI: testdata/scripts/NAME.txtar runs `streamctl run
+// real CLI: cmd/streamctl/testdata/scripts/NAME.txtar runs `streamctl run
 // $REPO/scripts/NAME.lua` and compares its exact output. It fails first if a
 // script has no such test (so a new example cannot go untested) or a test
 // has no script (so a renamed example cannot leave a stale one).
@@ -24,7 +24,7 @@ func TestCookbookScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests, err := filepath.Glob(filepath.Join(root, "testdata", "scripts", "*.txtar"))
+	tests, err := filepath.Glob(filepath.Join("testdata", "scripts", "*.txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestCookbookScripts(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	testscript.Run(t, scriptParams(t, filepath.Join(root, "testdata", "scripts")))
+	testscript.Run(t, scriptParams(t, filepath.Join("testdata", "scripts")))
 }
 
 // checkScriptTest makes sure a cookbook test runs its script and compares
@@ -100,5 +100,5 @@ func TestRepros(t *testing.T) {
 	if os.Getenv("STREAMCTL_REPROS") == "" {
 		t.Skip("set STREAMCTL_REPROS=1 to run the reproductions of known bugs in testdata/repro")
 	}
-	testscript.Run(t, scriptParams(t, filepath.Join("..", "..", "testdata", "repro")))
+	testscript.Run(t, scriptParams(t, filepath.Join("testdata", "repro")))
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/hamba/avro/v2"
+
+	"github.com/streamctl/streamctl/value"
 )
 
 // avroAPI lets strings and bytes be as long as a text line (the library's
@@ -142,13 +144,13 @@ func avroRead(r *avro.Reader, s avro.Schema, depth int) (any, error) {
 	switch s := resolve(s).(type) {
 	case *avro.RecordSchema:
 		fields := s.Fields()
-		obj := make(Object, len(fields))
+		obj := make(value.Object, len(fields))
 		for i, f := range fields {
 			fv, err := avroRead(r, f.Type(), depth+1)
 			if err != nil {
 				return nil, err
 			}
-			obj[i] = Member{Key: f.Name(), Value: fv}
+			obj[i] = value.Member{Key: f.Name(), Value: fv}
 		}
 		return obj, nil
 	case *avro.EnumSchema:
@@ -183,7 +185,7 @@ func avroRead(r *avro.Reader, s avro.Schema, depth int) (any, error) {
 			}
 		}
 	case *avro.MapSchema:
-		out := Object{}
+		out := value.Object{}
 		for {
 			n, _ := r.ReadBlockHeader()
 			if r.Error != nil {
@@ -204,7 +206,7 @@ func avroRead(r *avro.Reader, s avro.Schema, depth int) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				out = append(out, Member{Key: k, Value: e})
+				out = append(out, value.Member{Key: k, Value: e})
 			}
 		}
 	case *avro.UnionSchema:
@@ -327,7 +329,7 @@ func avroWrite(w *avro.Writer, s avro.Schema, v any, depth int) error {
 		var err error
 		n := 0
 		switch m := v.(type) {
-		case Object:
+		case value.Object:
 			n = len(m)
 			if n > 0 {
 				w.WriteBlockHeader(int64(n), 0)
@@ -498,7 +500,7 @@ func avroMatches(s avro.Schema, v any, strict bool) bool {
 
 func isMapLike(v any) bool {
 	switch v.(type) {
-	case Object, map[string]any:
+	case value.Object, map[string]any:
 		return true
 	}
 	return false
@@ -506,7 +508,7 @@ func isMapLike(v any) bool {
 
 func lookupKey(v any, key string) (any, bool) {
 	switch m := v.(type) {
-	case Object:
+	case value.Object:
 		return m.Get(key)
 	case map[string]any:
 		x, ok := m[key]
@@ -527,7 +529,7 @@ func asBytes(v any) ([]byte, bool) {
 
 func isGoInteger(v any) bool {
 	switch v.(type) {
-	case int64, int, int32, int16, int8, uint64, uint, uint32, uint16, uint8, Number:
+	case int64, int, int32, int16, int8, uint64, uint, uint32, uint16, uint8, value.Number:
 		return true
 	}
 	return false
@@ -560,7 +562,7 @@ func toInt64(v any) (int64, bool) {
 		return int64(x), isIntegral(x)
 	case float32:
 		return int64(x), isIntegral(float64(x))
-	case Number:
+	case value.Number:
 		return x.Int64()
 	}
 	return 0, false
@@ -579,7 +581,7 @@ func toFloat64(v any) (float64, bool) {
 	switch x := v.(type) {
 	case uint64:
 		return float64(x), true
-	case Number:
+	case value.Number:
 		return x.Float64(), true
 	}
 	return 0, false

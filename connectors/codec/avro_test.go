@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/streamctl/streamctl/value"
 )
 
 const testAvroSchema = `{
@@ -41,19 +43,19 @@ func TestAvroRoundTrip(t *testing.T) {
 		t.Fatalf("Name() = %q", c.Name())
 	}
 	in := []any{
-		Object{{"tags", []any{"x", "y"}}, {"id", int64(7)}, {"name", "n"}, {"score", 1.5}, {"kind", "B"},
-			{"attrs", Object{{"k", int64(1)}, {"j", 2.0}}}, {"hash", "ab"},
-			{"inner", Object{{"x", 3}, {"next", map[string]any{"x": int64(4)}}}}},
+		value.Object{{Key: "tags", Value: []any{"x", "y"}}, {Key: "id", Value: int64(7)}, {Key: "name", Value: "n"}, {Key: "score", Value: 1.5}, {Key: "kind", Value: "B"},
+			{Key: "attrs", Value: value.Object{{Key: "k", Value: int64(1)}, {Key: "j", Value: 2.0}}}, {Key: "hash", Value: "ab"},
+			{Key: "inner", Value: value.Object{{Key: "x", Value: 3}, {Key: "next", Value: map[string]any{"x": int64(4)}}}}},
 		map[string]any{"id": 1.0, "name": "m", "kind": "A", "tags": []any{}, "attrs": map[string]any{}, "hash": []byte{1, 2},
 			"blob": []byte("b"), "f": 0.5, "ok": false, "score": nil},
 	}
 	want := []any{
-		Object{{"id", int64(7)}, {"name", "n"}, {"score", 1.5}, {"kind", "B"}, {"tags", []any{"x", "y"}},
-			{"attrs", Object{{"k", int64(1)}, {"j", int64(2)}}}, {"hash", []byte("ab")}, {"blob", []byte{}},
-			{"f", 0.0}, {"ok", true}, {"inner", Object{{"x", int64(3)}, {"next", Object{{"x", int64(4)}, {"next", nil}}}}}},
-		Object{{"id", int64(1)}, {"name", "m"}, {"score", nil}, {"kind", "A"}, {"tags", []any{}},
-			{"attrs", Object{}}, {"hash", []byte{1, 2}}, {"blob", []byte("b")},
-			{"f", 0.5}, {"ok", false}, {"inner", nil}},
+		value.Object{{Key: "id", Value: int64(7)}, {Key: "name", Value: "n"}, {Key: "score", Value: 1.5}, {Key: "kind", Value: "B"}, {Key: "tags", Value: []any{"x", "y"}},
+			{Key: "attrs", Value: value.Object{{Key: "k", Value: int64(1)}, {Key: "j", Value: int64(2)}}}, {Key: "hash", Value: []byte("ab")}, {Key: "blob", Value: []byte{}},
+			{Key: "f", Value: 0.0}, {Key: "ok", Value: true}, {Key: "inner", Value: value.Object{{Key: "x", Value: int64(3)}, {Key: "next", Value: value.Object{{Key: "x", Value: int64(4)}, {Key: "next", Value: nil}}}}}},
+		value.Object{{Key: "id", Value: int64(1)}, {Key: "name", Value: "m"}, {Key: "score", Value: nil}, {Key: "kind", Value: "A"}, {Key: "tags", Value: []any{}},
+			{Key: "attrs", Value: value.Object{}}, {Key: "hash", Value: []byte{1, 2}}, {Key: "blob", Value: []byte("b")},
+			{Key: "f", Value: 0.5}, {Key: "ok", Value: false}, {Key: "inner", Value: nil}},
 	}
 	out, err := encodeAll(t, c, in...)
 	if err != nil {
@@ -85,11 +87,11 @@ func TestAvroErrors(t *testing.T) {
 		in   any
 		err  string
 	}{
-		{"missing field", Object{{"id", int64(1)}}, `avro: record t.Event: missing field "name"`},
+		{"missing field", value.Object{{Key: "id", Value: int64(1)}}, `avro: record t.Event: missing field "name"`},
 		{"bad enum", map[string]any{"id": 1, "name": "n", "kind": "C"}, `field "kind": avro: string "C" is not a symbol of enum t.Kind`},
 		{"not a record", "x", `avro: cannot encode string as record t.Event`},
 		{"fractional long", map[string]any{"id": 1.5}, `field "id": avro: cannot encode float64 as long`},
-		{"fixed size", map[string]any{"id": 1, "name": "n", "kind": "A", "tags": []any{}, "attrs": Object{}, "hash": "abc"},
+		{"fixed size", map[string]any{"id": 1, "name": "n", "kind": "A", "tags": []any{}, "attrs": value.Object{}, "hash": "abc"},
 			`field "hash": avro: cannot encode string "abc" as fixed t.H of size 2`},
 		{"union", map[string]any{"id": 1, "name": "n", "score": "high"}, `field "score": avro: string "high" matches no branch of union ["null","double"]`},
 	} {
@@ -101,7 +103,7 @@ func TestAvroErrors(t *testing.T) {
 		})
 	}
 
-	good, err := c.Marshal(nil, map[string]any{"id": 1, "name": "n", "kind": "A", "tags": []any{}, "attrs": Object{}, "hash": "ab"})
+	good, err := c.Marshal(nil, map[string]any{"id": 1, "name": "n", "kind": "A", "tags": []any{}, "attrs": value.Object{}, "hash": "ab"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +172,7 @@ func TestNewAvro(t *testing.T) {
 func FuzzAvro(f *testing.F) {
 	c := newTestAvro(f)
 	good, err := c.Marshal(nil, map[string]any{"id": 1, "name": "n", "kind": "A", "tags": []any{"t"},
-		"attrs": Object{{"a", 1}}, "hash": "ab", "inner": Object{{"x", 1}, {"next", Object{{"x", 2}}}}})
+		"attrs": value.Object{{Key: "a", Value: 1}}, "hash": "ab", "inner": value.Object{{Key: "x", Value: 1}, {Key: "next", Value: value.Object{{Key: "x", Value: 2}}}}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/streamctl/streamctl/value"
 )
 
 func TestBytesDecode(t *testing.T) {
@@ -80,7 +82,7 @@ func TestBytesEncode(t *testing.T) {
 		err  string
 	}{
 		{"raw", []any{[]byte("a\n"), "b", []byte{}}, "a\nb", ""},
-		{"others as text", []any{int64(1), 2.5, nil, Object{{"a", true}}}, "12.5null{\"a\":true}", ""},
+		{"others as text", []any{int64(1), 2.5, nil, value.Object{{Key: "a", Value: true}}}, "12.5null{\"a\":true}", ""},
 		{"large chunk", []any{"x", big, "y"}, "x" + string(big) + "y", ""},
 		{"unsupported", []any{struct{}{}}, "", "bytes: cannot encode struct {} as text"},
 	} {

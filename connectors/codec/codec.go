@@ -1,10 +1,6 @@
 // Package codec turns bytes into records and back: text lines, NDJSON, CSV,
 // raw bytes, msgpack and Avro. Codecs know nothing of Lua; they speak the data
-// model below, which package lua maps to Lua values.
-//
-// Data model: nil (JSON null), bool, int64, float64, string, []byte, []any
-// (an array) and Object (a map that keeps its key order). Encoders also accept
-// map[string]any (written in sorted key order), int, uint64 and float32.
+// model of package value, which package lua maps to Lua values.
 package codec
 
 import (
@@ -49,38 +45,6 @@ type Encoder interface {
 	Encode(v any) error
 	// Flush writes buffered data to the underlying writer.
 	Flush() error
-}
-
-// Object is a decoded map that keeps the order of its keys, as read from JSON,
-// CSV or msgpack. Keys are unique.
-type Object []Member
-
-// Member is one key/value pair of an Object.
-type Member struct {
-	Key   string
-	Value any
-}
-
-// Get returns the value at key and whether it exists.
-func (o Object) Get(key string) (any, bool) {
-	for i := range o {
-		if o[i].Key == key {
-			return o[i].Value, true
-		}
-	}
-	return nil, false
-}
-
-// Table is a map whose keys are not all strings: a Lua table such as
-// {1, 2, x = 3} or {[1] = "a", [3] = "c"}, in insertion order. Keys are
-// string, bool, int64 or float64. The state encoding keeps it exactly; JSON
-// and CSV write the keys as strings (numbers as Lua prints them), msgpack
-// writes them as they are.
-type Table []Entry
-
-// Entry is one key/value pair of a Table.
-type Entry struct {
-	Key, Value any
 }
 
 // KeyString formats a Table key the way JSON object keys show it.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/streamctl/streamctl/value"
 )
 
 // csvCodec is "csv": a header row, then one Object per row.
@@ -73,7 +75,7 @@ func (csvCodec) Marshal(dst []byte, v any) ([]byte, error) {
 	var fields []string
 	var err error
 	switch x := v.(type) {
-	case Object:
+	case value.Object:
 		for _, m := range x {
 			if fields, err = appendCSVField(fields, m.Value); err != nil {
 				return dst, err
@@ -151,9 +153,9 @@ func (d *csvDecoder) Decode() (any, []byte, int64, error) {
 		return nil, raw, pos, &DecodeError{Pos: pos, Resync: true,
 			Err: fmt.Errorf("invalid CSV: row has %d fields, header has %d", len(rec), len(d.header))}
 	}
-	obj := make(Object, len(rec))
+	obj := make(value.Object, len(rec))
 	for i, f := range rec {
-		obj[i] = Member{Key: d.header[i], Value: f}
+		obj[i] = value.Member{Key: d.header[i], Value: f}
 	}
 	return obj, raw, pos, nil
 }
@@ -248,7 +250,7 @@ func (e *csvEncoder) Encode(v any) error {
 	if !e.started {
 		e.started = true
 		switch x := v.(type) {
-		case Object:
+		case value.Object:
 			e.header = make([]string, len(x))
 			for i, m := range x {
 				e.header[i] = m.Key
@@ -267,7 +269,7 @@ func (e *csvEncoder) Encode(v any) error {
 	fields := e.fields[:0]
 	var err error
 	switch x := v.(type) {
-	case Object:
+	case value.Object:
 		if e.hasHeader {
 			for _, h := range e.header {
 				val, _ := x.Get(h)

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/streamctl/streamctl/value"
 )
 
 func TestCSVDecode(t *testing.T) {
@@ -14,22 +16,22 @@ func TestCSVDecode(t *testing.T) {
 		{"empty", "", nil},
 		{"header only", "a,b\n", nil},
 		{"rows", "a,b\n1,x\n2,\n", []rec{
-			{v: Object{{"a", "1"}, {"b", "x"}}, raw: "1,x", pos: 2},
-			{v: Object{{"a", "2"}, {"b", ""}}, raw: "2,", pos: 3}}},
+			{v: value.Object{{Key: "a", Value: "1"}, {Key: "b", Value: "x"}}, raw: "1,x", pos: 2},
+			{v: value.Object{{Key: "a", Value: "2"}, {Key: "b", Value: ""}}, raw: "2,", pos: 3}}},
 		{"bom crlf no final newline", "\xef\xbb\xbfid,n\r\n7,\"q\"\"\"", []rec{
-			{v: Object{{"id", "7"}, {"n", `q"`}}, raw: `7,"q"""`, pos: 2}}},
+			{v: value.Object{{Key: "id", Value: "7"}, {Key: "n", Value: `q"`}}, raw: `7,"q"""`, pos: 2}}},
 		{"multi-line field", "a,b\n\"x\ny\",1\n2,3\n", []rec{
-			{v: Object{{"a", "x\ny"}, {"b", "1"}}, raw: "\"x\ny\",1", pos: 2},
-			{v: Object{{"a", "2"}, {"b", "3"}}, raw: "2,3", pos: 4}}},
+			{v: value.Object{{Key: "a", Value: "x\ny"}, {Key: "b", Value: "1"}}, raw: "\"x\ny\",1", pos: 2},
+			{v: value.Object{{Key: "a", Value: "2"}, {Key: "b", Value: "3"}}, raw: "2,3", pos: 4}}},
 		{"empty lines skipped", "a\n\n1\n\n2\n", []rec{
-			{v: Object{{"a", "1"}}, raw: "1", pos: 3},
-			{v: Object{{"a", "2"}}, raw: "2", pos: 5}}},
+			{v: value.Object{{Key: "a", Value: "1"}}, raw: "1", pos: 3},
+			{v: value.Object{{Key: "a", Value: "2"}}, raw: "2", pos: 5}}},
 		{"ragged", "a,b,c,d\n1,2,3\n1,2,3,4\n", []rec{
 			{raw: "1,2,3", pos: 2, err: "invalid CSV: row has 3 fields, header has 4"},
-			{v: Object{{"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}}, raw: "1,2,3,4", pos: 3}}},
+			{v: value.Object{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}, {Key: "c", Value: "3"}, {Key: "d", Value: "4"}}, raw: "1,2,3,4", pos: 3}}},
 		{"bare quote", "a,b\n1,x\"y\n3,4\n", []rec{
 			{raw: "1,x\"y", pos: 2, err: `invalid CSV: line 2, column 4: bare " in non-quoted-field`},
-			{v: Object{{"a", "3"}, {"b", "4"}}, raw: "3,4", pos: 3}}},
+			{v: value.Object{{Key: "a", Value: "3"}, {Key: "b", Value: "4"}}, raw: "3,4", pos: 3}}},
 		{"unterminated quote", "a\n\"x\n", []rec{
 			{raw: "\"x", pos: 2, err: `invalid CSV: line 2, column 4: extraneous or missing " in quoted-field`}}},
 		{"duplicate header", "a,b,a\n1,2,3\n", []rec{
@@ -54,17 +56,17 @@ func TestCSVEncode(t *testing.T) {
 		err  string
 	}{
 		{"objects", []any{
-			Object{{"b", "x"}, {"a", int64(1)}},
-			Object{{"a", 2.5}, {"extra", "dropped"}},
+			value.Object{{Key: "b", Value: "x"}, {Key: "a", Value: int64(1)}},
+			value.Object{{Key: "a", Value: 2.5}, {Key: "extra", Value: "dropped"}},
 			map[string]any{"b": "m"},
 		}, "b,a\nx,1\n,2.5\nm,\n", ""},
 		{"map header sorted", []any{map[string]any{"z": true, "a": nil}}, "a,z\n,true\n", ""},
-		{"tables as JSON, quoting", []any{Object{{"t", []any{int64(1), "a"}}, {"s", "x,\"y\"\n"}}},
+		{"tables as JSON, quoting", []any{value.Object{{Key: "t", Value: []any{int64(1), "a"}}, {Key: "s", Value: "x,\"y\"\n"}}},
 			"t,s\n\"[1,\"\"a\"\"]\",\"x,\"\"y\"\"\n\"\n", ""},
-		{"array first: no header", []any{[]any{"a", int64(1)}, Object{{"k", "v"}, {"j", 2}}, "scalar"},
+		{"array first: no header", []any{[]any{"a", int64(1)}, value.Object{{Key: "k", Value: "v"}, {Key: "j", Value: 2}}, "scalar"},
 			"a,1\nv,2\nscalar\n", ""},
-		{"array after header", []any{Object{{"k", "v"}}, []any{"x", "y"}}, "k\nv\nx,y\n", ""},
-		{"unsupported", []any{Object{{"k", struct{}{}}}}, "", "csv: cannot encode struct {} as text"},
+		{"array after header", []any{value.Object{{Key: "k", Value: "v"}}, []any{"x", "y"}}, "k\nv\nx,y\n", ""},
+		{"unsupported", []any{value.Object{{Key: "k", Value: struct{}{}}}}, "", "csv: cannot encode struct {} as text"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := encodeAll(t, mustLookup(t, "csv"), tt.in...)
@@ -106,7 +108,7 @@ func TestCSVMessage(t *testing.T) {
 			}
 		})
 	}
-	msg, err := c.Marshal([]byte(">"), Object{{"a", "x,y"}, {"b", int64(2)}})
+	msg, err := c.Marshal([]byte(">"), value.Object{{Key: "a", Value: "x,y"}, {Key: "b", Value: int64(2)}})
 	if err != nil || string(msg) != `>"x,y",2` {
 		t.Fatalf("Marshal: %q %v", msg, err)
 	}
@@ -158,7 +160,7 @@ func FuzzCSV(f *testing.F) {
 func normalizeCSV(vs []any) []any {
 	out := make([]any, len(vs))
 	for i, v := range vs {
-		o := append(Object(nil), v.(Object)...)
+		o := append(value.Object(nil), v.(value.Object)...)
 		for j := range o {
 			o[j].Value = strings.ReplaceAll(o[j].Value.(string), "\r\n", "\n")
 		}

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/streamctl/streamctl/value"
 )
 
 // maxEncodeDepth bounds the nesting of values the encoders write, so that a
@@ -87,7 +89,7 @@ func (d *jsonDecoder) Decode() (any, []byte, int64, error) {
 // jsonConv turns fastjson values into the data model. It keeps scratch space
 // between records so decoding allocates little more than the result.
 type jsonConv struct {
-	stack []Object // objects being filled, innermost last
+	stack []value.Object // objects being filled, innermost last
 	visit func([]byte, *fastjson.Value)
 	keys  map[string]string // interned object keys
 	num   []byte            // scratch for number text
@@ -104,7 +106,7 @@ func (c *jsonConv) init() {
 	c.visit = func(k []byte, v *fastjson.Value) {
 		val := c.value(v) // may grow c.stack: index it only afterwards
 		top := &c.stack[len(c.stack)-1]
-		*top = append(*top, Member{Key: c.key(k), Value: val})
+		*top = append(*top, value.Member{Key: c.key(k), Value: val})
 	}
 }
 
@@ -157,7 +159,7 @@ func (c *jsonConv) value(v *fastjson.Value) any {
 	switch v.Type() {
 	case fastjson.TypeObject:
 		o, _ := v.Object()
-		c.stack = append(c.stack, make(Object, 0, o.Len()))
+		c.stack = append(c.stack, make(value.Object, 0, o.Len()))
 		o.Visit(c.visit)
 		n := len(c.stack) - 1
 		obj := c.stack[n]
@@ -199,7 +201,7 @@ func (c *jsonConv) key(k []byte) string {
 // number converts validated JSON number text: integers that fit become int64,
 // longer integers a Number (their text), everything else float64.
 func (c *jsonConv) number(b []byte) any {
-	if n, ok := parseJSONInt(b); ok {
+	if n, ok := value.ParseInt(b); ok {
 		return n
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
@@ -209,45 +211,15 @@ func (c *jsonConv) number(b []byte) any {
 		}
 		return nil
 	}
-	if isIntegerLiteral(b) {
-		return Number(b)
+	if value.IsIntLiteral(b) {
+		return value.Number(b)
 	}
 	return f
 }
 
-// parseJSONInt parses -?[0-9]+ into an int64, failing on anything else or on
-// overflow.
-func parseJSONInt(b []byte) (int64, bool) {
-	neg := false
-	if len(b) > 0 && b[0] == '-' {
-		neg = true
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 19 {
-		return 0, false
-	}
-	var u uint64
-	for _, ch := range b {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		u = u*10 + uint64(ch-'0') // 19 digits fit a uint64
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return -int64(u), true
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(u), true
-}
-
 // dedupe removes repeated keys from o, keeping the first position and the last
 // value, as decoding into a map would.
-func dedupe(o Object) Object {
+func dedupe(o value.Object) value.Object {
 	if len(o) < 2 {
 		return o
 	}
@@ -374,7 +346,7 @@ func appendJSON(dst []byte, v any, depth int) ([]byte, error) {
 		return AppendString(dst, string(x)), nil
 	case float64:
 		return AppendNumber(dst, x)
-	case Number:
+	case value.Number:
 		return append(dst, x...), nil
 	case float32:
 		f := float64(x)
@@ -382,7 +354,7 @@ func appendJSON(dst []byte, v any, depth int) ([]byte, error) {
 			return AppendNumber(dst, f)
 		}
 		return strconv.AppendFloat(dst, f, 'g', -1, 32), nil
-	case Object:
+	case value.Object:
 		if depth >= maxEncodeDepth {
 			return dst, errTooDeep
 		}
@@ -399,7 +371,7 @@ func appendJSON(dst []byte, v any, depth int) ([]byte, error) {
 			}
 		}
 		return append(dst, '}'), nil
-	case Table:
+	case value.Table:
 		if depth >= maxEncodeDepth {
 			return dst, errTooDeep
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/streamctl/streamctl/value"
 )
 
 func TestJSONDecode(t *testing.T) {
@@ -16,23 +18,23 @@ func TestJSONDecode(t *testing.T) {
 		want     []rec
 	}{
 		{"object order", `{"b":1,"a":"x","c":null}`, []rec{{
-			v: Object{{"b", int64(1)}, {"a", "x"}, {"c", nil}}, raw: `{"b":1,"a":"x","c":null}`, pos: 1}}},
+			v: value.Object{{Key: "b", Value: int64(1)}, {Key: "a", Value: "x"}, {Key: "c", Value: nil}}, raw: `{"b":1,"a":"x","c":null}`, pos: 1}}},
 		{"types", `[true,false,null,-0,1.5,1e2,"\u00e9\n",[],{}]`, []rec{{
-			v: []any{true, false, nil, int64(0), 1.5, 100.0, "é\n", []any{}, Object{}}, raw: `[true,false,null,-0,1.5,1e2,"\u00e9\n",[],{}]`, pos: 1}}},
+			v: []any{true, false, nil, int64(0), 1.5, 100.0, "é\n", []any{}, value.Object{}}, raw: `[true,false,null,-0,1.5,1e2,"\u00e9\n",[],{}]`, pos: 1}}},
 		{"int64 limits", `[9223372036854775807,-9223372036854775808,9223372036854775808,-9223372036854775809,18446744073709551616]`, []rec{{
-			v:   []any{int64(math.MaxInt64), int64(math.MinInt64), Number("9223372036854775808"), Number("-9223372036854775809"), Number("18446744073709551616")},
+			v:   []any{int64(math.MaxInt64), int64(math.MinInt64), value.Number("9223372036854775808"), value.Number("-9223372036854775809"), value.Number("18446744073709551616")},
 			raw: `[9223372036854775807,-9223372036854775808,9223372036854775808,-9223372036854775809,18446744073709551616]`, pos: 1}}},
 		{"long integers keep their text, other numbers are floats", `[12345678901234567890123,1.5e3,9007199254740993]`, []rec{{
-			v:   []any{Number("12345678901234567890123"), 1500.0, int64(9007199254740993)},
+			v:   []any{value.Number("12345678901234567890123"), 1500.0, int64(9007199254740993)},
 			raw: `[12345678901234567890123,1.5e3,9007199254740993]`, pos: 1}}},
 		{"blank lines counted", "\n  \n\t\r\n1\n\n2", []rec{{v: int64(1), raw: "1", pos: 4}, {v: int64(2), raw: "2", pos: 6}}},
-		{"crlf and spaces", " {\"a\" : [ 1 , 2 ] } \r\n", []rec{{v: Object{{"a", []any{int64(1), int64(2)}}}, raw: ` {"a" : [ 1 , 2 ] } `, pos: 1}}},
-		{"duplicate keys", `{"a":1,"b":2,"a":3}`, []rec{{v: Object{{"a", int64(3)}, {"b", int64(2)}}, raw: `{"a":1,"b":2,"a":3}`, pos: 1}}},
-		{"escaped keys", `{"a\"b":1,"\u0041":2}`, []rec{{v: Object{{`a"b`, int64(1)}, {"A", int64(2)}}, raw: `{"a\"b":1,"\u0041":2}`, pos: 1}}},
+		{"crlf and spaces", " {\"a\" : [ 1 , 2 ] } \r\n", []rec{{v: value.Object{{Key: "a", Value: []any{int64(1), int64(2)}}}, raw: ` {"a" : [ 1 , 2 ] } `, pos: 1}}},
+		{"duplicate keys", `{"a":1,"b":2,"a":3}`, []rec{{v: value.Object{{Key: "a", Value: int64(3)}, {Key: "b", Value: int64(2)}}, raw: `{"a":1,"b":2,"a":3}`, pos: 1}}},
+		{"escaped keys", `{"a\"b":1,"\u0041":2}`, []rec{{v: value.Object{{Key: `a"b`, Value: int64(1)}, {Key: "A", Value: int64(2)}}, raw: `{"a\"b":1,"\u0041":2}`, pos: 1}}},
 		{"surrogate pair", `"\ud83d\ude00"`, []rec{{v: "😀", raw: `"\ud83d\ude00"`, pos: 1}}},
 		{"error then record", "{\"a\":x}\n{}\n", []rec{
 			{raw: `{"a":x}`, pos: 1, err: `invalid JSON: cannot parse number: unexpected char: "x"; unparsed tail: "x}"`},
-			{v: Object{}, raw: "{}", pos: 2}}},
+			{v: value.Object{}, raw: "{}", pos: 2}}},
 		{"trailing garbage", `{} x`, []rec{{raw: `{} x`, pos: 1, err: `invalid JSON: unexpected tail: "x"`}}},
 		{"two documents", `1 2`, []rec{{raw: `1 2`, pos: 1, err: `invalid JSON: unexpected tail: "2"`}}},
 		{"control character before an escape", "[\"\\\\\", \"\x00\\\\b\"]", []rec{{raw: "[\"\\\\\", \"\x00\\\\b\"]", pos: 1, err: `invalid JSON: string cannot contain control char 0x00`}}},
@@ -81,11 +83,11 @@ func TestJSONUnmarshal(t *testing.T) {
 		want     any
 		err      string
 	}{
-		{"object", " {\"a\": [1, 2.5]}\n\n", Object{{"a", []any{int64(1), 2.5}}}, ""},
+		{"object", " {\"a\": [1, 2.5]}\n\n", value.Object{{Key: "a", Value: []any{int64(1), 2.5}}}, ""},
 		{"string", `"x"`, "x", ""},
 		{"null", `null`, nil, ""},
 		{"empty", ``, nil, `invalid JSON: cannot parse empty string; unparsed tail: ""`},
-		{"multi-line", "{\n\"a\":1\n}", Object{{"a", int64(1)}}, ""},
+		{"multi-line", "{\n\"a\":1\n}", value.Object{{Key: "a", Value: int64(1)}}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := c.Unmarshal([]byte(tt.in))
@@ -111,7 +113,7 @@ func TestAppendJSON(t *testing.T) {
 		want string
 		err  string
 	}{
-		{"object order", Object{{"z", int64(1)}, {"a", true}}, `{"z":1,"a":true}`, ""},
+		{"object order", value.Object{{Key: "z", Value: int64(1)}, {Key: "a", Value: true}}, `{"z":1,"a":true}`, ""},
 		{"map sorted", map[string]any{"b": nil, "a": 1, "c": map[string]any{}}, `{"a":1,"b":null,"c":{}}`, ""},
 		{"empty array", []any{}, `[]`, ""},
 		{"bytes", []byte("a\"b"), `"a\"b"`, ""},
@@ -126,7 +128,7 @@ func TestAppendJSON(t *testing.T) {
 		{"nan", math.NaN(), "", "cannot encode NaN as JSON"},
 		{"inf", math.Inf(1), "", "cannot encode +Inf as JSON"},
 		{"-inf float32", float32(math.Inf(-1)), "", "cannot encode -Inf as JSON"},
-		{"nested nan", Object{{"a", []any{math.NaN()}}}, "", "cannot encode NaN as JSON"},
+		{"nested nan", value.Object{{Key: "a", Value: []any{math.NaN()}}}, "", "cannot encode NaN as JSON"},
 		{"unsupported", map[string]int{}, "", "cannot encode map[string]int as JSON"},
 		{"cycle", cyclic, "", "cannot encode JSON nested deeper than 1000"},
 	} {
@@ -191,7 +193,7 @@ func TestAppendNumber(t *testing.T) {
 
 func TestJSONEncoder(t *testing.T) {
 	c := mustLookup(t, "json")
-	got, err := encodeAll(t, c, Object{{"a", int64(1)}}, "s", nil)
+	got, err := encodeAll(t, c, value.Object{{Key: "a", Value: int64(1)}}, "s", nil)
 	if err != nil || got != "{\"a\":1}\n\"s\"\nnull\n" {
 		t.Fatalf("got %q, %v", got, err)
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
+
+	"github.com/streamctl/streamctl/value"
 )
 
 // maxDecodeDepth bounds the nesting of decoded msgpack and Avro values.
@@ -165,7 +167,7 @@ func (m *msgpackValues) value(depth int) (any, error) {
 			return nil, err
 		}
 		if u > math.MaxInt64 {
-			return Number(strconv.FormatUint(u, 10)), nil
+			return value.Number(strconv.FormatUint(u, 10)), nil
 		}
 		return int64(u), nil
 	case c == msgpcode.Float || c == msgpcode.Double:
@@ -197,7 +199,7 @@ func (m *msgpackValues) value(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := make(Object, 0, min(max(n, 0), 1024))
+		out := make(value.Object, 0, min(max(n, 0), 1024))
 		for range n {
 			k, err := m.value(depth + 1)
 			if err != nil {
@@ -207,7 +209,7 @@ func (m *msgpackValues) value(depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, Member{Key: keyString(k), Value: v})
+			out = append(out, value.Member{Key: keyString(k), Value: v})
 		}
 		return dedupe(out), nil
 	case msgpcode.IsExt(c):
@@ -359,7 +361,7 @@ func encodeMsgpack(enc *msgpack.Encoder, v any, depth int) error {
 		return enc.EncodeBytes(x)
 	case float64:
 		return enc.EncodeFloat64(x)
-	case Number:
+	case value.Number:
 		if n, ok := x.Int64(); ok {
 			return enc.EncodeInt(n)
 		}
@@ -389,7 +391,7 @@ func encodeMsgpack(enc *msgpack.Encoder, v any, depth int) error {
 		return enc.EncodeUint(uint64(x))
 	case uint8:
 		return enc.EncodeUint(uint64(x))
-	case Object:
+	case value.Object:
 		if depth >= maxEncodeDepth {
 			return errMsgpackTooDeep
 		}
@@ -405,7 +407,7 @@ func encodeMsgpack(enc *msgpack.Encoder, v any, depth int) error {
 			}
 		}
 		return nil
-	case Table:
+	case value.Table:
 		if depth >= maxEncodeDepth {
 			return errMsgpackTooDeep
 		}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/streamctl/streamctl/value"
 )
 
 func mp(t testing.TB, vs ...any) string {
@@ -45,11 +47,11 @@ func TestMsgpackDecode(t *testing.T) {
 	}{
 		{"empty", "", nil},
 		{"scalars", mp(t, nil, true, int8(-5), uint16(300), int64(math.MinInt64), uint64(math.MaxUint64), float32(1.5), 2.25, "s", []byte{0, 1}),
-			[]any{nil, true, int64(-5), int64(300), int64(math.MinInt64), Number("18446744073709551615"), 1.5, 2.25, "s", []byte{0, 1}}},
+			[]any{nil, true, int64(-5), int64(300), int64(math.MinInt64), value.Number("18446744073709551615"), 1.5, 2.25, "s", []byte{0, 1}}},
 		// map {b:1, a:[2], 3: x, true: y, nil: z}
 		{"map order and keys", unhex(t, "85 a162 01 a161 9102 03 a178 c3 a179 c0 a17a"),
-			[]any{Object{{"b", int64(1)}, {"a", []any{int64(2)}}, {"3", "x"}, {"true", "y"}, {"null", "z"}}}},
-		{"duplicate keys", unhex(t, "83 a161 01 a162 02 a161 03"), []any{Object{{"a", int64(3)}, {"b", int64(2)}}}},
+			[]any{value.Object{{Key: "b", Value: int64(1)}, {Key: "a", Value: []any{int64(2)}}, {Key: "3", Value: "x"}, {Key: "true", Value: "y"}, {Key: "null", Value: "z"}}}},
+		{"duplicate keys", unhex(t, "83 a161 01 a162 02 a161 03"), []any{value.Object{{Key: "a", Value: int64(3)}, {Key: "b", Value: int64(2)}}}},
 		{"timestamp", mp(t, ts), []any{"2024-01-02T03:04:05.0000006Z"}},
 		{"other ext", unhex(t, "d4 05 ff"), []any{[]byte{0xff}}},
 		{"truncated", unhex(t, "01 92 01"), []any{int64(1), "!invalid msgpack: unexpected end of input"}},
@@ -108,7 +110,7 @@ func TestMsgpackReadError(t *testing.T) {
 func TestMsgpackEncode(t *testing.T) {
 	c := mustLookup(t, "msgpack")
 	in := []any{
-		Object{{"z", int64(1)}, {"a", []any{nil, true, 1.5, float32(2), "s", []byte{1}}}},
+		value.Object{{Key: "z", Value: int64(1)}, {Key: "a", Value: []any{nil, true, 1.5, float32(2), "s", []byte{1}}}},
 		map[string]any{"b": 1, "a": uint64(math.MaxUint64)},
 		int8(-3),
 	}
@@ -117,8 +119,8 @@ func TestMsgpackEncode(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []any{
-		Object{{"z", int64(1)}, {"a", []any{nil, true, 1.5, 2.0, "s", []byte{1}}}},
-		Object{{"a", Number("18446744073709551615")}, {"b", int64(1)}},
+		value.Object{{Key: "z", Value: int64(1)}, {Key: "a", Value: []any{nil, true, 1.5, 2.0, "s", []byte{1}}}},
+		value.Object{{Key: "a", Value: value.Number("18446744073709551615")}, {Key: "b", Value: int64(1)}},
 		int64(-3),
 	}
 	var got []any

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+
+	"github.com/streamctl/streamctl/value"
 )
 
 // MaxLineSize is the longest line, in bytes without its "\n" or "\r\n", that
@@ -100,7 +102,7 @@ func AppendText(dst []byte, v any) ([]byte, error) {
 		return strconv.AppendBool(dst, x), nil
 	case float64:
 		return appendLuaNumber(dst, x), nil
-	case Number:
+	case value.Number:
 		return append(dst, x...), nil
 	case float32:
 		f := float64(x)
@@ -108,7 +110,7 @@ func AppendText(dst []byte, v any) ([]byte, error) {
 			return strconv.AppendInt(dst, int64(f), 10), nil
 		}
 		return strconv.AppendFloat(dst, f, 'g', -1, 32), nil
-	case Object, []any, map[string]any:
+	case value.Object, []any, map[string]any:
 		return AppendJSON(dst, v)
 	}
 	if b, ok := appendInteger(dst, v); ok {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/streamctl/streamctl/value"
 )
 
 func TestTextDecode(t *testing.T) {
@@ -110,7 +112,7 @@ func TestAppendText(t *testing.T) {
 		{"nan", math.NaN(), "NaN", ""},
 		{"inf", math.Inf(-1), "-Inf", ""},
 		{"float32", float32(0.1), "0.1", ""},
-		{"object", Object{{"b", 1.5}, {"a", nil}}, `{"b":1.5,"a":null}`, ""},
+		{"object", value.Object{{Key: "b", Value: 1.5}, {Key: "a", Value: nil}}, `{"b":1.5,"a":null}`, ""},
 		{"array", []any{int64(1), "x"}, `[1,"x"]`, ""},
 		{"map", map[string]any{"z": 1, "a": []any{}}, `{"a":[],"z":1}`, ""},
 		{"nan in table", []any{math.NaN()}, "", "cannot encode NaN as JSON"},
@@ -133,7 +135,7 @@ func TestAppendText(t *testing.T) {
 
 func TestTextEncode(t *testing.T) {
 	c := mustLookup(t, "text")
-	got, err := encodeAll(t, c, "a", []byte("b"), int64(3), 2.5, Object{{"k", "v"}}, nil)
+	got, err := encodeAll(t, c, "a", []byte("b"), int64(3), 2.5, value.Object{{Key: "k", Value: "v"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/streamctl/streamctl/connectors"
-	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // statusServer answers with statuses[i] for request i (the last one after),
@@ -200,7 +200,7 @@ func TestPostSink(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, v := range []any{codec.Object{{Key: "a", Value: int64(1)}}, "x"} {
+	for _, v := range []any{value.Object{{Key: "a", Value: int64(1)}}, "x"} {
 		if err := s.Write(ctx, connectors.Record{Value: v}); err != nil {
 			t.Fatal(err)
 		}

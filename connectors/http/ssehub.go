@@ -8,6 +8,7 @@ import (
 
 	"context"
 	"fmt"
+
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
 )
@@ -61,13 +62,6 @@ func (h *SSEHub) Publish(ev SSEEvent) {
 	for _, c := range dropped {
 		h.logger.Warn("sse client too slow, dropped", "path", h.path, "remote", c.remote, "buffer", h.size)
 	}
-}
-
-// Clients returns the number of connected clients.
-func (h *SSEHub) Clients() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.clients)
 }
 
 // Close ends every client's stream, after sending the events already

@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 func newStream(t *testing.T, cfg StreamConfig, opts ...Opt) *StreamSource {
@@ -64,7 +65,7 @@ func TestStreamNDJSONBadLine(t *testing.T) {
 	}))
 	defer srv.Close()
 	recs, done := runSource(t, newStream(t, StreamConfig{URL: srv.URL, Format: "ndjson"}))
-	if r := next(t, recs); r.Err != nil || !equalObject(r.Value, codec.Object{{Key: "a", Value: int64(1)}}) {
+	if r := next(t, recs); r.Err != nil || !equalObject(r.Value, value.Object{{Key: "a", Value: int64(1)}}) {
 		t.Fatalf("record 1 = %+v", r)
 	}
 	r := next(t, recs)
@@ -83,8 +84,8 @@ func TestStreamNDJSONBadLine(t *testing.T) {
 	}
 }
 
-func equalObject(v any, want codec.Object) bool {
-	o, ok := v.(codec.Object)
+func equalObject(v any, want value.Object) bool {
+	o, ok := v.(value.Object)
 	if !ok || len(o) != len(want) {
 		return false
 	}

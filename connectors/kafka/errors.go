@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/streamctl/streamctl/exitcode"
 )
 
 var (
@@ -16,7 +18,8 @@ var (
 	// broker refused to create it): `kafka: topic "x" does not exist`.
 	ErrUnknownTopic = errors.New("topic does not exist")
 	// ErrDataDirLocked is wrapped by StartDevBroker when another dev-broker
-	// holds the data directory; the message names the holder's pid.
+	// holds the data directory; the message names the holder's pid and the
+	// error's exit code is exitcode.Locked (75).
 	ErrDataDirLocked = errors.New("data dir is held by another dev-broker")
 )
 
@@ -55,3 +58,6 @@ func (e *lockedError) Error() string {
 }
 
 func (e *lockedError) Unwrap() error { return ErrDataDirLocked }
+
+// ExitCode is exitcode.Locked (75), as for a cache held by another process.
+func (e *lockedError) ExitCode() int { return exitcode.Locked }

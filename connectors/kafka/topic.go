@@ -25,6 +25,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 // Topic is one Kafka topic, usable as a connectors.Source and as a
@@ -903,7 +904,7 @@ func (t *Topic) encode(value, key any, headers []kgo.RecordHeader) (*kgo.Record,
 }
 
 // headerList reads meta["headers"]: map[string]any, map[string]string or
-// codec.Object, with string or []byte values (others are written as text).
+// value.Object, with string or []byte values (others are written as text).
 func headerList(meta map[string]any) []kgo.RecordHeader {
 	var hs []kgo.RecordHeader
 	add := func(k string, v any) {
@@ -927,7 +928,7 @@ func headerList(meta map[string]any) []kgo.RecordHeader {
 		for _, k := range sortedKeys(h) {
 			add(k, h[k])
 		}
-	case codec.Object:
+	case value.Object:
 		for _, m := range h {
 			add(m.Key, m.Value)
 		}

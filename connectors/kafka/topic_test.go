@@ -15,6 +15,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/value"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -27,7 +28,7 @@ func TestRoundTrip(t *testing.T) {
 	var acks ackSet
 	for i := range 10 {
 		err := tp.Write(ctx, connectors.Record{
-			Value: codec.Object{{Key: "n", Value: int64(i)}, {Key: "s", Value: "x"}},
+			Value: value.Object{{Key: "n", Value: int64(i)}, {Key: "s", Value: "x"}},
 			Key:   fmt.Sprintf("k%d", i),
 			Meta:  map[string]any{"headers": map[string]any{"h": fmt.Sprintf("v%d", i), "b": []byte("raw")}},
 			Ack: func(err error) {

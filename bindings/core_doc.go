@@ -1,0 +1,188 @@
+package bindings
+
+// coreReference is the reference of the core module (core.go), beside it as
+// benthos keeps a component's spec beside the component.
+var coreReference = moduleRef{
+	ModuleDoc: ModuleDoc{Name: "core", Summary: "Handlers, hooks and the other globals of a script."},
+	Entries: []Doc{
+		{
+			Module:  "core",
+			Name:    "handle",
+			Syntax:  `handle(source, [opts,] fn)`,
+			Context: "top level (a worker state gets its own copy of fn)",
+			Text: `
+Registers ´fn(value, meta)´ as the handler of ´source´'s records and returns at once, without waiting:
+handlers start after the top level has finished. ´value´ is the decoded record; ´meta´ is a table with
+´source´ (´"stdin"´, ´"file:PATH"´, ´"timer"´, ´"iterate"´, ´"exec:PROG"´), ´time´ when the source
+has one (Unix seconds) and ´key´ when the record has one. The function's return values are the output:
+´return v´ or ´return v, key´; nil outputs nothing, and ´emit´ outputs any number of records. Outputs
+go to every sink in ´opts.sink´, in order.
+
+´opts´: ´name´ (in logs; default ´"handlerN"´); ´sink´ (a sink, a function ´function(value, key,
+meta)´ or a list of them; default ´stdout()´); ´pipe´ (a list of pipe operators applied before
+´fn´); ´workers´ (default 1; see "Workers and shared state"); ´key´ (´function(value, meta)´ returning
+the key that picks the worker); ´on_error´ (´"stop"´, the default, ´"skip"´ or a sink: see "Errors
+and exit codes"). Several handlers may share one source object; each sees every record.
+
+Raises ´handle: only allowed at the top level of the script´,
+´handle: source must be a source such as stdin() or timer{every=1}, got number´,
+´handle: stdout is a sink, not a source´,
+´handle: unknown option "sinks" (known: key, name, on_error, pipe, sink, workers)´,
+´handle: on_error must be "stop" or "skip", got "ignore"´.
+`,
+			Example: `
+handle(iterate{"a", "b"}, function(line, meta)
+  return line:upper() .. " from " .. meta.source
+end)
+
+handle(iterate{1, 2, 3}, {name = "squares", sink = {stdout(), stderr()}}, function(n)
+  return n * n
+end)
+`,
+			SeeAlso: []string{"emit", "stop", "on_stop", "stdout"},
+		},
+		{
+			Module:  "core",
+			Name:    "emit",
+			Syntax:  `emit(value [, key])`,
+			Context: "handler, hook, top level; any worker (does nothing at a worker state's top level)",
+			Text: `
+Writes ´value´ (with ´key´) to every sink of the running handler and returns nothing; it does not
+wait. Call it any number of times to turn one record into many; the handler's return values are output
+after them. Outside a handler (the top level, ´on_start´ and ´on_stop´ hooks) it writes to stdout.
+´emit(nil)´ does nothing. Raises what a sink raises, such as
+´output: function: value cannot be a record´ for a value that is not a record.
+`,
+			Example: `
+handle(iterate{"to be", "or not"}, function(line)
+  for word in line:gmatch("%S+") do emit(word) end
+end)
+`,
+			SeeAlso: []string{"handle"},
+		},
+		{
+			Module:  "core",
+			Name:    "stop",
+			Syntax:  `stop()`,
+			Context: "handler, hook, top level; any worker (ignored at a worker state's top level)",
+			Text: `
+Ends the job gracefully and returns at once, without waiting: sources stop, records already read are
+still handled and written, ´on_stop´ hooks run, sleeping calls wake up, and streamctl exits 0. Called
+at the top level, it ends the job before any record is read. Never raises.
+`,
+			Example: `
+local n = 0
+handle(timer{every = "10ms"}, function()
+  n = n + 1
+  if n == 3 then stop() end
+  return "tick " .. n
+end)
+`,
+			SeeAlso: []string{"on_stop"},
+		},
+		{
+			Module:  "core",
+			Name:    "on_start",
+			Syntax:  `on_start(fn)`,
+			Context: "top level (ignored in worker states)",
+			Text: `
+Registers ´fn()´ to run once before sources start, after the top level, and returns at once without
+waiting. ´fn´ runs as a coroutine of the main state: it may wait (´sleep´) and ´emit´ (to stdout); an
+error in it ends the run with exit 1. Raises ´on_start: fn must be a function, got number´.
+`,
+			Example: `
+on_start(function() print("starting") end)
+handle(iterate{1, 2}, function(n) return n end)
+`,
+			SeeAlso: []string{"on_stop"},
+		},
+		{
+			Module:  "core",
+			Name:    "on_stop",
+			Syntax:  `on_stop(fn)`,
+			Context: "top level (ignored in worker states)",
+			Text: `
+Registers ´fn()´ to run once after every handler has drained, and returns at once without waiting.
+It runs when the input ends, after ´stop()´, after a handler failed and on SIGINT/SIGTERM (not when
+the top level failed). ´fn´ runs as a coroutine of the main state: it may wait and ´emit´ (to stdout),
+typically to print totals. Raises ´on_stop: fn must be a function, got nil´.
+`,
+			Example: `
+local total = 0
+handle(iterate{1, 2, 3}, function(n) total = total + n end)
+on_stop(function() print("total", total) end)
+`,
+			SeeAlso: []string{"on_start", "stop"},
+		},
+		{
+			Module:  "core",
+			Name:    "sleep",
+			Syntax:  `sleep(d)`,
+			Context: "top level, handler, hook; any worker",
+			Text: `
+Waits ´d´ (a number of seconds or a string such as ´"500ms"´ or ´"1h30m"´) without blocking other
+handlers: the calling coroutine yields, and the other handlers, hooks and the top level run meanwhile.
+In a worker state, and in a coroutine the script created itself, it blocks that Lua state instead. When
+the job stops (´stop()´, a signal) sleeping calls return at once. Raises
+´sleep: duration must be a duration like "500ms" or a number of seconds, got "abc"´ and
+´sleep: duration must not be negative, got -1´.
+`,
+			Example: `
+handle(iterate{"a", "b"}, function(v)
+  sleep("10ms")
+  return v
+end)
+handle(iterate{"c"}, function(v) return v end) -- runs while the first one sleeps
+`,
+			SeeAlso: []string{"pipe.throttle", "timer"},
+		},
+		{
+			Module:  "core",
+			Name:    "env",
+			Syntax:  `value = env(name [, default])`,
+			Context: "top level, handler, hook; any worker",
+			Text: `
+Returns the environment variable ´name´, or ´default´ (nil if not given) when it is not set; it does not
+wait. A variable set to the empty string is returned as ´""´. Raises
+´env: name must be a string, got number´.
+`,
+			Example: `
+local level = env("STREAMCTL_EXAMPLE_LEVEL", "info")
+print("level", level)
+`,
+			SeeAlso: []string{"args"},
+		},
+		{
+			Module:  "core",
+			Name:    "print",
+			Syntax:  `print(...)`,
+			Context: "top level, handler, hook; any worker (does nothing at a worker state's top level)",
+			Text: `
+Writes its arguments, converted with ´tostring´ and separated by tabs, as one line to stdout; it does
+not wait. It replaces Lua's ´print´: the line goes through the buffer of the default ´stdout()´ sink, so
+it keeps its place among the outputs written there. Raises ´print: ...´ when stdout cannot be written.
+`,
+			Example: `
+print("answer", 42, nil)
+handle(iterate{"record"}, function(v) print("before", v) return v end)
+`,
+			SeeAlso: []string{"stdout", "log.info"},
+		},
+		{
+			Module:  "core",
+			Name:    "args",
+			Syntax:  `value = args.name; value = args[i]`,
+			Context: "top level, handler, hook; any worker",
+			Text: `
+A table of the command line's script arguments; reading it does not wait. ´--set k=v´ sets ´args.k´ to
+the string ´"v"´, and the arguments after ´--´ are ´args[1]´ to ´args[#args]´, as strings:
+´streamctl run job.lua --set name=world -- a b´.
+`,
+			Example: `
+local name = args.name or "nobody"
+print("hello " .. name, #args)
+`,
+			SeeAlso: []string{"env"},
+		},
+	},
+}

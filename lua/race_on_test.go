@@ -1,7 +1,0 @@
-//go:build race
-
-package lua
-
-// raceEnabled reports whether the race detector instruments this test
-// binary: memory measurements mean nothing then (it multiplies memory).
-const raceEnabled = true

@@ -1,0 +1,167 @@
+package oneliner
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/streamctl/streamctl/exitcode"
+)
+
+func runPipe(t *testing.T, opts Options, in string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	p, err := New(opts)
+	if err != nil {
+		return "", err
+	}
+	err = p.Run(context.Background(), strings.NewReader(in), &out)
+	return out.String(), err
+}
+
+func TestPipe(t *testing.T) {
+	ndjson := "{\"status\":503, \"user\":\"a\",\"bytes\":2048}\n{\"status\":200,\"user\":\"b\"}\n\n{\"status\":500,\"user\":\"c\",\"bytes\":10}\n"
+	for _, tt := range []struct {
+		name        string
+		opts        Options
+		in, want    string
+		wantErr     string
+		wantErrCode int
+	}{
+		{name: "filter passes input bytes", opts: Options{Expr: "status >= 500", InCodec: "json"}, in: ndjson,
+			want: "{\"status\":503, \"user\":\"a\",\"bytes\":2048}\n{\"status\":500,\"user\":\"c\",\"bytes\":10}\n"},
+		{name: "reshape", opts: Options{Expr: "{user = user, kb = math.floor((bytes or 0) / 1024)}", InCodec: "json"}, in: ndjson,
+			want: "{\"user\":\"a\",\"kb\":2}\n{\"user\":\"b\",\"kb\":0}\n{\"user\":\"c\",\"kb\":0}\n"},
+		{name: "reshape drops nil", opts: Options{Expr: "{b = bytes, u = user}", InCodec: "json"}, in: ndjson,
+			want: "{\"b\":2048,\"u\":\"a\"}\n{\"u\":\"b\"}\n{\"b\":10,\"u\":\"c\"}\n"},
+		{name: "record fields", opts: Options{Expr: "_.status == 200 and _.user", InCodec: "json"}, in: ndjson, want: "b\n"},
+		{name: "whole record", opts: Options{Expr: "_", InCodec: "json"}, in: "{\"b\":1,\"a\":[1,2],\"e\":[],\"o\":{}}\n",
+			want: "{\"b\":1,\"a\":[1,2],\"e\":[],\"o\":{}}\n"},
+		{name: "local underscore", opts: Options{Expr: "(function() local _ = {status = 1} return _.status end)()", InCodec: "json"},
+			in: ndjson, want: "1\n1\n1\n"},
+		{name: "fields shadow globals", opts: Options{Expr: "type(string)", InCodec: "json"},
+			in: "{\"string\":1}\n{}\n", want: "number\ntable\n"},
+		{name: "env escape", opts: Options{Expr: "_G[\"a\" .. \"b\"]", InCodec: "json"}, in: "{\"ab\":7}\n{\"x\":1}\n", want: "7\n"},
+		{name: "text line", opts: Options{Expr: "_:upper()"}, in: "a\r\nb", want: "A\nB\n"},
+		{name: "numbers", opts: Options{Expr: "_ / 2"}, in: "4\n3\n", want: "2\n1.5\n"},
+		{name: "tables", opts: Options{Expr: "{_, 1}", InCodec: "text"}, in: "x\n", want: "[\"x\",1]\n"},
+		{name: "empty table", opts: Options{Expr: "{}"}, in: "x\n", want: "{}\n"},
+		{name: "chunk emit", opts: Options{Expr: "for i = 1, tonumber(_) do emit(i) end"}, in: "2\n1\n", want: "1\n2\n1\n"},
+		{name: "chunk return", opts: Options{Expr: "local n = tonumber(_) if n > 1 then return n * 10 end"}, in: "1\n2\n", want: "20\n"},
+		{name: "begin end", opts: Options{Begin: "n = 0 print('start')", Expr: "n = n + _", End: "print(n)"}, in: "1\n2\n3\n", want: "start\n6\n"},
+		{name: "print in order", opts: Options{Expr: "print('p' .. _) return _"}, in: "1\n2\n", want: "p1\n1\np2\n2\n"},
+		{name: "json out", opts: Options{Expr: "_", OutCodec: "json"}, in: "a\"b\n", want: "\"a\\\"b\"\n"},
+		{name: "text to json passthrough", opts: Options{Expr: "true", OutCodec: "json"}, in: "x\n", want: "\"x\"\n"},
+		{name: "csv", opts: Options{Expr: "age + 0 >= 18 and name", InCodec: "csv"}, in: "name,age\nann,30\nbob,9\n", want: "ann\n"},
+		{name: "csv out", opts: Options{Expr: "{n = user}", InCodec: "json", OutCodec: "csv"}, in: ndjson, want: "n\na\nb\nc\n"},
+		{name: "bad json", opts: Options{Expr: "true", InCodec: "json"}, in: "{}\n{bad\n",
+			want: "{}\n", wantErr: "stdin:2: invalid JSON: ", wantErrCode: 3},
+		{name: "runtime error", opts: Options{Expr: "_.x.y", InCodec: "json"}, in: "{\"x\":{}}\n{}\n",
+			want: "", wantErr: "expr:1: attempt to index a non-table object(nil) with key 'y' (record stdin:2)", wantErrCode: 1},
+		{name: "error call", opts: Options{Expr: "error('boom')"}, in: "x\n", wantErr: "expr:1: boom (record stdin:1)", wantErrCode: 1},
+		{name: "cannot write", opts: Options{Expr: "print"}, in: "x\n", wantErr: "expr: cannot write a function (record stdin:1)", wantErrCode: 1},
+		{name: "begin error", opts: Options{Begin: "error('no')", Expr: "_"}, in: "x\n", wantErr: "begin:1: no", wantErrCode: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, workers := range []int{1, 3} {
+				opts := tt.opts
+				opts.Workers = workers
+				opts.ChunkLines = 2
+				if workers > 1 && strings.HasPrefix(tt.name, "begin") {
+					continue // begin and end run per worker
+				}
+				got, err := runPipe(t, opts, tt.in)
+				if tt.wantErr != "" {
+					if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) || exitcode.Of(err) != tt.wantErrCode {
+						t.Fatalf("w=%d: err = %v (code %d), want %q code %d", workers, err, exitcode.Of(err), tt.wantErr, tt.wantErrCode)
+					}
+				} else if err != nil {
+					t.Fatalf("w=%d: %v", workers, err)
+				}
+				if got != tt.want {
+					t.Errorf("w=%d: output\n%q\nwant\n%q", workers, got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestPipeCompileErrors(t *testing.T) {
+	for _, tt := range []struct{ expr, begin, want string }{
+		{expr: "status >=", want: "expr:1: syntax error at end of file"},
+		{expr: "x = = 1", want: "expr:1: syntax error near '='"},
+		{expr: "if x then", want: "expr:1: syntax error at end of file"},
+		{expr: "_", begin: "x = ", want: "begin:1: syntax error at end of file"},
+	} {
+		_, err := New(Options{Expr: tt.expr, Begin: tt.begin})
+		if err == nil || err.Error() != tt.want || exitcode.Of(err) != exitcode.Usage {
+			t.Errorf("%q: err = %v, want %q (exit 2)", tt.expr, err, tt.want)
+		}
+	}
+}
+
+func TestPipeReads(t *testing.T) {
+	for _, tt := range []struct {
+		expr, begin string
+		names       []string
+		whole       bool
+	}{
+		{expr: "status >= 500", names: []string{"status"}},
+		{expr: "_.status >= 500", names: []string{"_.status"}},
+		{expr: "{u = user, kb = math.floor(bytes / 1024)}", names: []string{"bytes", "math", "user"}},
+		{expr: "f()", begin: "function f() return _ end", names: []string{"f"}, whole: true},
+		{expr: "rawget(_G, 'x')", names: []string{"_G", "rawget"}, whole: true},
+	} {
+		p, err := New(Options{Expr: tt.expr, Begin: tt.begin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, whole := p.Reads()
+		if fmt.Sprint(names) != fmt.Sprint(tt.names) || whole != tt.whole {
+			t.Errorf("%q: Reads() = %v, %v; want %v, %v", tt.expr, names, whole, tt.names, tt.whole)
+		}
+	}
+}
+
+// TestPipeOrder checks that -w keeps input order over many chunks.
+func TestPipeOrder(t *testing.T) {
+	var in, want strings.Builder
+	for i := 1; i <= 5000; i++ {
+		fmt.Fprintf(&in, "{\"n\":%d}\n", i)
+		if i%3 != 0 {
+			fmt.Fprintf(&want, "%d\n", i*2)
+		}
+	}
+	got, err := runPipe(t, Options{Expr: "n % 3 ~= 0 and n * 2", InCodec: "json", Workers: 4, ChunkLines: 7}, in.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want.String() {
+		t.Fatalf("output differs from input order (%d bytes, want %d)", len(got), want.Len())
+	}
+}
+
+// TestPipeInterrupt checks that a cancelled pipe flushes what it produced
+// and returns exitcode.ErrInterrupted while its input blocks.
+func TestPipeInterrupt(t *testing.T) {
+	pr, pw := pipeIOPipe()
+	var out pipeLockedBuffer
+	p, err := New(Options{Expr: "_"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, pr, &out) }()
+	if _, err := pw.Write([]byte("a\nb\n")); err != nil {
+		t.Fatal(err)
+	}
+	pipeWaitFor(t, func() bool { return out.String() == "a\nb\n" }) // flushed before the blocking read
+	cancel()
+	if err := <-done; err != exitcode.ErrInterrupted {
+		t.Fatalf("Run = %v, want exitcode.ErrInterrupted", err)
+	}
+	pw.Close()
+}
