@@ -289,11 +289,12 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 	a := lua.ArgsAt(L, "window", op.where)
 	key, err := s.FromLua(L.Get(2))
 	a.Check(err)
-	t := time.Now()
+	var t time.Time
 	switch tv := L.Get(3).(type) {
 	case glua.LNumber:
 		t = unixTime(float64(tv))
 	case *glua.LNilType:
+		t = time.Now() // no event time: arrival time
 	default:
 		a.Raise("time must return Unix seconds (a number), got %s", lua.TypeName(tv))
 	}

@@ -243,8 +243,9 @@ type Windower struct {
 	// parts are the partitions of the input (AddFrom, SetPartitions), each
 	// with its own greatest event time: the watermark is the least of
 	// those of the partitions that are not idle.
-	parts  []*partMark
-	byPart map[string]*partMark
+	parts    []*partMark
+	byPart   map[string]*partMark
+	lastPart *partMark // the one part returned last
 	seq    int64 // last sequence number used (outbox, sliding buffer)
 	saved  bool  // the fingerprint is in the store
 
@@ -414,7 +415,11 @@ func (ks *keyState) insertRec(r slideRec) {
 
 // part returns the partition named name, adding it.
 func (w *Windower) part(name string) *partMark {
+	if p := w.lastPart; p != nil && p.name == name {
+		return p // the partition of the previous record: no map lookup
+	}
 	if p, ok := w.byPart[name]; ok {
+		w.lastPart = p
 		return p
 	}
 	if w.byPart == nil {
@@ -443,6 +448,7 @@ func (w *Windower) SetPartitions(names []string) ([]WindowResult, error) {
 		keep[n] = true
 		w.part(n)
 	}
+	w.lastPart = nil
 	w.parts = slices.DeleteFunc(w.parts, func(p *partMark) bool {
 		if !keep[p.name] {
 			delete(w.byPart, p.name)

@@ -123,7 +123,7 @@ func (w *Windower) load() error {
 			if !ok {
 				return badEntry(k)
 			}
-			w.parts, w.byPart = nil, nil
+			w.parts, w.byPart, w.lastPart = nil, nil, nil
 			for _, e := range m {
 				pm, ok := e.([]any)
 				if !ok || len(pm) != 2 {
