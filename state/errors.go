@@ -128,6 +128,7 @@ func (e *CorruptedError) Unwrap() error { return e.Err }
 
 // Is matches ErrCorrupted.
 func (e *CorruptedError) Is(target error) bool { return target == ErrCorrupted }
+
 // ImportError is returned by Store.Import for a record it could not read:
 // one that does not decode, or lacks the cache, the key or the value. Line
 // is 1-based.

@@ -246,8 +246,8 @@ type Windower struct {
 	parts    []*partMark
 	byPart   map[string]*partMark
 	lastPart *partMark // the one part returned last
-	seq    int64 // last sequence number used (outbox, sliding buffer)
-	saved  bool  // the fingerprint is in the store
+	seq      int64     // last sequence number used (outbox, sliding buffer)
+	saved    bool      // the fingerprint is in the store
 
 	evicted int64 // sliding records before this time are evicted
 
