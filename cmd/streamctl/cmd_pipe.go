@@ -1,9 +1,6 @@
 package main
 
 import (
-	"flag"
-	"io"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/streamctl/streamctl/bindings"
@@ -57,10 +54,8 @@ Examples:
 				From:     c.String("from"),
 				To:       c.String("to"),
 			}
-			// urfave/cli stops at the first argument; flags may follow EXPR
-			// (`pipe --begin 'n=0' 'n = n + _' --end 'print(n)'`).
-			if err := pipeTrailingFlags(&opts, c.Args().Tail()); err != nil {
-				return err
+			if c.NArg() > 1 {
+				return usageError("pipe: want one EXPR or CODE argument, got another: %q (quote the whole expression)", c.Args().Get(1))
 			}
 			if opts.Workers < 1 {
 				return usageError("pipe: -w must be at least 1, got %d", opts.Workers)
@@ -83,33 +78,4 @@ Examples:
 			return exitError(p.Run(ctx))
 		},
 	}
-}
-
-// pipeTrailingFlags parses the flags given after EXPR into opts.
-func pipeTrailingFlags(opts *lua.PipeOptions, args []string) error {
-	if len(args) == 0 {
-		return nil
-	}
-	fs := flag.NewFlagSet("pipe", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	for _, n := range []string{"i", "input"} {
-		fs.StringVar(&opts.InCodec, n, opts.InCodec, "")
-	}
-	for _, n := range []string{"o", "output"} {
-		fs.StringVar(&opts.OutCodec, n, opts.OutCodec, "")
-	}
-	for _, n := range []string{"w", "workers"} {
-		fs.IntVar(&opts.Workers, n, opts.Workers, "")
-	}
-	fs.StringVar(&opts.From, "from", opts.From, "")
-	fs.StringVar(&opts.To, "to", opts.To, "")
-	fs.StringVar(&opts.Begin, "begin", opts.Begin, "")
-	fs.StringVar(&opts.End, "end", opts.End, "")
-	if err := fs.Parse(args); err != nil {
-		return usageError("pipe: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageError("pipe: want one EXPR or CODE argument, got another: %q (quote the whole expression)", fs.Arg(0))
-	}
-	return nil
 }
