@@ -169,16 +169,19 @@ func (p *Pipe) Reads() (names []string, whole bool) {
 
 // Run opens From and To, runs Begin, every record, then End, and flushes
 // the output. It blocks until the input ends, an error stops it, or ctx is
-// cancelled; it starts one goroutine for the work plus, with Workers > 1,
-// a reader and one goroutine per worker, all ended before it returns except
-// on cancellation, where a reader blocked in Read is left behind (the
-// process is about to exit). On cancellation the output produced so far is
-// flushed and ErrInterrupted (exit 130) returned. Errors: bad input is a
+// cancelled; it starts one goroutine for the work and one that reads the
+// input plus, with Workers > 1, one goroutine per worker, all ended before
+// it returns except the reader when cancellation leaves it blocked in Read
+// (the process is about to exit). On cancellation (SIGINT) reading stops,
+// the records already read are evaluated, End runs with what they left in
+// the globals (awk's END does not, but `tail -f log | streamctl pipe --end
+// 'print(n)'` then Ctrl-C wants the totals), the output is flushed and
+// ErrInterrupted (exit 130) returned. Errors: bad input is a
 // *connectors.BadInputError-compatible error with exit code 3 ("stdin:12:
 // invalid JSON: ..."), a Lua error exit code 1 ("expr:1: ... (record
 // stdin:12)"), an unopenable file exit code 2.
 func (p *Pipe) Run(ctx context.Context) error {
-	in := p.opts.Stdin
+	var in io.Reader = p.opts.Stdin
 	if p.opts.From != "" && p.opts.From != "-" {
 		f, err := os.Open(p.opts.From)
 		if err != nil {
@@ -187,6 +190,7 @@ func (p *Pipe) Run(ctx context.Context) error {
 		defer f.Close()
 		in = f
 	}
+	in = newCtxReader(ctx, in)
 	out := p.opts.Stdout
 	interactive := p.opts.Interactive
 	var outFile *os.File
@@ -199,19 +203,11 @@ func (p *Pipe) Run(ctx context.Context) error {
 	}
 	o := newPipeOutput(out, p.outCodec, interactive)
 
-	done := make(chan error, 1)
-	go func() { done <- p.run(ctx, in, o) }()
-	var err error
-	select {
-	case err = <-done:
-		if ferr := o.finish(); err == nil {
-			err = ferr
-		}
-	case <-ctx.Done():
-		if ferr := o.finish(); ferr != nil {
-			return errors.Join(ErrInterrupted, ferr)
-		}
-		return ErrInterrupted
+	err := p.run(ctx, in, o)
+	if ferr := o.finish(); err == nil {
+		err = ferr
+	} else if ferr != nil && errors.Is(err, ErrInterrupted) {
+		err = errors.Join(ErrInterrupted, ferr)
 	}
 	if outFile != nil {
 		if cerr := outFile.Close(); cerr != nil && err == nil {
@@ -254,9 +250,12 @@ func (p *Pipe) run(ctx context.Context, in io.Reader, o *pipeOutput) error {
 	} else {
 		err = p.runParallel(ctx, in, o, workers)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrInterrupted) {
 		return err
 	}
+	// End chunks, in worker order, after the last record: also when a
+	// signal stopped the input.
+	interrupted := err
 	for _, w := range workers {
 		r := w.runOnce(w.end, "end")
 		r.flush = true
@@ -267,7 +266,7 @@ func (p *Pipe) run(ctx context.Context, in io.Reader, o *pipeOutput) error {
 			return r.err
 		}
 	}
-	return nil
+	return interrupted
 }
 
 // eofReader is an empty input.

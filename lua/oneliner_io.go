@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/streamctl/streamctl/connectors"
@@ -150,6 +151,9 @@ func (lr *pipeLineReader) fill() error {
 			lr.eof = true
 			return nil
 		}
+		if err == ErrInterrupted {
+			return err
+		}
 		if err != nil {
 			return &ExitError{Code: ExitRuntime, Err: fmt.Errorf("read %s: %w", lr.source, err)}
 		}
@@ -262,7 +266,9 @@ func (p *Pipe) chunkDecoded(ctx context.Context, in io.Reader, max int, send fun
 		}
 		if err != nil {
 			var de *codec.DecodeError
-			if errors.As(err, &de) {
+			if errors.Is(err, ErrInterrupted) {
+				c.err = ErrInterrupted
+			} else if errors.As(err, &de) {
 				c.err = &connectors.BadInputError{Source: p.source, Pos: de.Pos, Err: de.Err}
 			} else {
 				c.err = &ExitError{Code: ExitRuntime, Err: fmt.Errorf("read %s: %w", p.source, err)}
@@ -276,6 +282,86 @@ func (p *Pipe) chunkDecoded(ctx context.Context, in io.Reader, max int, send fun
 			if err := sendPending(false); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// ctxReader is an input whose Read returns ErrInterrupted once ctx is
+// done, also while the underlying Read blocks on a quiet input (`tail -f
+// log | streamctl pipe`): that Read runs on a goroutine of its own, into a
+// buffer of the ctxReader's, so that a Read finishing after the
+// interruption writes nothing the caller still uses. The goroutine ends at
+// the first error of the underlying Read (io.EOF included) or when ctx is
+// done. A ctxReader is used by one goroutine at a time.
+type ctxReader struct {
+	ctx  context.Context
+	r    io.Reader
+	buf  []byte
+	req  chan []byte // to the reading goroutine, nil until the first Read
+	res  chan ctxRead
+	busy bool  // a read was requested and its result not taken
+	err  error // the underlying Read's error, sticky
+}
+
+type ctxRead struct {
+	n   int
+	err error
+}
+
+// newCtxReader returns r as a ctxReader, or r itself when it is a regular
+// file, whose reads do not wait for a writer.
+func newCtxReader(ctx context.Context, r io.Reader) io.Reader {
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			return r
+		}
+	}
+	return &ctxReader{ctx: ctx, r: r}
+}
+
+func (c *ctxReader) Read(b []byte) (int, error) {
+	if c.ctx.Err() != nil {
+		return 0, ErrInterrupted
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	if !c.busy {
+		if c.req == nil {
+			c.req, c.res = make(chan []byte), make(chan ctxRead, 1)
+			go c.loop()
+		}
+		if len(c.buf) < len(b) {
+			c.buf = make([]byte, len(b))
+		}
+		select {
+		case c.req <- c.buf[:len(b)]:
+		case <-c.ctx.Done():
+			return 0, ErrInterrupted
+		}
+		c.busy = true
+	}
+	select {
+	case r := <-c.res:
+		c.busy, c.err = false, r.err
+		return copy(b, c.buf[:r.n]), r.err
+	case <-c.ctx.Done():
+		return 0, ErrInterrupted
+	}
+}
+
+// loop reads what Read asks for until an error or ctx is done.
+func (c *ctxReader) loop() {
+	for {
+		select {
+		case buf := <-c.req:
+			n, err := c.r.Read(buf)
+			c.res <- ctxRead{n, err}
+			if err != nil {
+				return
+			}
+		case <-c.ctx.Done():
+			return
 		}
 	}
 }
