@@ -80,7 +80,7 @@ type Topic struct {
 	resumed  chan struct{}             // closed by Resume; non-nil while paused
 	pollStop context.CancelFunc        // wakes the poll in progress
 	markBuf  map[int32]kgo.EpochOffset // reused by ack
-	lag      map[int32]int64           // per partition: high watermark - next offset, at the last fetch
+	hw       map[int32]int64           // per partition: the high watermark at the last fetch with records
 }
 
 // partState tracks the records of one partition emitted and not yet
@@ -91,6 +91,11 @@ type partState struct {
 	p    int32
 	q    []inflight // ascending offsets; q[head:] are pending
 	head int
+	// next is the offset after the last record handled: acknowledged
+	// contiguously (group) or handed to emit (no group); set from the
+	// first fetched record when started turns true.
+	next    int64
+	started bool
 }
 
 type inflight struct {
@@ -199,20 +204,22 @@ func (t *Topic) Run(ctx context.Context, emit func(context.Context, connectors.R
 			if p.Topic != t.cfg.Topic {
 				return
 			}
-			if n := len(p.Records); n > 0 {
-				if t.lag == nil {
-					t.lag = map[int32]int64{}
-				}
-				t.lag[p.Partition] = max(0, p.HighWatermark-(p.Records[n-1].Offset+1))
-			}
 			if len(p.Records) == 0 {
 				return
 			}
+			if t.hw == nil {
+				t.hw = map[int32]int64{}
+			}
+			t.hw[p.Partition] = p.HighWatermark
 			t.seen[p.Partition] = true
 			if _, pending := t.seeks[p.Partition]; pending {
 				return // from the old position; the seek applies next poll
 			}
-			batches = append(batches, batch{t.part(p.Partition), p.Records})
+			ps := t.part(p.Partition)
+			if !ps.started {
+				ps.next, ps.started = p.Records[0].Offset, true
+			}
+			batches = append(batches, batch{ps, p.Records})
 		})
 		t.cmu.Unlock()
 		cl.AllowRebalance()
@@ -350,19 +357,30 @@ func (t *Topic) part(p int32) *partState {
 	return ps
 }
 
-// Lag returns, per partition read so far, how many records the broker held
-// beyond the last record fetched (high watermark - next offset), as of the
-// last fetch of that partition: the consumer lag metric. Safe for concurrent
-// use; nil before the first fetch.
+// Lag returns, per partition this consumer reads, how many records are not
+// handled yet: the partition's high watermark at the last fetch minus the
+// next offset to handle, so records fetched and waiting in the client or in
+// a handler's buffer count. With a group a record is handled once acked
+// (every sink accepted its outputs); without one, once handed to emit. This
+// is the consumer lag metric. Safe for concurrent use; nil before the
+// first fetch.
 func (t *Topic) Lag() map[int32]int64 {
 	t.cmu.Lock()
 	defer t.cmu.Unlock()
-	if len(t.lag) == 0 {
-		return nil
-	}
-	out := make(map[int32]int64, len(t.lag))
-	for p, l := range t.lag {
-		out[p] = l
+	var out map[int32]int64
+	for p, hw := range t.hw {
+		ps := t.parts[p]
+		if ps == nil || !ps.started {
+			continue // revoked or sought: not read from here now
+		}
+		next := ps.next
+		if ps.head < len(ps.q) {
+			next = ps.q[ps.head].off
+		}
+		if out == nil {
+			out = make(map[int32]int64, len(t.hw))
+		}
+		out[p] = max(0, hw-next)
 	}
 	return out
 }
@@ -391,11 +409,12 @@ func (t *Topic) register(ps *partState, r *kgo.Record, group bool) (_ *partState
 		return ps, nil, false
 	}
 	if !group {
+		ps.next = r.Offset + 1
 		return ps, nil, true
 	}
 	if n := len(ps.q); n > ps.head && ps.q[n-1].off >= r.Offset {
 		// Offsets went back: start afresh so acks stay ordered.
-		ps = &partState{p: ps.p}
+		ps = &partState{p: ps.p, next: r.Offset, started: true}
 		t.parts[ps.p] = ps
 	}
 	ps.q = append(ps.q, inflight{off: r.Offset, epoch: r.LeaderEpoch})
@@ -429,6 +448,7 @@ func (t *Topic) ack(ps *partState, off int64) {
 		last = ps.q[ps.head]
 		ps.head++
 	}
+	ps.next = last.off + 1
 	switch {
 	case ps.head == len(ps.q):
 		ps.q, ps.head = ps.q[:0], 0
@@ -448,6 +468,7 @@ func (t *Topic) drop(m map[string][]int32) {
 	for _, p := range m[t.cfg.Topic] {
 		delete(t.parts, p)
 		delete(t.seen, p)
+		delete(t.hw, p)
 	}
 }
 
