@@ -341,8 +341,12 @@ JSON values in Lua follow lua-cjson:
 	{Title: "Errors and exit codes", Text: `
 Errors are one line on stderr, naming the script line and the function:
 ´streamctl: job.lua:3: timer: every must be a duration like "1s" or a number of seconds, got nil´.
-An error in a handler also names the record: ´streamctl: job.lua:2: boom (record stdin:2)´. Option
-tables are checked: an unknown key is an error that lists the known ones.
+An error in a handler also names the record: ´streamctl: job.lua:2: boom (record stdin:2)´, for Kafka
+´(record kafka:orders partition 2 offset 17)´. Option tables are checked: an unknown key is an error
+that lists the known ones. So are module tables: reading a name a module lacks raises
+´job.lua:3: json.encod is nil (known: array, decode, encode, null)´ instead of giving nil. ´error´ with
+a table prints its ´message´ (or ´msg´) field, else the table as JSON, after the line:
+´streamctl: job.lua:3: {"code":7}´ (see ´error´).
 
 Each handler's ´on_error´ option decides what a failing record does (an error raised by the handler,
 its pipe operators or a sink, or bad input):
@@ -361,6 +365,7 @@ An error at the top level or in a hook ends the run with exit 1.
 | 1 | runtime error: a script error, a source or sink failure (a missing file, a command that exits non-zero) |
 | 2 | usage error or script compile error (´job.lua:2: syntax error near '='´) |
 | 3 | bad input under ´on_error = "stop"´ |
+| 75 | a cache (or saved state) is held by another process: the message names it, its directory and the holder's pid; try again when that process is done |
 | 130 | interrupted by SIGINT or SIGTERM |
 
 On the first SIGINT or SIGTERM sources stop, records already read are drained through handlers and
@@ -532,6 +537,27 @@ print("answer", 42, nil)
 handle(iterate{"record"}, function(v) print("before", v) return v end)
 `,
 		SeeAlso: []string{"stdout", "log.info"},
+	},
+	{
+		Module:  "core",
+		Name:    "error",
+		Syntax:  `error(value [, level])`,
+		Context: "top level, handler, hook, pipe; any worker",
+		Text: `
+Raises ´value´ as Lua's ´error´ does, without waiting, and does not return: ´pcall´ gets ´value´
+itself, tables included.
+It replaces Lua's ´error´ so that an error nobody catches says what happened: a string gets the script
+position as in Lua (´level´ 1, the default, is the caller of ´error´; 2 its caller; 0 none), and any
+other value gets that position too and prints as its ´__tostring´, else its ´message´ or ´msg´ string
+field, else the table as compact JSON: ´error({code = 7})´ on line 3 of job.lua ends the run with
+´streamctl: job.lua:3: {"code":7}´, ´error({message = "no user", code = 7})´ with
+´streamctl: job.lua:3: no user´.
+`,
+		Example: `
+local ok, err = pcall(error, {code = 7, message = "no user"})
+print(ok, err.code, err.message)
+`,
+		SeeAlso: []string{"handle"},
 	},
 	{
 		Module:  "core",

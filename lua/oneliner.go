@@ -300,10 +300,10 @@ func (r *pipeResult) reset() {
 	r.err = nil
 }
 
-// luaCallError makes a Lua runtime error into an exit-code-1 error naming
-// the record when there is one.
-func luaCallError(err error, where string) error {
-	msg := luaErrorMessage(err)
+// luaCallError makes a Lua runtime error in s into an exit-code-1 error
+// naming the record when there is one.
+func luaCallError(s *State, err error, where string) error {
+	msg := s.errorText(err)
 	if where != "" {
 		msg += " (record " + where + ")"
 	}

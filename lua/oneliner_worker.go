@@ -55,11 +55,9 @@ func newPipeWorker(p *Pipe) (*pipeWorker, error) {
 	if p.opts.Logger != nil {
 		s.SetValue("logger", p.opts.Logger)
 	}
-	for _, m := range p.opts.Modules {
-		if err := m.Open(s); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("open module %s: %w", m.Name(), err)
-		}
+	if err := s.OpenModules(p.opts.Modules); err != nil {
+		s.Close()
+		return nil, err
 	}
 	L := s.L
 	w := &pipeWorker{p: p, s: s, L: L, names: p.progs.names, keys: p.progs.fieldKeys, bound: make([]bool, len(p.progs.names))}
@@ -115,7 +113,7 @@ func (w *pipeWorker) instantiate(proto *glua.FunctionProto) (*glua.LFunction, er
 	outer.Env = w.env
 	L.Push(outer)
 	if err := L.PCall(0, 1, nil); err != nil {
-		return nil, luaCallError(err, "")
+		return nil, luaCallError(w.s, err, "")
 	}
 	fn, ok := L.Get(-1).(*glua.LFunction)
 	L.Pop(1)
@@ -153,7 +151,7 @@ func (w *pipeWorker) runOnce(fn *glua.LFunction, name string) *pipeResult {
 	w.res, w.inRec = r, false
 	w.L.Push(fn)
 	if err := w.L.PCall(0, 0, nil); err != nil {
-		r.err = luaCallError(err, "")
+		r.err = luaCallError(w.s, err, "")
 	}
 	w.res = nil
 	return r
@@ -189,7 +187,7 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 		L.Push(w.eval)
 		if err := L.PCall(0, w.nret, nil); err != nil {
 			if w.eval == w.fn || !isCompareError(err) {
-				r.err = luaCallError(err, w.where(c.pos(i)))
+				r.err = luaCallError(w.s, err, w.where(c.pos(i)))
 				break
 			}
 			// The expression without nil-safe comparisons compared nil:
@@ -199,7 +197,7 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 			}
 			L.Push(w.fn)
 			if err := L.PCall(0, w.nret, nil); err != nil {
-				r.err = luaCallError(err, w.where(c.pos(i)))
+				r.err = luaCallError(w.s, err, w.where(c.pos(i)))
 				break
 			}
 		}

@@ -372,14 +372,7 @@ func (rt *Runtime) finalError(err error) error {
 	return nil
 }
 
-func (rt *Runtime) openModules(s *State) error {
-	for _, m := range rt.opts.Modules {
-		if err := m.Open(s); err != nil {
-			return fmt.Errorf("open module %s: %w", m.Name(), err)
-		}
-	}
-	return nil
-}
+func (rt *Runtime) openModules(s *State) error { return s.OpenModules(rt.opts.Modules) }
 
 // flushSinks pushes buffered output to the OS; called when the scheduler is
 // idle (idle = true) and before state is made durable. When idle, sinks that
