@@ -472,15 +472,21 @@ handle(iterate{1, 2}, function(n) return n end)
 		Syntax:  `on_stop(fn)`,
 		Context: "top level (ignored in worker states)",
 		Text: `
-Registers ´fn()´ to run once after every handler has drained, and returns at once without waiting.
+Registers ´fn(err)´ to run once after every handler has drained, and returns at once without waiting.
 It runs when the input ends, after ´stop()´, after a handler failed and on SIGINT/SIGTERM (not when
-the top level failed). ´fn´ runs as a coroutine of the main state: it may wait and ´emit´ (to stdout),
-typically to print totals. Raises ´on_stop: fn must be a function, got nil´.
+the top level failed), once the sinks have delivered what the handlers wrote (Kafka acks included).
+´err´ is nil when all went well, else the message the run will exit with
+(´"job.lua:2: boom (record stdin:2)"´), so a hook that prints "done" can say nothing after a failure.
+´fn´ runs as a coroutine of the main state: it may wait and ´emit´ (to stdout), typically to print
+totals. Raises ´on_stop: fn must be a function, got nil´.
 `,
 		Example: `
 local total = 0
 handle(iterate{1, 2, 3}, function(n) total = total + n end)
-on_stop(function() print("total", total) end)
+on_stop(function(err)
+  if err then return end -- streamctl prints the error
+  print("total", total)
+end)
 `,
 		SeeAlso: []string{"on_start", "stop"},
 	},

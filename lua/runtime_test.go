@@ -346,3 +346,20 @@ func TestStrictModules(t *testing.T) {
 		t.Fatalf("got %q, %v", r.stdout, r.err)
 	}
 }
+
+// TestOnStopGetsTheError: on_stop hooks get nil after a run that went well
+// and the run's error message after one that failed.
+func TestOnStopGetsTheError(t *testing.T) {
+	r := runScript(t, nil, `
+handle(iterate{1}, function(v) return v end)
+on_stop(function(err) print("err", err) end)`, "")
+	if r.err != nil || r.stdout != "1\nerr\tnil\n" {
+		t.Fatalf("ok run: %q, %v", r.stdout, r.err)
+	}
+	r = runScript(t, nil, `
+handle(iterate{1}, function(v) error("boom") end)
+on_stop(function(err) print("err", err) end)`, "")
+	if r.err == nil || r.stdout != "err\tjob.lua:2: boom (record iterate:1)\n" {
+		t.Fatalf("failed run: %q, %v", r.stdout, r.err)
+	}
+}
