@@ -215,17 +215,26 @@ func anchor(title string) string {
 }
 
 // DocMarkdown returns what `streamctl docs TOPIC` prints: a module's entries
-// ("json", "sources"), or one entry ("handle", "json.encode"). An unknown
-// topic is an error listing the modules.
+// ("json", "sources"), or one entry ("handle", "json.encode"). A method may
+// be written with "." as well as ":" ("cache.get" is "cache:get"), and a
+// module function with ":". An unknown topic is an error listing the
+// modules.
 func DocMarkdown(topic string) (string, error) {
 	for _, m := range DocModules() {
 		if m.Name == topic {
 			return moduleMarkdown(m, true), nil
 		}
 	}
-	for _, d := range Docs() {
-		if d.Name == topic {
-			return d.Markdown(), nil
+	other := topic
+	if i := strings.LastIndexAny(topic, ".:"); i > 0 {
+		sep := map[byte]string{'.': ":", ':': "."}[topic[i]]
+		other = topic[:i] + sep + topic[i+1:]
+	}
+	for _, name := range []string{topic, other} {
+		for _, d := range Docs() {
+			if d.Name == name {
+				return d.Markdown(), nil
+			}
 		}
 	}
 	var names []string
@@ -317,6 +326,9 @@ codec is used only to read or only to write.
 
 Input a codec cannot decode (or that a Lua ´decode´ raises on) is bad input: the handler's ´on_error´
 decides, and with the default ´"stop"´ the run exits 3 with ´streamctl: stdin:12: invalid JSON: ...´.
+Lines are at most 16 MiB (without the line end) for the line codecs, ´"text"´, ´"json"´ and Lua
+codecs, in ´run´ and in ´streamctl pipe´: a longer line is bad input, ´stdin:3: line longer than 16
+MiB´, and ´on_error = "skip"´ goes on at the next line.
 
 JSON values in Lua follow lua-cjson:
 
@@ -615,8 +627,8 @@ Returns a file that is a source (´handle(f, fn)´) and a sink (´{sink = f}´);
 source it reads ´path´, decoded with ´codec´ (default ´"text"´), to its end; with ´follow = true´ it
 keeps reading as the file grows, like ´tail -F´ (rotation and truncation included), and never ends on
 its own; ´from = "end"´ (with ´follow´) skips what the file holds at start. Records have
-´meta.source = "file:PATH"´. A missing file fails the run when the handler starts:
-´file:app.log: file app.log: open app.log: no such file or directory´. As a sink it writes one record per
+´meta.source = "file:PATH"´. A missing file fails the run (exit 1) when the handler starts:
+´streamctl: file app.log: open app.log: no such file or directory´. As a sink it writes one record per
 line (for line codecs), appending (´append = true´) or truncating the file first (´append = false´); the
 file is opened by ´handle´. Raises ´file: path must be a non-empty string, got nil´,
 ´file: from must be "start" or "end", got "middle"´ and

@@ -98,6 +98,9 @@ type pipeLineReader struct {
 	end    int
 	eof    bool
 	line   int64 // number of the line last returned
+	// tooLong: line lr.line is longer than codec.MaxLineSize; next
+	// returns no more lines and fill reports it.
+	tooLong bool
 }
 
 func newPipeLineReader(r io.Reader, source string) *pipeLineReader {
@@ -107,6 +110,9 @@ func newPipeLineReader(r io.Reader, source string) *pipeLineReader {
 // next returns the next buffered line without "\n" and a trailing "\r",
 // valid until the next fill. ok is false when a read is needed first.
 func (lr *pipeLineReader) next() (line []byte, ok bool) {
+	if lr.tooLong {
+		return nil, false
+	}
 	if i := bytes.IndexByte(lr.buf[lr.scan:lr.end], '\n'); i >= 0 {
 		j := lr.scan + i
 		line = lr.buf[lr.start:j]
@@ -122,12 +128,25 @@ func (lr *pipeLineReader) next() (line []byte, ok bool) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
+	if len(line) > codec.MaxLineSize {
+		lr.tooLong = true // fill reports it
+		return nil, false
+	}
 	return line, true
 }
 
 // fill reads more input and may block. It returns io.EOF when the input
-// is exhausted and every line was returned.
+// is exhausted and every line was returned, and a bad input error
+// (codec.ErrLineTooLong) when a line is longer than codec.MaxLineSize.
 func (lr *pipeLineReader) fill() error {
+	if lr.tooLong {
+		return &connectors.BadInputError{Source: lr.source, Pos: lr.line, Err: codec.ErrLineTooLong}
+	}
+	// next found no line end: what is buffered is the start of one line,
+	// which may hold MaxLineSize bytes and a "\r".
+	if lr.end-lr.start > codec.MaxLineSize+1 {
+		return &connectors.BadInputError{Source: lr.source, Pos: lr.line + 1, Err: codec.ErrLineTooLong}
+	}
 	if lr.eof {
 		return io.EOF
 	}
@@ -137,9 +156,6 @@ func (lr *pipeLineReader) fill() error {
 		lr.end, lr.start = n, 0
 	}
 	if lr.end == len(lr.buf) {
-		if lr.end > codec.MaxLineSize+1 {
-			return &connectors.BadInputError{Source: lr.source, Pos: lr.line + 1, Err: codec.ErrLineTooLong}
-		}
 		nb := make([]byte, 2*len(lr.buf))
 		copy(nb, lr.buf[:lr.end])
 		lr.buf = nb

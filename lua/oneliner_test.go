@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/streamctl/streamctl/connectors/codec"
 )
 
 func runPipe(t *testing.T, opts PipeOptions, in string) (string, error) {
@@ -281,6 +283,29 @@ func TestPipeInterruptRunsEnd(t *testing.T) {
 			}
 			if got != want {
 				t.Fatalf("output %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestPipeLineLimit: a line may hold codec.MaxLineSize (16 MiB) bytes; a
+// longer one is bad input naming its line, after the lines before it.
+func TestPipeLineLimit(t *testing.T) {
+	max := strings.Repeat("a", codec.MaxLineSize)
+	for _, tt := range []struct{ name, in, want, wantErr string }{
+		{"at the limit", max + "\nb\n", "16777216\n1\n", ""},
+		{"at the limit, CRLF", max + "\r\n", "16777216\n", ""},
+		{"at the limit, last line", "b\n" + max, "1\n16777216\n", ""},
+		{"over", "b\n" + max + "a\nc\n", "1\n", "stdin:2: line longer than 16 MiB"},
+		{"over, last line", "b\n" + max + "a", "1\n", "stdin:2: line longer than 16 MiB"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := runPipe(t, PipeOptions{Expr: "#_"}, tt.in)
+			if got != tt.want {
+				t.Errorf("output %q, want %q", got, tt.want)
+			}
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr || ExitCodeOf(err) != ExitBadInput) {
+				t.Errorf("err = %v, want %q", err, tt.wantErr)
 			}
 		})
 	}

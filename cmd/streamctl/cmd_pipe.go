@@ -20,9 +20,22 @@ they are, numbers as Lua prints them, tables as compact JSON. When EXPR is not
 an expression it runs as a chunk that may "return v" and call emit(v) any
 number of times. print() writes into the same output, in order.
 
+A comparison (<, <=, >, >=) with nil on either side is false instead of an
+error, so a record lacking a field the expression compares is dropped and the
+stream goes on, as with jq 'select(.status >= 500)' (against a number, false
+compares false too). Other errors (arithmetic on nil, indexing nil) stop the
+pipe with exit 1 naming the record.
+
 --begin and --end run once, before the first and after the last record, in the
-same globals. With -w N, N Lua states share the work and output keeps input
-order; each state has its own globals and runs --begin and --end.
+same globals; on SIGINT reading stops, the records read are evaluated, --end
+runs with their totals and the exit code is 130. With -w N, N Lua states share
+the work and output keeps input order; each state has its own globals and runs
+--begin and --end.
+
+Lines are at most 16 MiB (text and json input); a longer one, or input the
+codec cannot decode, stops the pipe with exit 3 naming its line, after the
+output of the records before it. Flags may follow EXPR; an EXPR that starts
+with "-" goes after "--".
 
 Examples:
    streamctl pipe -i json 'status >= 500' < access.ndjson
