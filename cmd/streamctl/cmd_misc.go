@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -76,7 +77,7 @@ func versionString() string {
 // formatVersion returns "VERSION [(REVISION[, modified])] GOVERSION" from a
 // binary's build info: VERSION is override when set, else the main
 // module's version, else "(devel)"; REVISION is the first 12 digits of
-// vcs.revision. info may be nil.
+// vcs.revision, left out when VERSION shows it. info may be nil.
 func formatVersion(info *debug.BuildInfo, override string) string {
 	v, goVersion := override, runtime.Version()
 	var rev string
@@ -101,8 +102,9 @@ func formatVersion(info *debug.BuildInfo, override string) string {
 		v = "(devel)"
 	}
 	out := v
-	if rev != "" {
-		rev = rev[:min(12, len(rev))]
+	// A pseudo-version (v0.0.0-20260918054303-3b3506f1c2d4+dirty) holds
+	// the revision already.
+	if rev = rev[:min(12, len(rev))]; rev != "" && !strings.Contains(v, rev) {
 		if modified {
 			rev += ", modified"
 		}

@@ -16,7 +16,8 @@ func TestFormatVersion(t *testing.T) {
 		want     string
 	}{
 		{"release", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.0"}, Settings: vcs}, "", "v1.2.0 (3b3506f1c2d4) go1.26.8"},
-		{"modified tree", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v0.0.0-20260918054303-3b3506f1c2d4+dirty"}, Settings: dirty}, "", "v0.0.0-20260918054303-3b3506f1c2d4+dirty (3b3506f1c2d4, modified) go1.26.8"},
+		{"pseudo-version", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v0.0.0-20260918054303-3b3506f1c2d4+dirty"}, Settings: dirty}, "", "v0.0.0-20260918054303-3b3506f1c2d4+dirty go1.26.8"},
+		{"modified tree", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}, Settings: dirty}, "", "(devel) (3b3506f1c2d4, modified) go1.26.8"},
 		{"go run", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}}, "", "(devel) go1.26.8"},
 		{"ldflags wins", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}, Settings: vcs}, "v9.9.9", "v9.9.9 (3b3506f1c2d4) go1.26.8"},
 		{"no build info", nil, "", "(devel) " + runtime.Version()},
