@@ -397,27 +397,33 @@ type rewriteState struct {
 
 // rewriteComparisons rewrites, bottom up, every ordering comparison under v.
 func rewriteComparisons(v reflect.Value, st *rewriteState) {
+	eachChild(v, func(c reflect.Value) { rewriteComparisons(c, st) })
+	if v.Kind() == reflect.Interface && !v.IsNil() && v.Type() == exprInterface && v.CanSet() {
+		if r, ok := v.Elem().Interface().(*ast.RelationalOpExpr); ok {
+			if e := nilSafe(r, st); e != nil {
+				v.Set(reflect.ValueOf(e))
+			}
+		}
+	}
+}
+
+// eachChild calls fn with what v holds: the value a non-nil pointer or
+// interface points to, the elements of a slice, the exported fields of a
+// struct.
+func eachChild(v reflect.Value, fn func(reflect.Value)) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return
-		}
-		rewriteComparisons(v.Elem(), st)
-		if v.Kind() == reflect.Interface && v.Type() == exprInterface && v.CanSet() {
-			if r, ok := v.Elem().Interface().(*ast.RelationalOpExpr); ok {
-				if e := nilSafe(r, st); e != nil {
-					v.Set(reflect.ValueOf(e))
-				}
-			}
+		if !v.IsNil() {
+			fn(v.Elem())
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
-			rewriteComparisons(v.Index(i), st)
+			fn(v.Index(i))
 		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			if v.Type().Field(i).IsExported() {
-				rewriteComparisons(v.Field(i), st)
+				fn(v.Field(i))
 			}
 		}
 	}
@@ -477,28 +483,17 @@ func callsNothing(chunk []ast.Stmt) bool {
 	ok := true
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
-		switch v.Kind() {
-		case reflect.Pointer, reflect.Interface:
-			if v.IsNil() || !ok {
-				return
-			}
+		if !ok {
+			return
+		}
+		if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && !v.IsNil() {
 			switch v.Interface().(type) {
 			case *ast.FuncCallExpr, *ast.FunctionExpr:
 				ok = false
 				return
 			}
-			walk(v.Elem())
-		case reflect.Slice:
-			for i := 0; i < v.Len(); i++ {
-				walk(v.Index(i))
-			}
-		case reflect.Struct:
-			for i := 0; i < v.NumField(); i++ {
-				if v.Type().Field(i).IsExported() {
-					walk(v.Field(i))
-				}
-			}
 		}
+		eachChild(v, walk)
 	}
 	walk(reflect.ValueOf(fn.Stmts))
 	return ok

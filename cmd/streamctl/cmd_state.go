@@ -29,6 +29,24 @@ func stateCommand(e *env) *cli.Command {
 			return exitError(errors.Join(err, st.Close()))
 		}
 	}
+	// deleting is the action of del and clear: fn deletes from the cache
+	// named, and either deletes the value saved as state/NAME.
+	deleting := func(min, max int, fn func(c *cli.Context, ch *state.Cache) error) cli.ActionFunc {
+		return withStore(min, max, func(c *cli.Context, st *state.Store) error {
+			name, err := existing(c, st)
+			if err != nil {
+				return err
+			}
+			if saved, ok := strings.CutPrefix(name, "state/"); ok {
+				return st.DeleteSaved(saved)
+			}
+			ch, err := st.Cache(name, state.CacheConfig{})
+			if err != nil {
+				return err
+			}
+			return fn(c, ch)
+		})
+	}
 	jsonCodec, _ := codec.Lookup("json")
 	writeJSON := func(v any) error {
 		b, err := codec.AppendJSON(nil, v)
@@ -113,18 +131,7 @@ Examples:
 					return ch.Put(cliKey(jsonCodec, c.Args().Get(1)), v, 0)
 				})},
 			{Name: "del", Usage: "delete KEY, or the value saved as state/NAME", ArgsUsage: "CACHE KEY | state/NAME", Flags: []cli.Flag{dirFlag},
-				Action: withStore(1, 2, func(c *cli.Context, st *state.Store) error {
-					name, err := existing(c, st)
-					if err != nil {
-						return err
-					}
-					if saved, ok := strings.CutPrefix(name, "state/"); ok {
-						return st.DeleteSaved(saved)
-					}
-					ch, err := st.Cache(name, state.CacheConfig{})
-					if err != nil {
-						return err
-					}
+				Action: deleting(1, 2, func(c *cli.Context, ch *state.Cache) error {
 					return ch.Delete(cliKey(jsonCodec, c.Args().Get(1)))
 				})},
 			{Name: "dump", Usage: `print caches (all, or the ones named) as NDJSON {"cache":..,"key":..,"value":..}`, ArgsUsage: "[CACHE...]", Flags: []cli.Flag{dirFlag},
@@ -151,20 +158,7 @@ Examples:
 					return loadDump(st, e.stdin, jsonCodec)
 				})},
 			{Name: "clear", Usage: "delete every key of CACHE, or the value saved as state/NAME", ArgsUsage: "CACHE | state/NAME", Flags: []cli.Flag{dirFlag},
-				Action: withStore(1, 1, func(c *cli.Context, st *state.Store) error {
-					name, err := existing(c, st)
-					if err != nil {
-						return err
-					}
-					if saved, ok := strings.CutPrefix(name, "state/"); ok {
-						return st.DeleteSaved(saved)
-					}
-					ch, err := st.Cache(name, state.CacheConfig{})
-					if err != nil {
-						return err
-					}
-					return ch.Clear()
-				})},
+				Action: deleting(1, 1, func(c *cli.Context, ch *state.Cache) error { return ch.Clear() })},
 			{Name: "repair", Usage: "recover what is readable of a corrupted cache or state/NAME", ArgsUsage: "NAME", Flags: []cli.Flag{dirFlag},
 				Action: withStore(1, 1, func(c *cli.Context, st *state.Store) error {
 					if err := state.Repair(st.Dir(), c.Args().Get(0)); err != nil {
