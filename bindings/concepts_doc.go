@@ -74,6 +74,9 @@ codec is used only to read or only to write.
 
 Input a codec cannot decode (or that a Lua ´decode´ raises on) is bad input: the handler's ´on_error´
 decides, and with the default ´"stop"´ the run exits 3 with ´streamctl: stdin:12: invalid JSON: ...´.
+Lines are at most 16 MiB (without the line end) for the line codecs, ´"text"´, ´"json"´ and Lua
+codecs, in ´run´ and in ´streamctl pipe´: a longer line is bad input, ´stdin:3: line longer than 16
+MiB´, and ´on_error = "skip"´ goes on at the next line.
 
 JSON values in Lua follow lua-cjson:
 
@@ -98,8 +101,12 @@ JSON values in Lua follow lua-cjson:
 	{Title: "Errors and exit codes", Text: `
 Errors are one line on stderr, naming the script line and the function:
 ´streamctl: job.lua:3: timer: every must be a duration like "1s" or a number of seconds, got nil´.
-An error in a handler also names the record: ´streamctl: job.lua:2: boom (record stdin:2)´. Option
-tables are checked: an unknown key is an error that lists the known ones.
+An error in a handler also names the record: ´streamctl: job.lua:2: boom (record stdin:2)´, for Kafka
+´(record kafka:orders partition 2 offset 17)´. Option tables are checked: an unknown key is an error
+that lists the known ones. So are module tables: reading a name a module lacks raises
+´job.lua:3: json.encod is nil (known: array, decode, encode, null)´ instead of giving nil. ´error´ with
+a table prints its ´message´ (or ´msg´) field, else the table as JSON, after the line:
+´streamctl: job.lua:3: {"code":7}´ (see ´error´).
 
 Each handler's ´on_error´ option decides what a failing record does (an error raised by the handler,
 its pipe operators or a sink, or bad input):
@@ -118,6 +125,7 @@ An error at the top level or in a hook ends the run with exit 1.
 | 1 | runtime error: a script error, a source or sink failure (a missing file, a command that exits non-zero) |
 | 2 | usage error or script compile error (´job.lua:2: syntax error near '='´) |
 | 3 | bad input under ´on_error = "stop"´ |
+| 75 | a cache (or saved state) is held by another process: the message names it, its directory and the holder's pid; try again when that process is done |
 | 130 | interrupted by SIGINT or SIGTERM |
 
 On the first SIGINT or SIGTERM sources stop, records already read are drained through handlers and

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/streamctl/streamctl/connectors"
@@ -113,6 +114,9 @@ type pipeLineReader struct {
 	end    int
 	eof    bool
 	line   int64 // number of the line last returned
+	// tooLong: line lr.line is longer than codec.MaxLineSize; next
+	// returns no more lines and fill reports it.
+	tooLong bool
 }
 
 func newPipeLineReader(r io.Reader, source string) *pipeLineReader {
@@ -122,6 +126,9 @@ func newPipeLineReader(r io.Reader, source string) *pipeLineReader {
 // next returns the next buffered line without "\n" and a trailing "\r",
 // valid until the next fill. ok is false when a read is needed first.
 func (lr *pipeLineReader) next() (line []byte, ok bool) {
+	if lr.tooLong {
+		return nil, false
+	}
 	if i := bytes.IndexByte(lr.buf[lr.scan:lr.end], '\n'); i >= 0 {
 		j := lr.scan + i
 		line = lr.buf[lr.start:j]
@@ -137,12 +144,25 @@ func (lr *pipeLineReader) next() (line []byte, ok bool) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
+	if len(line) > codec.MaxLineSize {
+		lr.tooLong = true // fill reports it
+		return nil, false
+	}
 	return line, true
 }
 
 // fill reads more input and may block. It returns io.EOF when the input
-// is exhausted and every line was returned.
+// is exhausted and every line was returned, and a bad input error
+// (codec.ErrLineTooLong) when a line is longer than codec.MaxLineSize.
 func (lr *pipeLineReader) fill() error {
+	if lr.tooLong {
+		return &connectors.BadInputError{Source: lr.source, Pos: lr.line, Err: codec.ErrLineTooLong}
+	}
+	// next found no line end: what is buffered is the start of one line,
+	// which may hold MaxLineSize bytes and a "\r".
+	if lr.end-lr.start > codec.MaxLineSize+1 {
+		return &connectors.BadInputError{Source: lr.source, Pos: lr.line + 1, Err: codec.ErrLineTooLong}
+	}
 	if lr.eof {
 		return io.EOF
 	}
@@ -152,9 +172,6 @@ func (lr *pipeLineReader) fill() error {
 		lr.end, lr.start = n, 0
 	}
 	if lr.end == len(lr.buf) {
-		if lr.end > codec.MaxLineSize+1 {
-			return &connectors.BadInputError{Source: lr.source, Pos: lr.line + 1, Err: codec.ErrLineTooLong}
-		}
 		nb := make([]byte, 2*len(lr.buf))
 		copy(nb, lr.buf[:lr.end])
 		lr.buf = nb
@@ -165,6 +182,9 @@ func (lr *pipeLineReader) fill() error {
 		if err == io.EOF {
 			lr.eof = true
 			return nil
+		}
+		if err == exitcode.ErrInterrupted {
+			return err
 		}
 		if err != nil {
 			return &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("read %s: %w", lr.source, err)}
@@ -278,7 +298,9 @@ func (p *Program) chunkDecoded(ctx context.Context, in io.Reader, max int, send 
 		}
 		if err != nil {
 			var de *codec.DecodeError
-			if errors.As(err, &de) {
+			if errors.Is(err, exitcode.ErrInterrupted) {
+				c.err = exitcode.ErrInterrupted
+			} else if errors.As(err, &de) {
 				c.err = &connectors.BadInputError{Source: p.source, Pos: de.Pos, Err: de.Err}
 			} else {
 				c.err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("read %s: %w", p.source, err)}
@@ -292,6 +314,86 @@ func (p *Program) chunkDecoded(ctx context.Context, in io.Reader, max int, send 
 			if err := sendPending(false); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// ctxReader is an input whose Read returns exitcode.ErrInterrupted once ctx is
+// done, also while the underlying Read blocks on a quiet input (`tail -f
+// log | streamctl pipe`): that Read runs on a goroutine of its own, into a
+// buffer of the ctxReader's, so that a Read finishing after the
+// interruption writes nothing the caller still uses. The goroutine ends at
+// the first error of the underlying Read (io.EOF included) or when ctx is
+// done. A ctxReader is used by one goroutine at a time.
+type ctxReader struct {
+	ctx  context.Context
+	r    io.Reader
+	buf  []byte
+	req  chan []byte // to the reading goroutine, nil until the first Read
+	res  chan ctxRead
+	busy bool  // a read was requested and its result not taken
+	err  error // the underlying Read's error, sticky
+}
+
+type ctxRead struct {
+	n   int
+	err error
+}
+
+// newCtxReader returns r as a ctxReader, or r itself when it is a regular
+// file, whose reads do not wait for a writer.
+func newCtxReader(ctx context.Context, r io.Reader) io.Reader {
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			return r
+		}
+	}
+	return &ctxReader{ctx: ctx, r: r}
+}
+
+func (c *ctxReader) Read(b []byte) (int, error) {
+	if c.ctx.Err() != nil {
+		return 0, exitcode.ErrInterrupted
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	if !c.busy {
+		if c.req == nil {
+			c.req, c.res = make(chan []byte), make(chan ctxRead, 1)
+			go c.loop()
+		}
+		if len(c.buf) < len(b) {
+			c.buf = make([]byte, len(b))
+		}
+		select {
+		case c.req <- c.buf[:len(b)]:
+		case <-c.ctx.Done():
+			return 0, exitcode.ErrInterrupted
+		}
+		c.busy = true
+	}
+	select {
+	case r := <-c.res:
+		c.busy, c.err = false, r.err
+		return copy(b, c.buf[:r.n]), r.err
+	case <-c.ctx.Done():
+		return 0, exitcode.ErrInterrupted
+	}
+}
+
+// loop reads what Read asks for until an error or ctx is done.
+func (c *ctxReader) loop() {
+	for {
+		select {
+		case buf := <-c.req:
+			n, err := c.r.Read(buf)
+			c.res <- ctxRead{n, err}
+			if err != nil {
+				return
+			}
+		case <-c.ctx.Done():
+			return
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/valyala/fastjson"
 	glua "github.com/yuin/gopher-lua"
@@ -25,6 +26,10 @@ type pipeWorker struct {
 
 	fn         *glua.LFunction // per-record function
 	begin, end *glua.LFunction // nil when not given
+	// eval is the function process calls first: fn, or the function of
+	// pipePrograms.fast until it raised fastRetries comparison errors.
+	eval    *glua.LFunction
+	retries int
 
 	names   []string // globals the code reads, bound per record
 	keys    []string // keys[i]: the record field names[i] reads
@@ -50,11 +55,9 @@ func newPipeWorker(p *Program) (*pipeWorker, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range p.opts.Modules {
-		if err := m.Open(s); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("open module %s: %w", m.Name(), err)
-		}
+	if err := s.OpenModules(p.opts.Modules); err != nil {
+		s.Close()
+		return nil, err
 	}
 	L := s.L
 	w := &pipeWorker{p: p, s: s, L: L, names: p.progs.names, keys: p.progs.fieldKeys, bound: make([]bool, len(p.progs.names))}
@@ -72,20 +75,18 @@ func newPipeWorker(p *Program) (*pipeWorker, error) {
 	w.env.Metatable = mt
 	w.env.RawSetString("_G", w.env)
 
-	outer := L.NewFunctionFromProto(p.progs.expr)
-	outer.Env = w.env
-	L.Push(outer)
-	if err := L.PCall(0, 1, nil); err != nil {
+	fn, err := w.instantiate(p.progs.expr)
+	if err != nil {
 		w.close()
-		return nil, luaCallError(err, "")
+		return nil, err
 	}
-	fn, ok := L.Get(-1).(*glua.LFunction)
-	L.Pop(1)
-	if !ok {
-		w.close()
-		return nil, errors.New("pipe: compiled expression did not return a function")
+	w.fn, w.eval, w.nret = fn, fn, 1
+	if p.progs.fast != nil {
+		if w.eval, err = w.instantiate(p.progs.fast); err != nil {
+			w.close()
+			return nil, err
+		}
 	}
-	w.fn, w.nret = fn, 1
 	if keys := p.progs.tableKeys; keys != nil {
 		w.tableKeys, w.nret = keys, len(keys)
 		for _, k := range keys {
@@ -104,7 +105,42 @@ func newPipeWorker(p *Program) (*pipeWorker, error) {
 	return w, nil
 }
 
+// instantiate runs the outer chunk of a compiled expression, which returns
+// the per-record function, in the worker's environment.
+func (w *pipeWorker) instantiate(proto *glua.FunctionProto) (*glua.LFunction, error) {
+	L := w.L
+	outer := L.NewFunctionFromProto(proto)
+	outer.Env = w.env
+	L.Push(outer)
+	if err := L.PCall(0, 1, nil); err != nil {
+		return nil, luaCallError(w.s, err, "")
+	}
+	fn, ok := L.Get(-1).(*glua.LFunction)
+	L.Pop(1)
+	if !ok {
+		return nil, errors.New("pipe: compiled expression did not return a function")
+	}
+	return fn, nil
+}
+
 func (w *pipeWorker) close() { w.s.Close() }
+
+// fastRetries is how many records the expression without nil-safe
+// comparisons may fail on, each then evaluated again with them, before a
+// worker uses only the nil-safe one: a failed call costs microseconds, so a
+// field missing from most records must not be paid for on each.
+const fastRetries = 64
+
+// isCompareError reports whether err is Lua's "attempt to compare nil with
+// number" (or any other ordering comparison error).
+func isCompareError(err error) bool {
+	var ae *glua.ApiError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	msg, ok := ae.Object.(glua.LString)
+	return ok && strings.Contains(string(msg), "attempt to compare ")
+}
 
 // runOnce runs a begin or end chunk (nil: nothing) and returns its output.
 func (w *pipeWorker) runOnce(fn *glua.LFunction, name string) *pipeResult {
@@ -115,7 +151,7 @@ func (w *pipeWorker) runOnce(fn *glua.LFunction, name string) *pipeResult {
 	w.res, w.inRec = r, false
 	w.L.Push(fn)
 	if err := w.L.PCall(0, 0, nil); err != nil {
-		r.err = luaCallError(err, "")
+		r.err = luaCallError(w.s, err, "")
 	}
 	w.res = nil
 	return r
@@ -148,10 +184,22 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 			r.err = &connectors.BadInputError{Source: w.p.source, Pos: c.pos(i), Err: err}
 			break
 		}
-		L.Push(w.fn)
+		L.Push(w.eval)
 		if err := L.PCall(0, w.nret, nil); err != nil {
-			r.err = luaCallError(err, w.where(c.pos(i)))
-			break
+			if w.eval == w.fn || !isCompareError(err) {
+				r.err = luaCallError(w.s, err, w.where(c.pos(i)))
+				break
+			}
+			// The expression without nil-safe comparisons compared nil:
+			// it has no effect but its result, so evaluate it again.
+			if w.retries++; w.retries == fastRetries {
+				w.eval = w.fn
+			}
+			L.Push(w.fn)
+			if err := L.PCall(0, w.nret, nil); err != nil {
+				r.err = luaCallError(w.s, err, w.where(c.pos(i)))
+				break
+			}
 		}
 		var err2 error
 		if w.tableKeys != nil {

@@ -94,3 +94,17 @@ func (s *Store) Save(name string, v any) error {
 	}
 	return nil
 }
+
+// DeleteSaved deletes the value saved under name, for `streamctl state del
+// state/NAME`: Load then reports nothing saved, and state.load returns its
+// default. Like Save it opens (and locks) the database and fsyncs.
+func (s *Store) DeleteSaved(name string) error {
+	db, err := s.stateDB(name)
+	if err != nil {
+		return err
+	}
+	if err := db.Delete(stateKey, &opt.WriteOptions{Sync: true}); err != nil {
+		return classify("state", statePrefix+name, filepath.Join(s.dir, stateDir, name), err)
+	}
+	return nil
+}

@@ -44,6 +44,19 @@ func TestSaveLoad(t *testing.T) {
 	}
 }
 
+func TestDeleteSaved(t *testing.T) {
+	s := newStore(t)
+	must(t, s.Save("col", obj("offset", int64(5))))
+	must(t, s.DeleteSaved("col"))
+	if v, ok, err := s.Load("col"); v != nil || ok || err != nil {
+		t.Errorf("Load after DeleteSaved = %v, %t, %v", v, ok, err)
+	}
+	must(t, s.DeleteSaved("col")) // nothing saved: no error
+	if err := s.DeleteSaved("a/b"); !errors.Is(err, ErrBadName) {
+		t.Errorf("DeleteSaved(a/b) = %v", err)
+	}
+}
+
 // TestSaveKillAtomic kills a process that saves in a loop and checks that
 // the state is one whole saved value, at least as recent as the last Save
 // that returned.

@@ -31,6 +31,11 @@ var (
 	// when a name breaks the rule [A-Za-z0-9_.-]+ (and not "." or "..").
 	ErrBadName = errors.New("bad name")
 
+	// ErrNotExist is wrapped by Store.CheckExists and Store.Dump when a cache
+	// or saved state does not exist in the state directory, and by
+	// Store.Names when the state directory itself does not exist.
+	ErrNotExist = errors.New("does not exist")
+
 	// ErrClosed is wrapped by Cache methods called after the last Close, and
 	// by Store methods called after Store.Close.
 	ErrClosed = errors.New("closed")

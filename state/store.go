@@ -93,14 +93,15 @@ func WithSweepInterval(d time.Duration) Opt { return optFunc(func(c *cfg) { c.sw
 // default of discarding them.
 func WithLogger(l *slog.Logger) Opt { return optFunc(func(c *cfg) { c.log = l }) }
 
-// Open returns the state directory dir, creating it if needed. It opens no
-// database yet and starts no goroutine. Close the Store at shutdown.
+// Open returns the state directory dir. It creates nothing, opens no
+// database and starts no goroutine: the directory and a database's
+// subdirectory are created when a cache or a state name is first opened
+// (Store.Cache, Load, Save), so reads (Names, Dump, CheckExists) of a
+// directory that does not exist leave none behind. Close the Store at
+// shutdown.
 func Open(dir string, opts ...Opt) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("state directory: empty path")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("state directory: %w", err)
 	}
 	c := defaultCfg()
 	for _, o := range opts {
@@ -213,8 +214,15 @@ func closeDB(db *leveldb.DB, dir string) error {
 
 // Names lists the caches and collector states in the state directory, for
 // `streamctl state ls`: cache names as is, state names as "state/NAME",
-// sorted. It reads the directory and opens nothing.
+// sorted. It reads the directory and opens nothing. A state directory that
+// does not exist is an error wrapping ErrNotExist.
 func (s *Store) Names() ([]string, error) {
+	if _, err := os.Stat(s.dir); err != nil {
+		if os.IsNotExist(err) {
+			return nil, errorf(ErrNotExist, "state directory %s does not exist", s.dir)
+		}
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
 	var names []string
 	for _, kind := range []string{cacheDir, stateDir} {
 		ents, err := os.ReadDir(filepath.Join(s.dir, kind))
@@ -252,6 +260,32 @@ func splitName(dir, name string) (kind, bare, path string, err error) {
 	return kind, bare, filepath.Join(dir, sub, bare), nil
 }
 
+// CheckExists returns nil when the cache name (or "state/NAME", as Names
+// spells it) exists: open in this process, or its database in the state
+// directory. Otherwise it returns an error wrapping ErrNotExist,
+// `cache NAME does not exist in DIR`; ErrBadName for a bad name. It opens
+// and creates nothing, for the CLI's reads and deletes.
+func (s *Store) CheckExists(name string) error {
+	kind, bare, path, err := splitName(s.dir, name)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	_, isCache := s.caches[bare]
+	_, isState := s.states[bare]
+	s.mu.Unlock()
+	if kind == "cache" && isCache || kind == "state" && isState {
+		return nil
+	}
+	if _, err := os.Stat(path); err != nil {
+		if os.IsNotExist(err) {
+			return errorf(ErrNotExist, "%s %s does not exist in %s", kind, bare, s.dir)
+		}
+		return fmt.Errorf("%s %q: %w", kind, bare, err)
+	}
+	return nil
+}
+
 // Repair rebuilds the database of a cache (or of "state/NAME") in the state
 // directory dir with leveldb.RecoverFile, for `streamctl state repair NAME`:
 // it ignores the manifest, rebuilds it from the table files and replays the
@@ -280,10 +314,15 @@ func Repair(dir, name string) error {
 // a nil key and the saved value of "state/NAME" (not at all if none was
 // saved), for `streamctl state dump`. A cache already open in this process is
 // read as it is; otherwise it is opened with the default CacheConfig for the
-// duration of the call. fn's error stops the dump and is returned.
+// duration of the call. A name that does not exist is an error wrapping
+// ErrNotExist (CheckExists), and nothing is created. fn's error stops the
+// dump and is returned.
 func (s *Store) Dump(name string, fn func(key, value any) error) error {
 	kind, bare, _, err := splitName(s.dir, name)
 	if err != nil {
+		return err
+	}
+	if err := s.CheckExists(name); err != nil {
 		return err
 	}
 	if kind == "state" {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -27,6 +28,24 @@ func stateCommand(e *env) *cli.Command {
 			return exitError(errors.Join(err, st.Close()))
 		}
 	}
+	// deleting is the action of del and clear: fn deletes from the cache
+	// named, and either deletes the value saved as state/NAME.
+	deleting := func(min, max int, fn func(c *cli.Context, ch *state.Cache) error) cli.ActionFunc {
+		return withStore(min, max, func(c *cli.Context, st *state.Store) error {
+			name, err := existing(c, st)
+			if err != nil {
+				return err
+			}
+			if saved, ok := strings.CutPrefix(name, "state/"); ok {
+				return st.DeleteSaved(saved)
+			}
+			ch, err := st.Cache(name, state.CacheConfig{})
+			if err != nil {
+				return err
+			}
+			return fn(c, ch)
+		})
+	}
 	jsonCodec, _ := codec.Lookup("json")
 	writeJSON := func(v any) error {
 		b, err := codec.AppendJSON(nil, v)
@@ -42,7 +61,13 @@ func stateCommand(e *env) *cli.Command {
 		Description: `Caches and saved collector state live in the state directory, one goleveldb
 database each. KEY and VALUE are JSON; a KEY that is not valid JSON is a string
 (so "user1" and user1 are the same key, 42 is a number, ["u1", 5] a tuple).
-Collector state made with state.save is named state/NAME.
+Collector state made with state.save is named state/NAME: get, del, clear,
+dump and load take it in place of a cache (without a KEY: it is one value).
+
+ls, get, dump, del and clear of a cache, a state/NAME or a state directory
+that does not exist say so and exit 1, creating nothing; so does get of a
+missing KEY. put and load create what they write to. A usage error exits 2;
+a cache held by a running job exits 75.
 
 Examples:
    streamctl state ls
@@ -50,6 +75,7 @@ Examples:
    streamctl state put emoji 🏆 5
    streamctl state dump emoji > emoji.ndjson
    streamctl state load < emoji.ndjson
+   streamctl state get state/progress
    streamctl state repair emoji`,
 		Flags: []cli.Flag{dirFlag},
 		Subcommands: []*cli.Command{
@@ -61,9 +87,23 @@ Examples:
 					}
 					return err
 				})},
-			{Name: "get", Usage: "print the value at KEY as JSON (exit 1 when absent)", ArgsUsage: "CACHE KEY", Flags: []cli.Flag{dirFlag},
-				Action: withStore(2, 2, func(c *cli.Context, st *state.Store) error {
-					ch, err := st.Cache(c.Args().Get(0), state.CacheConfig{})
+			{Name: "get", Usage: "print the value at KEY, or the value saved as state/NAME, as JSON (exit 1 when absent)", ArgsUsage: "CACHE KEY | state/NAME", Flags: []cli.Flag{dirFlag},
+				Action: withStore(1, 2, func(c *cli.Context, st *state.Store) error {
+					name, err := existing(c, st)
+					if err != nil {
+						return err
+					}
+					if saved, ok := strings.CutPrefix(name, "state/"); ok {
+						v, ok, err := st.Load(saved)
+						if err != nil {
+							return err
+						}
+						if !ok {
+							return fmt.Errorf("state %s: nothing saved", saved)
+						}
+						return writeJSON(v)
+					}
+					ch, err := st.Cache(name, state.CacheConfig{})
 					if err != nil {
 						return err
 					}
@@ -73,7 +113,7 @@ Examples:
 						return err
 					}
 					if !ok {
-						return fmt.Errorf("cache %s: no key %s", c.Args().Get(0), state.FormatKey(k))
+						return fmt.Errorf("cache %s: no key %s", name, state.FormatKey(k))
 					}
 					return writeJSON(v)
 				})},
@@ -89,12 +129,8 @@ Examples:
 					}
 					return ch.Put(cliKey(jsonCodec, c.Args().Get(1)), v, 0)
 				})},
-			{Name: "del", Usage: "delete KEY", ArgsUsage: "CACHE KEY", Flags: []cli.Flag{dirFlag},
-				Action: withStore(2, 2, func(c *cli.Context, st *state.Store) error {
-					ch, err := st.Cache(c.Args().Get(0), state.CacheConfig{})
-					if err != nil {
-						return err
-					}
+			{Name: "del", Usage: "delete KEY, or the value saved as state/NAME", ArgsUsage: "CACHE KEY | state/NAME", Flags: []cli.Flag{dirFlag},
+				Action: deleting(1, 2, func(c *cli.Context, ch *state.Cache) error {
 					return ch.Delete(cliKey(jsonCodec, c.Args().Get(1)))
 				})},
 			{Name: "dump", Usage: `print caches (all, or the ones named) as NDJSON {"cache":..,"key":..,"value":..}`, ArgsUsage: "[CACHE...]", Flags: []cli.Flag{dirFlag},
@@ -110,14 +146,8 @@ Examples:
 					}
 					return err
 				})},
-			{Name: "clear", Usage: "delete every key of CACHE", ArgsUsage: "CACHE", Flags: []cli.Flag{dirFlag},
-				Action: withStore(1, 1, func(c *cli.Context, st *state.Store) error {
-					ch, err := st.Cache(c.Args().Get(0), state.CacheConfig{})
-					if err != nil {
-						return err
-					}
-					return ch.Clear()
-				})},
+			{Name: "clear", Usage: "delete every key of CACHE, or the value saved as state/NAME", ArgsUsage: "CACHE | state/NAME", Flags: []cli.Flag{dirFlag},
+				Action: deleting(1, 1, func(c *cli.Context, ch *state.Cache) error { return ch.Clear() })},
 			{Name: "repair", Usage: "recover what is readable of a corrupted cache or state/NAME", ArgsUsage: "NAME", Flags: []cli.Flag{dirFlag},
 				Action: withStore(1, 1, func(c *cli.Context, st *state.Store) error {
 					if err := state.Repair(st.Dir(), c.Args().Get(0)); err != nil {
@@ -128,6 +158,26 @@ Examples:
 				})},
 		},
 	}
+}
+
+// existing returns the CACHE or state/NAME argument of get, del and clear
+// when it exists, and checks the argument count: a KEY for a cache, none for
+// a saved state (one value). A name that does not exist is an error (exit
+// 1), and nothing is created.
+func existing(c *cli.Context, st *state.Store) (string, error) {
+	name := c.Args().First()
+	_, saved := strings.CutPrefix(name, "state/")
+	want := 2
+	if saved || c.Command.Name == "clear" {
+		want = 1
+	}
+	if c.NArg() != want {
+		if saved {
+			return "", usageError("state %s: state/NAME takes no KEY (a saved state is one value)", c.Command.Name)
+		}
+		return "", usageError("state %s: wrong number of arguments (usage: streamctl state %s %s)", c.Command.Name, c.Command.Name, c.Command.ArgsUsage)
+	}
+	return name, st.CheckExists(name)
 }
 
 // cliKey parses a KEY argument: JSON when it is valid JSON, else the string.
