@@ -32,6 +32,7 @@ type pipeWorker struct {
 	tableKeys []string // fn returns the values of a table with these keys
 	quoted    [][]byte // `"key":` for each of tableKeys
 
+	scan   codec.JSONScanner // checks JSON lines, finds their fields
 	parser fastjson.Parser
 	res    *pipeResult // result being filled, for print and emit
 
@@ -175,22 +176,40 @@ func (w *pipeWorker) where(pos int64) string {
 	return w.p.source + ":" + strconv.FormatInt(pos, 10)
 }
 
-// bindJSON parses a JSON line and binds `_` and the fields the code reads.
+// bindJSON checks a JSON line and binds `_` and the fields the code reads.
+// The scanner checks the whole line strictly; code that reads only some
+// fields (or none: `true`) converts just those values, and only code that
+// needs the whole record has fastjson parse all of it.
 func (w *pipeWorker) bindJSON(line []byte) error {
 	w.s.BeginRecord()
-	// fastjson alone, without the JSON codec's second validating pass
-	// (28% of the time of a filter): it rejects truncated and malformed
-	// documents but lets through a few non-standard forms (NaN, leading
-	// zeros, unknown escapes, raw control characters in strings).
-	v, err := w.parser.ParseBytes(line)
-	if err != nil {
-		// The JSON codec words the error as every other JSON input does.
-		if _, cerr := w.jsonIn.Unmarshal(line); cerr != nil {
-			return cerr
-		}
-		return fmt.Errorf("invalid JSON: %w", err)
+	if err := w.scan.Scan(line); err != nil {
+		return err
 	}
 	pp := &w.p.progs
+	if !pp.needRecord && !pp.needAll {
+		if !w.scan.Object() {
+			w.unbindAll() // not an object: no fields
+			return nil
+		}
+		for i, name := range w.names {
+			if raw, ok := w.scan.Field(w.keys[i]); ok {
+				fv, err := w.parser.ParseBytes(raw)
+				if err != nil {
+					return fmt.Errorf("invalid JSON: %w", err) // the scanner is stricter
+				}
+				w.bindJSONField(name, fv)
+				w.bound[i] = true
+			} else if w.bound[i] {
+				w.env.RawSetString(name, glua.LNil)
+				w.bound[i] = false
+			}
+		}
+		return nil
+	}
+	v, err := w.parser.ParseBytes(line)
+	if err != nil {
+		return fmt.Errorf("invalid JSON: %w", err) // the scanner is stricter
+	}
 	o, oerr := v.Object()
 	if oerr != nil {
 		// Not an object: no fields.
@@ -218,24 +237,12 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 		w.env.RawSetString("_", t)
 		return nil
 	}
-	if pp.needAll {
-		w.unbindAll()
-		o.Visit(func(k []byte, fv *fastjson.Value) {
-			key := string(k)
-			w.bindJSONField(key, fv)
-			w.allKeys = append(w.allKeys, key)
-		})
-		return nil
-	}
-	for i, name := range w.names {
-		if fv := o.Get(w.keys[i]); fv != nil {
-			w.bindJSONField(name, fv)
-			w.bound[i] = true
-		} else if w.bound[i] {
-			w.env.RawSetString(name, glua.LNil)
-			w.bound[i] = false
-		}
-	}
+	w.unbindAll() // needAll
+	o.Visit(func(k []byte, fv *fastjson.Value) {
+		key := string(k)
+		w.bindJSONField(key, fv)
+		w.allKeys = append(w.allKeys, key)
+	})
 	return nil
 }
 

@@ -1,8 +1,6 @@
 package codec
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -105,21 +103,11 @@ func (c *jsonConv) init() {
 	}
 }
 
-// parse parses and converts one document. fastjson's parser is lenient (it
-// takes NaN, 01, "\x", raw control characters), so a document it accepts is
-// validated too; parsing first bounds the nesting depth for the validator.
+// parse parses (strictly: ParseJSON) and converts one document.
 func (c *jsonConv) parse(p *fastjson.Parser, data []byte) (any, error) {
-	v, err := p.ParseBytes(data)
-	if err == nil {
-		err = fastjson.ValidateBytes(data)
-	}
-	if err == nil && bytes.IndexByte(data, '\\') >= 0 {
-		// fastjson's validator checks a string with escapes for control
-		// characters only after its last escape.
-		err = checkStringControls(data)
-	}
+	v, err := ParseJSON(p, data)
 	if err != nil {
-		return nil, errors.New("invalid JSON: " + jsonErrorDetail(err.Error()))
+		return nil, err
 	}
 	c.err = nil
 	out := c.value(v)
@@ -130,24 +118,6 @@ func (c *jsonConv) parse(p *fastjson.Parser, data []byte) (any, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-// checkStringControls reports a raw control character (below 0x20) inside
-// a string of the valid JSON document data.
-func checkStringControls(data []byte) error {
-	inString := false
-	for i := 0; i < len(data); i++ {
-		switch c := data[i]; {
-		case c == '"':
-			inString = !inString
-		case !inString:
-		case c == '\\':
-			i++ // the escaped character
-		case c < 0x20:
-			return fmt.Errorf("string cannot contain control char 0x%02X", c)
-		}
-	}
-	return nil
 }
 
 func (c *jsonConv) value(v *fastjson.Value) any {
