@@ -193,9 +193,9 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 		}
 		for i, name := range w.names {
 			if raw, ok := w.scan.Field(w.keys[i]); ok {
-				fv, err := w.parser.ParseBytes(raw)
+				fv, err := w.scan.Parse(&w.parser, raw)
 				if err != nil {
-					return fmt.Errorf("invalid JSON: %w", err) // the scanner is stricter
+					return err
 				}
 				w.bindJSONField(name, fv)
 				w.bound[i] = true
@@ -206,9 +206,9 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 		}
 		return nil
 	}
-	v, err := w.parser.ParseBytes(line)
+	v, err := w.scan.Parse(&w.parser, line)
 	if err != nil {
-		return fmt.Errorf("invalid JSON: %w", err) // the scanner is stricter
+		return err
 	}
 	o, oerr := v.Object()
 	if oerr != nil {

@@ -458,9 +458,17 @@ func AppendNumber(dst []byte, f float64) ([]byte, error) {
 }
 
 // AppendString appends s as a quoted JSON string. It escapes '"', '\\' and
-// control characters (\n, \r, \t, \b, \f short forms, others as \u00XX),
-// replaces each invalid UTF-8 byte with U+FFFD (written as UTF-8) and leaves everything else, including
-// '<', '>' and '&', as it is. It is safe for concurrent use.
+// control characters (\n, \r, \t, \b, \f short forms, others as \u00XX)
+// and leaves everything else, including '<', '>' and '&', as it is.
+//
+// Strings are bytes: a byte that is not part of valid UTF-8 is written as
+// it is, so the output is not valid UTF-8 either, and streamctl's decoders
+// read the same bytes back (other tools may replace them with U+FFFD). One
+// exception keeps JSON's own form: the three bytes that encode a surrogate
+// code point (ED A0 80 for U+D800, which is what a decoded "\ud800" lone
+// surrogate becomes) are written as that escape, unless they are a high
+// surrogate followed by a low one, which would read back as one character
+// and are written as they are. It is safe for concurrent use.
 func AppendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
@@ -495,14 +503,29 @@ func AppendString(dst []byte, s string) []byte {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i++
-			start = i
-			continue
+			if x, ok := encodedSurrogate(s, i); ok {
+				if y, ok := encodedSurrogate(s, i+3); ok && x < 0xdc00 && y >= 0xdc00 {
+					i += 6 // a pair as bytes: keep them
+					continue
+				}
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, '\\', 'u', hex[x>>12], hex[x>>8&15], hex[x>>4&15], hex[x&15])
+				i += 3
+				start = i
+				continue
+			}
 		}
 		i += size
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// encodedSurrogate decodes the three bytes at s[i:] that encode a
+// surrogate code point (0xD800-0xDFFF) the way UTF-8 encodes others.
+func encodedSurrogate(s string, i int) (rune, bool) {
+	if i+3 > len(s) || s[i] != 0xed || s[i+1]&0xe0 != 0xa0 || s[i+2]&0xc0 != 0x80 {
+		return 0, false
+	}
+	return 0xd000 | rune(s[i+1]&0x3f)<<6 | rune(s[i+2]&0x3f), true
 }

@@ -155,13 +155,21 @@ func TestAppendString(t *testing.T) {
 		{"escapes", "\"\\\n\r\t\b\f", `"\"\\\n\r\t\b\f"`},
 		{"control", "\x00\x1f\x7f", `"\u0000\u001f` + "\x7f" + `"`},
 		{"utf8", "é😀\u2028", "\"é😀\u2028\""},
-		{"invalid utf8", "a\xffb\xc3", "\"a\ufffdb\ufffd\""},
-		{"surrogate bytes", "\xed\xa0\x80", "\"\ufffd\ufffd\ufffd\""},
+		{"invalid utf8 kept", "a\xffb\xc3", "\"a\xffb\xc3\""},
+		{"nul", "a\x00b", `"a\u0000b"`},
+		{"surrogate bytes escaped", "\xed\xa0\x80x\xed\xbf\xbf", `"\ud800x\udfff"`},
+		{"surrogate pair bytes kept", "\xed\xa0\x80\xed\xb0\x80", "\"\xed\xa0\x80\xed\xb0\x80\""},
+		{"low then high escaped", "\xed\xb0\x80\xed\xa0\x80", `"\udc00\ud800"`},
+		{"truncated surrogate bytes kept", "\xed\xa0", "\"\xed\xa0\""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := string(AppendString([]byte("x"), tt.in))
 			if got != "x"+tt.want {
-				t.Fatalf("got %s, want %s", got, tt.want)
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+			back, err := mustLookup(t, "json").Unmarshal([]byte(got[1:]))
+			if err != nil || back != tt.in {
+				t.Fatalf("reads back as %q, %v; want %q", back, err, tt.in)
 			}
 			var s string
 			if err := json.Unmarshal([]byte(got[1:]), &s); err != nil {

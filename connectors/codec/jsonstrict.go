@@ -45,8 +45,12 @@ const maxJSONToken = 40
 // most about 250 bytes. It is as safe for concurrent use as p (a
 // fastjson.Parser is not).
 func ParseJSON(p *fastjson.Parser, data []byte) (*fastjson.Value, error) {
-	if err := scanJSON(data, nil); err != nil {
+	lone, err := scanJSON(data, nil)
+	if err != nil {
 		return nil, err
+	}
+	if lone {
+		data = decodeLoneSurrogates(data)
 	}
 	v, err := p.ParseBytes(data)
 	if err != nil { // cannot happen: the scanner is stricter
@@ -61,6 +65,7 @@ func ParseJSON(p *fastjson.Parser, data []byte) (*fastjson.Value, error) {
 type JSONScanner struct {
 	data    []byte
 	object  bool
+	lone    bool // the document escapes a lone surrogate
 	members []jsonMember
 	keyP    fastjson.Parser // decodes keys with escapes
 }
@@ -80,11 +85,24 @@ func (s *JSONScanner) Scan(data []byte) error {
 	if len(data) > math.MaxInt32 {
 		return errors.New("invalid JSON: document larger than 2 GiB")
 	}
-	err := scanJSON(data, s)
-	if err != nil {
+	var err error
+	if s.lone, err = scanJSON(data, s); err != nil {
 		s.data, s.object, s.members = nil, false, s.members[:0]
 	}
 	return err
+}
+
+// Parse parses b, the document Scan accepted or a value Field returned,
+// with p, decoding lone surrogates as ParseJSON does.
+func (s *JSONScanner) Parse(p *fastjson.Parser, b []byte) (*fastjson.Value, error) {
+	if s.lone {
+		b = decodeLoneSurrogates(b)
+	}
+	v, err := p.ParseBytes(b)
+	if err != nil { // cannot happen: the scanner is stricter
+		return nil, errors.New("invalid JSON: " + jsonErrorDetail(err.Error()))
+	}
+	return v, nil
 }
 
 // Object reports whether the document is an object.
@@ -98,7 +116,7 @@ func (s *JSONScanner) Field(key string) ([]byte, bool) {
 		m := &s.members[i]
 		k := s.data[m.keyStart:m.keyEnd]
 		if m.escaped {
-			v, err := s.keyP.ParseBytes(s.data[m.keyStart-1 : m.keyEnd+1])
+			v, err := s.Parse(&s.keyP, s.data[m.keyStart-1:m.keyEnd+1])
 			if err != nil {
 				continue
 			}
@@ -112,39 +130,39 @@ func (s *JSONScanner) Field(key string) ([]byte, bool) {
 }
 
 // scanJSON checks data strictly and, with s, records the top-level members
-// of an object into s. It is a state machine over three places: a value
-// is expected (value), an object key is expected (key), a value just ended
-// (after). open holds one bit per open container, set for objects.
-func scanJSON(data []byte, s *JSONScanner) error {
+// of an object into s. lone reports an escaped lone surrogate. It is a
+// state machine over three places: a value is expected (value), an object
+// key is expected (key), a value just ended (after). open holds one bit per
+// open container, set for objects.
+func scanJSON(data []byte, s *JSONScanner) (lone bool, err error) {
 	var (
 		open  [JSONMaxDepth/64 + 1]uint64
 		depth int // open containers
 		i     = skipJSONSpace(data, 0)
-		err   error
 		c     byte
 	)
 	if i == len(data) {
-		return errors.New("invalid JSON: empty document")
+		return false, errors.New("invalid JSON: empty document")
 	}
 value:
 	if i >= len(data) {
-		return jsonUnexpected(data, i, "a value")
+		return false, jsonUnexpected(data, i, "a value")
 	}
 	if depth >= JSONMaxDepth {
-		return fmt.Errorf("invalid JSON: nested deeper than %d levels (%s)", JSONMaxDepth, jsonWhere(data, i))
+		return false, fmt.Errorf("invalid JSON: nested deeper than %d levels (%s)", JSONMaxDepth, jsonWhere(data, i))
 	}
 	switch c = data[i]; jsonClass[c] {
 	case jsonQuote:
-		if i, err = checkJSONString(data, i+1); err != nil {
-			return err
+		if i, err = checkJSONString(data, i+1, &lone); err != nil {
+			return false, err
 		}
 	case jsonNumber:
 		if i, err = checkJSONNumber(data, i); err != nil {
-			return err
+			return false, err
 		}
 	case jsonLetter:
 		if i, err = checkJSONLiteral(data, i); err != nil {
-			return err
+			return false, err
 		}
 	case jsonOpen:
 		if c == '{' {
@@ -168,9 +186,9 @@ value:
 		goto value
 	default:
 		if isNumberByte(c) {
-			return badJSONNumber(data, i) // "+1", ".5"
+			return false, badJSONNumber(data, i) // "+1", ".5"
 		}
-		return jsonUnexpected(data, i, "a value")
+		return false, jsonUnexpected(data, i, "a value")
 	}
 after:
 	if depth == 1 && s != nil && s.object {
@@ -179,13 +197,13 @@ after:
 	i = skipJSONSpace(data, i)
 	if depth == 0 {
 		if i < len(data) {
-			return jsonUnexpected(data, i, "the end of the document")
+			return false, jsonUnexpected(data, i, "the end of the document")
 		}
-		return nil
+		return lone, nil
 	}
 	if isObject := open[(depth-1)>>6]&(1<<((depth-1)&63)) != 0; isObject {
 		if i >= len(data) {
-			return jsonUnexpected(data, i, "',' or '}' after an object member")
+			return false, jsonUnexpected(data, i, "',' or '}' after an object member")
 		}
 		switch data[i] {
 		case ',':
@@ -196,10 +214,10 @@ after:
 			depth--
 			goto after
 		}
-		return jsonUnexpected(data, i, "',' or '}' after an object member")
+		return false, jsonUnexpected(data, i, "',' or '}' after an object member")
 	}
 	if i >= len(data) {
-		return jsonUnexpected(data, i, "',' or ']' after an array element")
+		return false, jsonUnexpected(data, i, "',' or ']' after an array element")
 	}
 	switch data[i] {
 	case ',':
@@ -210,18 +228,18 @@ after:
 		depth--
 		goto after
 	}
-	return jsonUnexpected(data, i, "',' or ']' after an array element")
+	return false, jsonUnexpected(data, i, "',' or ']' after an array element")
 key:
 	if i >= len(data) || data[i] != '"' {
-		return jsonUnexpected(data, i, "a string key")
+		return false, jsonUnexpected(data, i, "a string key")
 	}
 	{
 		start := i + 1
 		escaped := false
 		if i = stringSpecial(data, start); i < len(data) && data[i] == '"' {
 			i++ // the usual key, without escapes
-		} else if i, err = checkJSONString(data, start); err != nil {
-			return err
+		} else if i, err = checkJSONString(data, start, &lone); err != nil {
+			return false, err
 		} else {
 			escaped = true
 		}
@@ -231,7 +249,7 @@ key:
 	}
 	i = skipJSONSpace(data, i)
 	if i >= len(data) || data[i] != ':' {
-		return jsonUnexpected(data, i, "':' after an object key")
+		return false, jsonUnexpected(data, i, "':' after an object key")
 	}
 	i = skipJSONSpace(data, i+1)
 	if depth == 1 && s != nil {
@@ -312,8 +330,9 @@ func laneZero(w uint64) uint64 { return (w - lanes1) & ^w & lanes8 }
 func laneBelow(w uint64, n byte) uint64 { return (w - lanes1*uint64(n)) & ^w & lanes8 }
 
 // checkJSONString checks the string whose contents start at data[i] and
-// returns the index after its closing quote.
-func checkJSONString(data []byte, i int) (int, error) {
+// returns the index after its closing quote. It sets *lone when the string
+// escapes a lone surrogate.
+func checkJSONString(data []byte, i int, lone *bool) (int, error) {
 	for {
 		i = stringSpecial(data, i)
 		if i >= len(data) {
@@ -323,7 +342,7 @@ func checkJSONString(data []byte, i int) (int, error) {
 		case '"':
 			return i + 1, nil
 		case '\\':
-			n, err := checkJSONEscape(data, i)
+			n, err := checkJSONEscape(data, i, lone)
 			if err != nil {
 				return i, err
 			}
@@ -353,14 +372,21 @@ func stringSpecial(data []byte, i int) int {
 }
 
 // checkJSONEscape checks the escape starting at data[i] ('\\') and returns
-// its length.
-func checkJSONEscape(data []byte, i int) (int, error) {
+// its length: a surrogate pair is one escape of 12 bytes. It sets *lone
+// for a surrogate that is not part of a pair.
+func checkJSONEscape(data []byte, i int, lone *bool) (int, error) {
 	if i+1 < len(data) {
 		switch data[i+1] {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			return 2, nil
 		case 'u':
-			if i+6 <= len(data) && isHex(data[i+2]) && isHex(data[i+3]) && isHex(data[i+4]) && isHex(data[i+5]) {
+			if x, ok := hex4(data, i+2); ok {
+				if x>>11 == 0x1b { // a surrogate, 0xD800-0xDFFF
+					if y, ok := hex4(data, i+8); ok && x < 0xdc00 && y>>10 == 0x37 && data[i+6] == '\\' && data[i+7] == 'u' {
+						return 12, nil // a high and a low surrogate: a pair
+					}
+					*lone = true
+				}
 				return 6, nil
 			}
 			return 0, fmt.Errorf(`invalid JSON: invalid escape in a string: %s (\u takes four hex digits) (%s)`,
@@ -387,8 +413,64 @@ func printablePrefix(b []byte) string {
 	return string(b[:n])
 }
 
-func isHex(c byte) bool {
-	return c-'0' < 10 || (c|0x20)-'a' < 6
+// hex4 decodes the four hex digits at data[i:].
+func hex4(data []byte, i int) (rune, bool) {
+	if i+4 > len(data) {
+		return 0, false
+	}
+	var x rune
+	for _, c := range data[i : i+4] {
+		switch {
+		case c-'0' < 10:
+			x = x<<4 | rune(c-'0')
+		case (c|0x20)-'a' < 6:
+			x = x<<4 | rune((c|0x20)-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return x, true
+}
+
+// decodeLoneSurrogates returns a copy of the valid JSON data in which each
+// escaped lone surrogate (\ud800 not followed by a low surrogate, or a
+// lone \udc00) is replaced by the three bytes that encode its code point
+// the way UTF-8 encodes other code points (WTF-8: ED A0 80 for \ud800).
+// valyala/fastjson would keep such an escape as its six characters, or
+// swallow the escape after it; these bytes instead round-trip, since
+// AppendString writes them back as the same escape.
+func decodeLoneSurrogates(data []byte) []byte {
+	out := make([]byte, 0, len(data))
+	inString := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case c == '"':
+			inString = !inString
+		case !inString || c != '\\':
+		case data[i+1] != 'u':
+			out = append(out, c, data[i+1])
+			i++
+			continue
+		default:
+			x, _ := hex4(data, i+2)
+			if x>>11 != 0x1b {
+				out = append(out, data[i:i+6]...)
+				i += 5
+				continue
+			}
+			if y, ok := hex4(data, i+8); ok && x < 0xdc00 && y>>10 == 0x37 && data[i+6] == '\\' && data[i+7] == 'u' {
+				out = append(out, data[i:i+12]...) // a pair
+				i += 11
+				continue
+			}
+			out = append(out, 0xe0|byte(x>>12), 0x80|byte(x>>6)&0x3f, 0x80|byte(x)&0x3f)
+			i += 5
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // checkJSONNumber checks the number starting at data[i] and returns the
