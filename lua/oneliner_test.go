@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/streamctl/streamctl/connectors/codec"
 )
 
 func runPipe(t *testing.T, opts PipeOptions, in string) (string, error) {
@@ -163,4 +167,103 @@ func TestPipeInterrupt(t *testing.T) {
 		t.Fatalf("Run = %v, want ErrInterrupted", err)
 	}
 	pw.Close()
+}
+
+// TestPipeJSONTestSuite runs every one-line JSONTestSuite document
+// (connectors/codec/testdata/jsontestsuite) through each way `pipe -i json`
+// reads a line: pass-through (`true`, also with two workers), the field
+// fast path (`a`, which reads one field), and the whole record (`_`). A
+// document the json codec rejects is bad input on each (exit 3, naming
+// stdin:1); one it accepts passes unchanged through `true` and comes out
+// of `_` as the same value.
+func TestPipeJSONTestSuite(t *testing.T) {
+	json, err := codec.Lookup("json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// canonical is the json codec's compact form of a document.
+	canonical := func(b []byte) string {
+		v, err := json.Unmarshal(b)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		enc, err := codec.AppendJSON(nil, v)
+		if err != nil {
+			t.Fatalf("AppendJSON(%#v): %v", v, err)
+		}
+		return string(enc)
+	}
+	for name, data := range jsonSuiteFiles(t) {
+		doc := bytes.TrimSuffix(data, []byte("\n"))
+		if bytes.ContainsAny(doc, "\n") || len(bytes.Trim(doc, " \t\r")) == 0 {
+			continue // one document per line: see codec's TestJSONTestSuite
+		}
+		_, cerr := json.Unmarshal(data)
+		if strings.HasPrefix(name, "n_") && cerr == nil || strings.HasPrefix(name, "y_") && cerr != nil {
+			t.Fatalf("%s: json codec: %v", name, cerr)
+		}
+		t.Run(name, func(t *testing.T) {
+			for _, o := range []PipeOptions{
+				{Expr: "true"}, {Expr: "true", Workers: 2}, {Expr: "a"}, {Expr: "_", OutCodec: "json"},
+			} {
+				o.InCodec = "json"
+				got, err := runPipe(t, o, string(data))
+				if cerr != nil {
+					if err == nil || ExitCodeOf(err) != ExitBadInput || !strings.HasPrefix(err.Error(), "stdin:1: invalid JSON: ") {
+						t.Fatalf("%s (-w %d): err = %v, output %q; want bad input like %v", o.Expr, o.Workers, err, got, cerr)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s (-w %d): %v", o.Expr, o.Workers, err)
+				}
+				switch o.Expr {
+				case "true":
+					if got != string(doc)+"\n" {
+						t.Fatalf("true: %q, want the input line %q", got, doc)
+					}
+				case "_":
+					if c := canonical(data); got == "" && (c == "null" || c == "false") {
+						break // nil and false drop the record
+					}
+					if canonical([]byte(got)) != canonical(data) {
+						t.Fatalf("_ writes %q (%s), the input is %s", got, canonical([]byte(got)), canonical(data))
+					}
+				}
+			}
+		})
+	}
+}
+
+// jsonSuiteFiles returns the JSONTestSuite test_parsing files, found from
+// the module root.
+func jsonSuiteFiles(t *testing.T) map[string][]byte {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		if parent := filepath.Dir(dir); parent != dir {
+			dir = parent
+			continue
+		}
+		t.Fatal("no go.mod above the test's directory")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "connectors", "codec", "testdata", "jsontestsuite", "test_parsing", "*.json"))
+	if err != nil || len(files) < 300 {
+		t.Fatalf("JSONTestSuite files: %d, %v", len(files), err)
+	}
+	out := make(map[string][]byte, len(files))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(f)] = b
+	}
+	return out
 }

@@ -38,6 +38,10 @@ func LongInteger(b []byte) bool {
 // LongInt reports whether n is at or beyond ±2^53.
 func LongInt(n int64) bool { return n >= 1<<53 || n <= -(1<<53) }
 
+// IntegerText reports whether the JSON number text b is an integer:
+// -?[0-9]+, no fraction or exponent.
+func IntegerText(b []byte) bool { return isIntegerLiteral(b) }
+
 // isIntegerLiteral reports whether b is -?[0-9]+.
 func isIntegerLiteral(b []byte) bool {
 	if len(b) > 0 && b[0] == '-' {
