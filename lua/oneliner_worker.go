@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -193,11 +194,15 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 		}
 		for i, name := range w.names {
 			if raw, ok := w.scan.Field(w.keys[i]); ok {
-				fv, err := w.scan.Parse(&w.parser, raw)
-				if err != nil {
-					return err
+				if lv, ok := shortJSONScalar(raw); ok {
+					w.env.RawSetString(name, lv)
+				} else {
+					fv, err := w.scan.Parse(&w.parser, raw)
+					if err != nil {
+						return err
+					}
+					w.bindJSONField(name, fv)
 				}
-				w.bindJSONField(name, fv)
 				w.bound[i] = true
 			} else if w.bound[i] {
 				w.env.RawSetString(name, glua.LNil)
@@ -244,6 +249,42 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 		w.allKeys = append(w.allKeys, key)
 	})
 	return nil
+}
+
+// shortJSONScalar converts the most common field values without a
+// parser: an integer of at most 15 digits (exact in a float64, never a
+// long integer) and a string without escapes. raw is a value the scanner
+// accepted.
+func shortJSONScalar(raw []byte) (glua.LValue, bool) {
+	switch c := raw[0]; {
+	case c == '"':
+		body := raw[1 : len(raw)-1]
+		if bytes.IndexByte(body, '\\') >= 0 {
+			return nil, false
+		}
+		return glua.LString(body), true
+	case c == '-' || c-'0' < 10:
+		digits := raw
+		if c == '-' {
+			digits = raw[1:]
+		}
+		if len(digits) > 15 {
+			return nil, false
+		}
+		var n int64
+		for _, d := range digits {
+			if d-'0' >= 10 {
+				return nil, false // a fraction or an exponent
+			}
+			n = n*10 + int64(d-'0')
+		}
+		f := float64(n)
+		if c == '-' {
+			f = -f // -0 stays -0, as in fromJSON
+		}
+		return glua.LNumber(f), true
+	}
+	return nil, false
 }
 
 // bindJSONField binds the global name to the JSON value fv, remembering
