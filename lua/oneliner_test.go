@@ -267,3 +267,28 @@ func jsonSuiteFiles(t *testing.T) map[string][]byte {
 	}
 	return out
 }
+
+// TestPipeFieldMatchesRecord checks that a field read as a global (the
+// fast path, which converts only that value) is the value `_` holds.
+func TestPipeFieldMatchesRecord(t *testing.T) {
+	var in strings.Builder
+	for _, v := range []string{`0`, `-0`, `7`, `-42`, `123456789012345`, `1234567890123456`, `9007199254740993`,
+		`-9223372036854775809`, `1.5`, `-0.0`, `123e45`, `1E2`, `0.1`, `""`, `"a"`, `"\u00e9\n\"\\"`, `"\ud800"`,
+		"\"caf\xe9\"", `"\ud83d\ude00"`, `null`, `true`, `false`, `[]`, `{}`, `[1,{"y":[2]}]`, `{"a":{"b":null}}`} {
+		fmt.Fprintf(&in, "{\"x\":%s,\"pad\":1}\n{\"pad\":2,\"x\":%s}\n", v, v)
+	}
+	field, err := runPipe(t, PipeOptions{Expr: "x", InCodec: "json", OutCodec: "json"}, in.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	record, err := runPipe(t, PipeOptions{Expr: "_.x", InCodec: "json", OutCodec: "json"}, in.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if field != record {
+		t.Fatalf("fields:\n%s\nrecord:\n%s", field, record)
+	}
+	if n := strings.Count(field, "\n"); n != 2*25 { // false drops the record
+		t.Fatalf("%d lines: %q", n, field)
+	}
+}
