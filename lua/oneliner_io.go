@@ -27,6 +27,7 @@ type pipeChunk struct {
 	vals  []any    // inGeneric: the decoded records
 	poss  []int64  // inGeneric: the position of each record
 	first int64    // line input: the line number of lines[0]
+	open  bool     // line input: the last line ended the input without a "\n"
 	flush bool     // the input had nothing more buffered after this chunk
 	err   error    // input error after the records (bad input, read error)
 
@@ -50,7 +51,7 @@ func (c *pipeChunk) reset() {
 		c.poss = c.poss[:0]
 	}
 	c.data, c.offs = c.data[:0], c.offs[:0]
-	c.seq, c.first, c.flush, c.err = 0, 0, false, nil
+	c.seq, c.first, c.open, c.flush, c.err = 0, 0, false, false, nil
 }
 
 // addOwned copies raw into the chunk's own storage; seal makes the lines.
@@ -82,7 +83,7 @@ func (c *pipeChunk) copyFrom(src *pipeChunk) {
 	} else {
 		c.poss = nil
 	}
-	c.first, c.flush, c.err = src.first, src.flush, src.err
+	c.first, c.open, c.flush, c.err = src.first, src.open, src.flush, src.err
 }
 
 // pipeLineReader splits input into lines in one growing buffer and tells
@@ -97,14 +98,16 @@ type pipeLineReader struct {
 	end    int
 	eof    bool
 	line   int64 // number of the line last returned
+	open   bool  // the line last returned ended the input without a "\n"
 }
 
 func newPipeLineReader(r io.Reader, source string) *pipeLineReader {
 	return &pipeLineReader{r: r, source: source, buf: make([]byte, pipeReadBuf)}
 }
 
-// next returns the next buffered line without "\n" and a trailing "\r",
-// valid until the next fill. ok is false when a read is needed first.
+// next returns the next buffered line without its "\n" (a "\r" before it
+// stays, as in the text codec), valid until the next fill. ok is false when
+// a read is needed first.
 func (lr *pipeLineReader) next() (line []byte, ok bool) {
 	if i := bytes.IndexByte(lr.buf[lr.scan:lr.end], '\n'); i >= 0 {
 		j := lr.scan + i
@@ -113,14 +116,12 @@ func (lr *pipeLineReader) next() (line []byte, ok bool) {
 	} else if lr.eof && lr.start < lr.end {
 		line = lr.buf[lr.start:lr.end]
 		lr.start, lr.scan = lr.end, lr.end
+		lr.open = true
 	} else {
 		lr.scan = lr.end
 		return nil, false
 	}
 	lr.line++
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
 	return line, true
 }
 
@@ -177,6 +178,7 @@ func (p *Pipe) chunk(ctx context.Context, in io.Reader, max int, send func(*pipe
 				c.first = lr.line
 			}
 			c.lines = append(c.lines, line)
+			c.open = lr.open
 			if len(c.lines) >= max {
 				if err := send(c); err != nil {
 					return err

@@ -39,6 +39,7 @@ type pipeWorker struct {
 
 	// The record being evaluated.
 	raw    []byte // its input bytes, without the line end
+	open   bool   // raw ended the input without a "\n"
 	rec    any    // inGeneric: its decoded value
 	inRec  bool   // a record is being evaluated (not begin/end)
 	jsonIn codec.Codec
@@ -130,7 +131,7 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 	w.res, w.inRec = r, true
 	L := w.L
 	for i, line := range c.lines {
-		w.raw = line
+		w.raw, w.open = line, c.open && i == len(c.lines)-1
 		var err error
 		switch w.p.inKind {
 		case inText:
@@ -170,7 +171,7 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 	if r.err == nil {
 		r.err = c.err
 	}
-	w.res, w.inRec, w.raw, w.rec = nil, false, nil, nil
+	w.res, w.inRec, w.raw, w.open, w.rec = nil, false, nil, false, nil
 }
 
 func (w *pipeWorker) where(pos int64) string {
@@ -462,8 +463,9 @@ func (w *pipeWorker) writeFields() error {
 	return nil
 }
 
-// passThrough writes the current record unchanged: its input bytes, unless
-// the output codec differs from the input's, which then encodes the record.
+// passThrough writes the current record unchanged: its input bytes and
+// line end (a last line without "\n" stays without one), unless the output
+// codec differs from the input's, which then encodes the record.
 func (w *pipeWorker) passThrough() error {
 	if !w.inRec {
 		return errors.New("true passes the record through, but there is no record here")
@@ -472,7 +474,9 @@ func (w *pipeWorker) passThrough() error {
 	p := w.p
 	if p.outKind == outAuto || (p.outKind == outJSON && p.inKind == inJSON) {
 		r.out = append(r.out, w.raw...)
-		r.out = append(r.out, '\n')
+		if !w.open || p.inKind == inGeneric {
+			r.out = append(r.out, '\n')
+		}
 		return nil
 	}
 	var v any
