@@ -198,6 +198,7 @@ func (p *Pipe) Run(ctx context.Context) error {
 		outFile, out, interactive = f, f, false
 	}
 	o := newPipeOutput(out, p.outCodec, interactive)
+	o.source = p.source
 
 	done := make(chan error, 1)
 	go func() { done <- p.run(ctx, in, o) }()
@@ -278,8 +279,9 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 // pipeMark is a value the output codec encodes at offset at of a result's
 // bytes (outEncoder only).
 type pipeMark struct {
-	at int
-	v  any
+	at  int
+	v   any
+	pos int64 // the position of the record it came from, 0 in --begin/--end
 }
 
 // pipeResult is what a worker made of a chunk: output bytes, values to

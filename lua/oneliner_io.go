@@ -405,6 +405,7 @@ type pipeOutput struct {
 	mu          sync.Mutex
 	bw          *bufio.Writer
 	enc         codec.Encoder // outEncoder: encodes marks into bw
+	source      string        // the input's name, for errors
 	interactive bool
 	done        bool
 	err         error // first write error, sticky
@@ -433,6 +434,14 @@ func (o *pipeOutput) write(r *pipeResult) error {
 		o.bw.Write(r.out[prev:m.at])
 		prev = m.at
 		if err := o.enc.Encode(m.v); err != nil {
+			if m.pos > 0 {
+				err = fmt.Errorf("%w (record %s:%d)", err, o.source, m.pos)
+			}
+			// A value the codec cannot write: what came before it is
+			// written, as with bad input.
+			if ferr := o.bw.Flush(); ferr != nil {
+				err = errors.Join(err, ferr)
+			}
 			o.err = &ExitError{Code: ExitRuntime, Err: fmt.Errorf("write output: %w", err)}
 			return o.err
 		}

@@ -40,6 +40,7 @@ type pipeWorker struct {
 	// The record being evaluated.
 	raw    []byte // its input bytes, without the line end
 	open   bool   // raw ended the input without a "\n"
+	pos    int64  // its position (line or record number)
 	rec    any    // inGeneric: its decoded value
 	inRec  bool   // a record is being evaluated (not begin/end)
 	jsonIn codec.Codec
@@ -132,6 +133,7 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 	L := w.L
 	for i, line := range c.lines {
 		w.raw, w.open = line, c.open && i == len(c.lines)-1
+		w.pos = c.pos(i)
 		var err error
 		switch w.p.inKind {
 		case inText:
@@ -171,7 +173,7 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 	if r.err == nil {
 		r.err = c.err
 	}
-	w.res, w.inRec, w.raw, w.open, w.rec = nil, false, nil, false, nil
+	w.res, w.inRec, w.raw, w.open, w.rec, w.pos = nil, false, nil, false, nil, 0
 }
 
 func (w *pipeWorker) where(pos int64) string {
@@ -413,7 +415,7 @@ func (w *pipeWorker) write(v glua.LValue) error {
 		if err != nil {
 			return err
 		}
-		r.marks = append(r.marks, pipeMark{at: len(r.out), v: gv})
+		r.marks = append(r.marks, pipeMark{at: len(r.out), v: gv, pos: w.pos})
 	}
 	return nil
 }
@@ -437,7 +439,7 @@ func (w *pipeWorker) writeFields() error {
 			}
 			obj = append(obj, codec.Member{Key: k, Value: gv})
 		}
-		r.marks = append(r.marks, pipeMark{at: len(r.out), v: obj})
+		r.marks = append(r.marks, pipeMark{at: len(r.out), v: obj, pos: w.pos})
 		return nil
 	}
 	n := len(r.out)
@@ -501,7 +503,7 @@ func (w *pipeWorker) passThrough() error {
 		r.out = append(r.out, '\n')
 		return nil
 	}
-	r.marks = append(r.marks, pipeMark{at: len(r.out), v: v})
+	r.marks = append(r.marks, pipeMark{at: len(r.out), v: v, pos: w.pos})
 	return nil
 }
 

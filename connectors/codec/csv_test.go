@@ -53,11 +53,17 @@ func TestCSVEncode(t *testing.T) {
 		want string
 		err  string
 	}{
-		{"objects", []any{
+		{"objects: header order, missing keys empty", []any{
 			Object{{"b", "x"}, {"a", int64(1)}},
-			Object{{"a", 2.5}, {"extra", "dropped"}},
+			Object{{"a", 2.5}},
 			map[string]any{"b": "m"},
 		}, "b,a\nx,1\n,2.5\nm,\n", ""},
+		{"a key the header lacks", []any{Object{{"a", int64(1)}}, Object{{"a", 2.5}, {"b", int64(2)}}},
+			"", `csv: field "b" is not in the header "a" (the first record's fields, written before this record)`},
+		{"a map key the header lacks", []any{map[string]any{"a": 1}, map[string]any{"z": 1, "c": 2}},
+			"", `csv: field "c" is not in the header "a" (the first record's fields, written before this record)`},
+		{"an empty key the header lacks", []any{Object{{"a", int64(1)}}, Object{{"", int64(2)}}},
+			"", `csv: field "" is not in the header "a" (the first record's fields, written before this record)`},
 		{"map header sorted", []any{map[string]any{"z": true, "a": nil}}, "a,z\n,true\n", ""},
 		{"tables as JSON, quoting", []any{Object{{"t", []any{int64(1), "a"}}, {"s", "x,\"y\"\n"}}},
 			"t,s\n\"[1,\"\"a\"\"]\",\"x,\"\"y\"\"\n\"\n", ""},
