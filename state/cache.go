@@ -13,6 +13,8 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/iterator"
 	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/streamctl/streamctl/connectors/codec"
 )
 
 // CacheConfig configures a cache; the zero value is a persistent cache
@@ -401,6 +403,8 @@ func (c *Cache) Incr(k any, by float64) (float64, error) {
 		}
 	case float64:
 		sum = x + by
+	case codec.Number: // beyond int64
+		sum = x.Float64() + by
 	default:
 		t := typeName(old)
 		return 0, errorf(ErrNotNumber, "value at %s is %s%s, not a number", FormatKey(k), article(t), t)
