@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -108,9 +107,15 @@ Examples:
 							return err
 						}
 					}
+					var line []byte
 					for _, name := range names {
-						err := st.Dump(name, func(k, v any) error {
-							return writeJSON(codec.Object{{Key: "cache", Value: name}, {Key: "key", Value: k}, {Key: "value", Value: v}})
+						err := st.Dump(name, func(l state.DumpLine) error {
+							var err error
+							if line, err = state.AppendDumpLine(line[:0], l); err != nil {
+								return err
+							}
+							_, err = e.stdout.Write(append(line, '\n'))
+							return err
 						})
 						if err != nil {
 							return err
@@ -120,7 +125,7 @@ Examples:
 				})},
 			{Name: "load", Usage: "read NDJSON records {\"cache\":..,\"key\":..,\"value\":..} from stdin into their caches", Flags: []cli.Flag{dirFlag},
 				Action: withStore(0, 0, func(c *cli.Context, st *state.Store) error {
-					return loadDump(st, e.stdin, jsonCodec)
+					return loadDump(st, e.stdin)
 				})},
 			{Name: "clear", Usage: "delete every key of CACHE", ArgsUsage: "CACHE", Flags: []cli.Flag{dirFlag},
 				Action: withStore(1, 1, func(c *cli.Context, st *state.Store) error {
@@ -153,14 +158,11 @@ func cliKey(json codec.Codec, arg string) any {
 }
 
 // loadDump reads NDJSON dump records, grouped into consecutive runs per cache.
-func loadDump(st *state.Store, r io.Reader, json codec.Codec) error {
+func loadDump(st *state.Store, r io.Reader) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	line := 0
-	type rec struct {
-		cache      string
-		key, value any
-	}
+	type rec = state.DumpLine
 	var pending *rec
 	next := func() (*rec, error) {
 		for sc.Scan() {
@@ -168,20 +170,11 @@ func loadDump(st *state.Store, r io.Reader, json codec.Codec) error {
 			if len(sc.Bytes()) == 0 {
 				continue
 			}
-			v, err := json.Unmarshal(sc.Bytes())
+			l, err := state.ParseDumpLine(sc.Bytes())
 			if err != nil {
 				return nil, usageError("stdin:%d: %v", line, err)
 			}
-			obj, ok := v.(codec.Object)
-			name, _ := obj.Get("cache")
-			cname, isStr := name.(string)
-			key, hasKey := obj.Get("key")
-			value, hasValue := obj.Get("value")
-			isState := strings.HasPrefix(cname, "state/") // saved state has no key
-			if !ok || !isStr || !hasValue || (!hasKey && !isState) {
-				return nil, usageError(`stdin:%d: want {"cache": NAME, "key": KEY, "value": VALUE}`, line)
-			}
-			return &rec{cname, key, value}, nil
+			return &l, nil
 		}
 		return nil, sc.Err()
 	}
@@ -192,17 +185,17 @@ func loadDump(st *state.Store, r io.Reader, json codec.Codec) error {
 				return err
 			}
 		}
-		name := pending.cache
-		err := st.LoadDump(name, func() (any, any, error) {
-			if pending == nil || pending.cache != name {
-				return nil, nil, io.EOF
+		name := pending.Cache
+		err := st.LoadDump(name, func() (state.DumpLine, error) {
+			if pending == nil || pending.Cache != name {
+				return state.DumpLine{}, io.EOF
 			}
 			r := pending
 			var err error
 			if pending, err = next(); err != nil {
-				return nil, nil, err
+				return state.DumpLine{}, err
 			}
-			return r.key, r.value, nil
+			return *r, nil
 		})
 		if err != nil {
 			return err
