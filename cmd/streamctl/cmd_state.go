@@ -45,6 +45,12 @@ database each. KEY and VALUE are JSON; a KEY that is not valid JSON is a string
 (so "user1" and user1 are the same key, 42 is a number, ["u1", 5] a tuple).
 Collector state made with state.save is named state/NAME.
 
+dump writes one line per entry, {"cache":..,"key":..,"value":..} plus
+"expires" (RFC 3339) for an entry with a TTL, and load reads them back
+exactly: what JSON cannot hold is a one-member "$" object ({"$string":BASE64}
+for bytes that are not UTF-8, {"$bytes":..}, {"$float":"NaN"}, {"$table":[[k,v]]}
+for number keys, {"$object":[[k,v]]} for an object that would read as one).
+
 Examples:
    streamctl state ls
    streamctl state get emoji '"🏆"'
