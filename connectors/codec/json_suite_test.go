@@ -322,3 +322,30 @@ func jsonValueDepth(data []byte) int {
 	}
 	return deepest
 }
+
+// TestJSONDepthLimit checks the nesting limit at its edge, the same for
+// the scanner and fastjson: 300 levels of values, a scalar counting as one.
+func TestJSONDepthLimit(t *testing.T) {
+	nest := func(n int, inner string) []byte {
+		return []byte(strings.Repeat("[", n) + inner + strings.Repeat("]", n))
+	}
+	for _, tt := range []struct {
+		name string
+		in   []byte
+		ok   bool
+	}{
+		{"300 empty arrays", nest(300, ""), true},
+		{"301 empty arrays", nest(301, ""), false},
+		{"a scalar in 299 arrays", nest(299, "1"), true},
+		{"a scalar in 300 arrays", nest(300, "1"), false},
+		{"objects", []byte(strings.Repeat(`{"a":`, 299) + "1" + strings.Repeat("}", 299)), true},
+		{"objects too deep", []byte(strings.Repeat(`{"a":`, 300) + "1" + strings.Repeat("}", 300)), false},
+	} {
+		var s JSONScanner
+		serr := s.Scan(tt.in)
+		_, ferr := new(fastjson.Parser).ParseBytes(tt.in)
+		if (serr == nil) != tt.ok || (ferr == nil) != tt.ok {
+			t.Errorf("%s: scanner %v, fastjson %v; want ok=%v", tt.name, serr, ferr, tt.ok)
+		}
+	}
+}
