@@ -60,9 +60,9 @@ sinks encode records; the ´codec´ option of ´stdin´, ´file´, ´exec´, ´s
 
 | codec | reads | writes |
 |---|---|---|
-| ´"text"´ (default) | one string per line, without the line end | strings as they are, numbers as Lua prints them, booleans, tables as compact JSON; one per line |
-| ´"json"´ | one JSON document per line | one compact JSON document per line |
-| ´"csv"´ | a header row, then a table per row (column name -> string) | a header from the first record's keys, then rows |
+| ´"text"´ (default) | one string per line: the bytes before each ´"\n"´ (a ´"\r"´ before it stays) | strings as they are, numbers as Lua prints them, booleans, tables as compact JSON; one per line |
+| ´"json"´ | one JSON document per line (RFC 8259, strictly) | one compact JSON document per line |
+| ´"csv"´ | a header row, then a table per row (column name -> string) | a header from the first record's keys, then rows (missing keys empty; a key the header lacks is an error) |
 | ´"bytes"´ | raw chunks of up to 64 KiB (boundaries are arbitrary) | strings raw, no separator |
 | ´"msgpack"´ | concatenated msgpack values | one msgpack value per record |
 | ´avro{schema = ...}´ | concatenated binary Avro datums | one datum per record |
@@ -77,6 +77,24 @@ decides, and with the default ´"stop"´ the run exits 3 with ´streamctl: stdin
 Lines are at most 16 MiB (without the line end) for the line codecs, ´"text"´, ´"json"´ and Lua
 codecs, in ´run´ and in ´streamctl pipe´: a longer line is bad input, ´stdin:3: line longer than 16
 MiB´, and ´on_error = "skip"´ goes on at the next line.
+
+Text is bytes. Lua strings hold any bytes and nothing converts them to valid UTF-8 on the way in or
+out: a Latin-1 line stays Latin-1, ´string.upper´ and ´string.lower´ change the ASCII letters only, and
+JSON output writes a string's bytes as they are (a byte that is not UTF-8 is not replaced by U+FFFD).
+The text codec keeps a ´"\r"´ before ´"\n"´ in the line, as awk, grep and ´jq -R´ do, so CRLF lines are
+written back as they came; ´line:gsub("\r$", "")´ drops it.
+
+JSON input is RFC 8259, strictly, on every path (the json codec of sources and Kafka values,
+´json.decode´, ´streamctl pipe -i json´ whatever the expression reads): numbers such as ´+1´, ´01´,
+´.5´, ´2.´, ´1eE2´, ´NaN´ or ´Infinity´, escapes other than ´\" \\ \/ \b \f \n \r \t \uXXXX´, raw
+control characters (a tab) in strings, trailing commas, comments, single quotes and trailing data are
+errors that name the column: ´invalid JSON: invalid number "-2." (column 2)´. It accepts what
+encoding/json.Valid accepts, within two limits RFC 8259 allows: values nested deeper than 300 levels,
+and numbers beyond float64's range (´1e400´), are errors too. Bytes that are not UTF-8 inside strings
+are accepted and kept. A lone surrogate escape (´"\ud800"´, no low surrogate after it) becomes the three
+bytes that would encode it (ED A0 80) and is written back as ´"\ud800"´; a number too small for a
+float64 (´1e-400´) reads as 0. The reference is JSONTestSuite (nst/JSONTestSuite): every document it
+says must be rejected is, every one it says must be accepted is, and reads back as the same value.
 
 JSON values in Lua follow lua-cjson:
 

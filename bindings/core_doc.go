@@ -197,6 +197,37 @@ print(ok, err.code, err.message)
 		},
 		{
 			Module:  "core",
+			Name:    "string.upper",
+			Syntax:  `s = string.upper(text)` + "\n" + `s = text:upper()`,
+			Context: "top level, handler, hook, pipe; any worker",
+			Text: `
+Returns ´text´ with the ASCII letters a-z made upper case and every other byte as it is; it does not
+wait. Lua strings are bytes: as in Lua itself (the C locale), ´"café"´ becomes ´"CAFé"´ and a byte
+that is not UTF-8 (´"caf\233"´, Latin-1) stays that byte. It replaces gopher-lua's version, which
+turned such bytes into U+FFFD. Raises ´bad argument #1 to upper (string expected, got nil)´.
+`,
+			Example: `
+print(string.upper("status: ok"), ("caf\233"):upper() == "CAF\233")
+`,
+			SeeAlso: []string{"string.lower"},
+		},
+		{
+			Module:  "core",
+			Name:    "string.lower",
+			Syntax:  `s = string.lower(text)` + "\n" + `s = text:lower()`,
+			Context: "top level, handler, hook, pipe; any worker",
+			Text: `
+Returns ´text´ with the ASCII letters A-Z made lower case and every other byte as it is; it does not
+wait. Like ´string.upper´, it works on bytes: ´"ÉTÉ"´ becomes ´"ÉtÉ"´. Raises
+´bad argument #1 to lower (string expected, got nil)´.
+`,
+			Example: `
+print(("GET /Index.HTML"):lower())
+`,
+			SeeAlso: []string{"string.upper"},
+		},
+		{
+			Module:  "core",
 			Name:    "args",
 			Syntax:  `value = args.name; value = args[i]`,
 			Context: "top level, handler, hook; any worker",

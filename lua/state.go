@@ -119,6 +119,7 @@ var stateOptions = glua.Options{
 
 func newState(rt *Runtime, worker int) *State {
 	L := glua.NewState(stateOptions)
+	useByteCase(L)
 	s := &State{L: L, rt: rt, Worker: worker, sharedSeq: map[string]int{}}
 	s.Null = L.NewUserData()
 	s.Null.Value = nullValue{}

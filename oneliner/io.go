@@ -44,6 +44,7 @@ type pipeChunk struct {
 	vals  []any    // inGeneric: the decoded records
 	poss  []int64  // inGeneric: the position of each record
 	first int64    // line input: the line number of lines[0]
+	open  bool     // line input: the last line ended the input without a "\n"
 	flush bool     // the input had nothing more buffered after this chunk
 	err   error    // input error after the records (bad input, read error)
 
@@ -67,7 +68,7 @@ func (c *pipeChunk) reset() {
 		c.poss = c.poss[:0]
 	}
 	c.data, c.offs = c.data[:0], c.offs[:0]
-	c.seq, c.first, c.flush, c.err = 0, 0, false, nil
+	c.seq, c.first, c.open, c.flush, c.err = 0, 0, false, false, nil
 }
 
 // addOwned copies raw into the chunk's own storage; seal makes the lines.
@@ -99,7 +100,7 @@ func (c *pipeChunk) copyFrom(src *pipeChunk) {
 	} else {
 		c.poss = nil
 	}
-	c.first, c.flush, c.err = src.first, src.flush, src.err
+	c.first, c.open, c.flush, c.err = src.first, src.open, src.flush, src.err
 }
 
 // pipeLineReader splits input into lines in one growing buffer and tells
@@ -114,6 +115,7 @@ type pipeLineReader struct {
 	end    int
 	eof    bool
 	line   int64 // number of the line last returned
+	open   bool  // the line last returned ended the input without a "\n"
 	// tooLong: line lr.line is longer than codec.MaxLineSize; next
 	// returns no more lines and fill reports it.
 	tooLong bool
@@ -123,8 +125,9 @@ func newPipeLineReader(r io.Reader, source string) *pipeLineReader {
 	return &pipeLineReader{r: r, source: source, buf: make([]byte, pipeReadBuf)}
 }
 
-// next returns the next buffered line without "\n" and a trailing "\r",
-// valid until the next fill. ok is false when a read is needed first.
+// next returns the next buffered line without its "\n" (a "\r" before it
+// stays, as in the text codec), valid until the next fill. ok is false when
+// a read is needed first.
 func (lr *pipeLineReader) next() (line []byte, ok bool) {
 	if lr.tooLong {
 		return nil, false
@@ -136,15 +139,14 @@ func (lr *pipeLineReader) next() (line []byte, ok bool) {
 	} else if lr.eof && lr.start < lr.end {
 		line = lr.buf[lr.start:lr.end]
 		lr.start, lr.scan = lr.end, lr.end
+		lr.open = true
 	} else {
 		lr.scan = lr.end
 		return nil, false
 	}
 	lr.line++
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	if len(line) > codec.MaxLineSize {
+	// A "\r" before the "\n" is not counted, as in the text codec.
+	if len(bytes.TrimSuffix(line, []byte{'\r'})) > codec.MaxLineSize {
 		lr.tooLong = true // fill reports it
 		return nil, false
 	}
@@ -213,6 +215,7 @@ func (p *Program) chunk(ctx context.Context, in io.Reader, max int, send func(*p
 				c.first = lr.line
 			}
 			c.lines = append(c.lines, line)
+			c.open = lr.open
 			if len(c.lines) >= max {
 				if err := send(c); err != nil {
 					return err
@@ -521,6 +524,7 @@ type pipeOutput struct {
 	mu          sync.Mutex
 	bw          *bufio.Writer
 	enc         codec.Encoder // outEncoder: encodes marks into bw
+	source      string        // the input's name, for errors
 	interactive bool
 	done        bool
 	err         error // first write error, sticky
@@ -549,6 +553,14 @@ func (o *pipeOutput) write(r *pipeResult) error {
 		o.bw.Write(r.out[prev:m.at])
 		prev = m.at
 		if err := o.enc.Encode(m.v); err != nil {
+			if m.pos > 0 {
+				err = fmt.Errorf("%w (record %s:%d)", err, o.source, m.pos)
+			}
+			// A value the codec cannot write: what came before it is
+			// written, as with bad input.
+			if ferr := o.bw.Flush(); ferr != nil {
+				err = errors.Join(err, ferr)
+			}
 			o.err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("write output: %w", err)}
 			return o.err
 		}

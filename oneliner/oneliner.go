@@ -173,6 +173,7 @@ func (p *Program) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 	}
 	in = newCtxReader(ctx, in)
 	o := newPipeOutput(out, p.outCodec, p.opts.Interactive)
+	o.source = p.source
 
 	err := p.run(ctx, in, o)
 	if ferr := o.finish(); err == nil {
@@ -243,8 +244,9 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 // pipeMark is a value the output codec encodes at offset at of a result's
 // bytes (outEncoder only).
 type pipeMark struct {
-	at int
-	v  any
+	at  int
+	v   any
+	pos int64 // the position of the record it came from, 0 in --begin/--end
 }
 
 // pipeResult is what a worker made of a chunk: output bytes, values to

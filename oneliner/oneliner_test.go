@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,7 +47,10 @@ func TestPipe(t *testing.T) {
 		{name: "fields shadow globals", opts: Options{Expr: "type(string)", InCodec: "json"},
 			in: "{\"string\":1}\n{}\n", want: "number\ntable\n"},
 		{name: "env escape", opts: Options{Expr: "_G[\"a\" .. \"b\"]", InCodec: "json"}, in: "{\"ab\":7}\n{\"x\":1}\n", want: "7\n"},
-		{name: "text line", opts: Options{Expr: "_:upper()"}, in: "a\r\nb", want: "A\nB\n"},
+		{name: "text line keeps cr", opts: Options{Expr: "_:upper()"}, in: "a\r\nb", want: "A\r\nB\n"},
+		{name: "text is bytes", opts: Options{Expr: "_:upper() .. _:lower()"}, in: "caf\xe9\xc3\xa9\n", want: "CAF\xe9\xc3\xa9caf\xe9\xc3\xa9\n"},
+		{name: "true is byte-identical", opts: Options{Expr: "true"}, in: "a\r\n\r\n\xff\x00b", want: "a\r\n\r\n\xff\x00b"},
+		{name: "json true keeps crlf", opts: Options{Expr: "true", InCodec: "json"}, in: "{\"a\":1}\r\n{}", want: "{\"a\":1}\r\n{}"},
 		{name: "numbers", opts: Options{Expr: "_ / 2"}, in: "4\n3\n", want: "2\n1.5\n"},
 		{name: "tables", opts: Options{Expr: "{_, 1}", InCodec: "text"}, in: "x\n", want: "[\"x\",1]\n"},
 		{name: "empty table", opts: Options{Expr: "{}"}, in: "x\n", want: "{}\n"},
@@ -293,7 +298,7 @@ func TestPipeLineLimit(t *testing.T) {
 	max := strings.Repeat("a", codec.MaxLineSize)
 	for _, tt := range []struct{ name, in, want, wantErr string }{
 		{"at the limit", max + "\nb\n", "16777216\n1\n", ""},
-		{"at the limit, CRLF", max + "\r\n", "16777216\n", ""},
+		{"at the limit, CRLF", max + "\r\n", "16777217\n", ""}, // the "\r" stays in _ but is not counted
 		{"at the limit, last line", "b\n" + max, "1\n16777216\n", ""},
 		{"over", "b\n" + max + "a\nc\n", "1\n", "stdin:2: line longer than 16 MiB"},
 		{"over, last line", "b\n" + max + "a", "1\n", "stdin:2: line longer than 16 MiB"},
@@ -307,5 +312,129 @@ func TestPipeLineLimit(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestPipeJSONTestSuite runs every one-line JSONTestSuite document
+// (connectors/codec/testdata/jsontestsuite) through each way `pipe -i json`
+// reads a line: pass-through (`true`, also with two workers), the field
+// fast path (`a`, which reads one field), and the whole record (`_`). A
+// document the json codec rejects is bad input on each (exit 3, naming
+// stdin:1); one it accepts passes unchanged through `true` and comes out
+// of `_` as the same value.
+func TestPipeJSONTestSuite(t *testing.T) {
+	json, err := codec.Lookup("json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// canonical is the json codec's compact form of a document.
+	canonical := func(b []byte) string {
+		v, err := json.Unmarshal(b)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		enc, err := codec.AppendJSON(nil, v)
+		if err != nil {
+			t.Fatalf("AppendJSON(%#v): %v", v, err)
+		}
+		return string(enc)
+	}
+	for name, data := range jsonSuiteFiles(t) {
+		doc := bytes.TrimSuffix(data, []byte("\n"))
+		if bytes.ContainsAny(doc, "\n") || len(bytes.Trim(doc, " \t\r")) == 0 {
+			continue // one document per line: see codec's TestJSONTestSuite
+		}
+		_, cerr := json.Unmarshal(data)
+		if strings.HasPrefix(name, "n_") && cerr == nil || strings.HasPrefix(name, "y_") && cerr != nil {
+			t.Fatalf("%s: json codec: %v", name, cerr)
+		}
+		t.Run(name, func(t *testing.T) {
+			for _, o := range []Options{
+				{Expr: "true"}, {Expr: "true", Workers: 2}, {Expr: "a"}, {Expr: "_", OutCodec: "json"},
+			} {
+				o.InCodec = "json"
+				got, err := runPipe(t, o, string(data))
+				if cerr != nil {
+					if err == nil || exitcode.Of(err) != exitcode.BadInput || !strings.HasPrefix(err.Error(), "stdin:1: invalid JSON: ") {
+						t.Fatalf("%s (-w %d): err = %v, output %q; want bad input like %v", o.Expr, o.Workers, err, got, cerr)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s (-w %d): %v", o.Expr, o.Workers, err)
+				}
+				switch o.Expr {
+				case "true":
+					if got != string(data) {
+						t.Fatalf("true: %q, want the input %q", got, data)
+					}
+				case "_":
+					if c := canonical(data); got == "" && (c == "null" || c == "false") {
+						break // nil and false drop the record
+					}
+					if canonical([]byte(got)) != canonical(data) {
+						t.Fatalf("_ writes %q (%s), the input is %s", got, canonical([]byte(got)), canonical(data))
+					}
+				}
+			}
+		})
+	}
+}
+
+// jsonSuiteFiles returns the JSONTestSuite test_parsing files, found from
+// the module root.
+func jsonSuiteFiles(t *testing.T) map[string][]byte {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		if parent := filepath.Dir(dir); parent != dir {
+			dir = parent
+			continue
+		}
+		t.Fatal("no go.mod above the test's directory")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "connectors", "codec", "testdata", "jsontestsuite", "test_parsing", "*.json"))
+	if err != nil || len(files) < 300 {
+		t.Fatalf("JSONTestSuite files: %d, %v", len(files), err)
+	}
+	out := make(map[string][]byte, len(files))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(f)] = b
+	}
+	return out
+}
+
+// TestPipeFieldMatchesRecord checks that a field read as a global (the
+// fast path, which converts only that value) is the value `_` holds.
+func TestPipeFieldMatchesRecord(t *testing.T) {
+	var in strings.Builder
+	for _, v := range []string{`0`, `-0`, `7`, `-42`, `123456789012345`, `1234567890123456`, `9007199254740993`,
+		`-9223372036854775809`, `1.5`, `-0.0`, `123e45`, `1E2`, `0.1`, `""`, `"a"`, `"\u00e9\n\"\\"`, `"\ud800"`,
+		"\"caf\xe9\"", `"\ud83d\ude00"`, `null`, `true`, `false`, `[]`, `{}`, `[1,{"y":[2]}]`, `{"a":{"b":null}}`} {
+		fmt.Fprintf(&in, "{\"x\":%s,\"pad\":1}\n{\"pad\":2,\"x\":%s}\n", v, v)
+	}
+	field, err := runPipe(t, Options{Expr: "x", InCodec: "json", OutCodec: "json"}, in.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	record, err := runPipe(t, Options{Expr: "_.x", InCodec: "json", OutCodec: "json"}, in.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if field != record {
+		t.Fatalf("fields:\n%s\nrecord:\n%s", field, record)
+	}
+	if n := strings.Count(field, "\n"); n != 2*25 { // false drops the record
+		t.Fatalf("%d lines: %q", n, field)
 	}
 }

@@ -483,7 +483,7 @@ func TestReadsCreateNothing(t *testing.T) {
 		if err := s.CheckExists(tt.name); !errors.Is(err, ErrNotExist) || err.Error() != tt.want {
 			t.Errorf("CheckExists(%s) = %v, want %s", tt.name, err, tt.want)
 		}
-		if err := s.Dump(tt.name, func(k, v any) error { return nil }); !errors.Is(err, ErrNotExist) {
+		if err := s.Dump(tt.name, func(DumpLine) error { return nil }); !errors.Is(err, ErrNotExist) {
 			t.Errorf("Dump(%s) = %v", tt.name, err)
 		}
 	}

@@ -140,9 +140,9 @@ func shortName(kind, name string) string {
 	return name
 }
 
-// ImportError is returned by Store.Import for a record it could not read:
-// one that does not decode, or lacks the cache, the key or the value. Line
-// is 1-based.
+// ImportError is returned by Store.Import for a dump line it could not
+// read: one that does not decode, lacks the cache, the key or the value, has
+// a field of its own or a bad escape. Line is 1-based.
 type ImportError struct {
 	Line int
 	Err  error
@@ -153,6 +153,7 @@ func (e *ImportError) Error() string { return fmt.Sprintf("line %d: %v", e.Line,
 // Unwrap returns the cause.
 func (e *ImportError) Unwrap() error { return e.Err }
 
-// errRecordShape is the Err of an ImportError for a record that is not an
-// object with a cache name, a key (but for states) and a value.
-var errRecordShape = errors.New(`want {"cache": NAME, "key": KEY, "value": VALUE}`)
+// errRecordShape is the Err of an ImportError for a dump line that is not
+// an object with a cache name, a key (but for states), a value and maybe an
+// expiry.
+var errRecordShape = errors.New(`want {"cache": NAME, "key": KEY, "value": VALUE[, "expires": TIME]}`)

@@ -310,14 +310,14 @@ func Repair(dir, name string) error {
 	return db.Close()
 }
 
-// Dump calls fn with every live entry of a cache in key order, or once with
-// a nil key and the saved value of "state/NAME" (not at all if none was
-// saved), for `streamctl state dump`. A cache already open in this process is
-// read as it is; otherwise it is opened with the default CacheConfig for the
-// duration of the call. A name that does not exist is an error wrapping
-// ErrNotExist (CheckExists), and nothing is created. fn's error stops the
-// dump and is returned.
-func (s *Store) Dump(name string, fn func(key, value any) error) error {
+// Dump calls fn with every live entry of a cache in key order (with its
+// expiry time, zero if none), or once with a nil key and the saved value of
+// "state/NAME" (not at all if none was saved), for `streamctl state dump`.
+// A cache already open in this process is read as it is; otherwise it is
+// opened with the default CacheConfig for the duration of the call. A name
+// that does not exist is an error wrapping ErrNotExist (CheckExists), and
+// nothing is created. fn's error stops the dump and is returned.
+func (s *Store) Dump(name string, fn func(DumpLine) error) error {
 	kind, bare, _, err := splitName(s.dir, name)
 	if err != nil {
 		return err
@@ -330,7 +330,7 @@ func (s *Store) Dump(name string, fn func(key, value any) error) error {
 		if err != nil || !ok {
 			return err
 		}
-		return fn(nil, v)
+		return fn(DumpLine{Cache: name, Value: v})
 	}
 	c, err := s.acquire(bare)
 	if err != nil {
@@ -338,7 +338,10 @@ func (s *Store) Dump(name string, fn func(key, value any) error) error {
 	}
 	var ferr error
 	err = c.Range(RangeOptions{}, func(k, v any) bool {
-		ferr = fn(k, v)
+		exp, _, err := c.Expires(k)
+		if ferr = err; ferr == nil {
+			ferr = fn(DumpLine{Cache: name, Key: k, Value: v, Expires: exp})
+		}
 		return ferr == nil
 	})
 	if ferr != nil {
@@ -348,10 +351,11 @@ func (s *Store) Dump(name string, fn func(key, value any) error) error {
 }
 
 // LoadDump writes records read by next into a cache (or saves the value of
-// "state/NAME": the last record wins), for `streamctl state load`. next
-// returns io.EOF after the last record. Cache entries get the cache's default
-// TTL and are written in batches of 1000, each durable when written.
-func (s *Store) LoadDump(name string, next func() (key, value any, err error)) error {
+// "state/NAME": the last record wins), for `streamctl state load`; their
+// Cache field is not looked at. next returns io.EOF after the last record.
+// Cache entries get their Expires, else the cache's default TTL; those
+// without Expires are written in batches of 1000, each durable when written.
+func (s *Store) LoadDump(name string, next func() (DumpLine, error)) error {
 	kind, bare, _, err := splitName(s.dir, name)
 	if err != nil {
 		return err
@@ -360,14 +364,14 @@ func (s *Store) LoadDump(name string, next func() (key, value any, err error)) e
 		var last any
 		seen := false
 		for {
-			_, v, err := next()
+			l, err := next()
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
 				return err
 			}
-			last, seen = v, true
+			last, seen = l.Value, true
 		}
 		if !seen {
 			return nil
@@ -380,13 +384,17 @@ func (s *Store) LoadDump(name string, next func() (key, value any, err error)) e
 	}
 	var batch []KV
 	for {
-		k, v, nerr := next()
+		l, nerr := next()
 		if nerr != nil && nerr != io.EOF {
 			err = nerr
 			break
 		}
-		if nerr == nil {
-			batch = append(batch, KV{k, v})
+		if nerr == nil && !l.Expires.IsZero() {
+			if err = c.PutExpiring(l.Key, l.Value, l.Expires); err != nil {
+				break
+			}
+		} else if nerr == nil {
+			batch = append(batch, KV{l.Key, l.Value})
 		}
 		if len(batch) == 1000 || (nerr == io.EOF && len(batch) > 0) {
 			if err = c.PutMany(batch, 0); err != nil {

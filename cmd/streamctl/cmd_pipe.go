@@ -18,10 +18,13 @@ func pipeCommand(e *env) *cli.Command {
 		Description: `Evaluates EXPR for every record of the input. The record is the global _; the
 fields of a table record (a JSON object, a CSV row) are also globals, and a
 field shadows a global of the same name. nil or false drop the record, true
-writes it unchanged (its input bytes), any other value is written: strings as
-they are, numbers as Lua prints them, tables as compact JSON. When EXPR is not
-an expression it runs as a chunk that may "return v" and call emit(v) any
-number of times. print() writes into the same output, in order.
+writes it unchanged (its input bytes and line end, "\r\n" included), any other
+value is written: strings as they are (bytes, never made UTF-8), numbers as Lua
+prints them, tables as compact JSON. -i json input must be RFC 8259 JSON; -o
+csv takes its header from the first record and stops at a key the header
+lacks. When EXPR is not an expression it runs as a chunk that may "return v"
+and call emit(v) any number of times. print() writes into the same output, in
+order.
 
 A comparison (<, <=, >, >=) with nil on either side is false instead of an
 error, so a record lacking a field the expression compares is dropped and the

@@ -69,6 +69,12 @@ that does not exist say so and exit 1, creating nothing; so does get of a
 missing KEY. put and load create what they write to. A usage error exits 2;
 a cache held by a running job exits 75.
 
+dump writes one line per entry, {"cache":..,"key":..,"value":..} plus
+"expires" (RFC 3339) for an entry with a TTL, and load reads them back
+exactly: what JSON cannot hold is a one-member "$" object ({"$string":BASE64}
+for bytes that are not UTF-8, {"$bytes":..}, {"$float":"NaN"}, {"$table":[[k,v]]}
+for number keys, {"$object":[[k,v]]} for an object that would read as one).
+
 Examples:
    streamctl state ls
    streamctl state get emoji '"🏆"'
