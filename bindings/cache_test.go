@@ -288,6 +288,7 @@ c:put("nested", {x = {y = {1, {z = "deep"}}}})
 c:put("emptytable", {})
 c:put("emptyarray", json.array({}))
 c:put("nulls", {a = json.null, list = {1, json.null, 3}})
+c:put("long", json.decode('{"n":12345678901234567890123,"m":-9223372036854775809}'))
 `)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
@@ -312,6 +313,7 @@ print("nested", c:get("nested").x.y[2].z, json.encode(c:get("nested")))
 print("empty", json.encode(c:get("emptytable")), json.encode(c:get("emptyarray")))
 local nulls = c:get("nulls")
 print("nulls", nulls.a == json.null, nulls.list[2] == json.null, #nulls.list, json.encode(nulls))
+print("long", json.encode(c:get("long")))
 print("count", c:count())
 `)
 	if err != nil {
@@ -331,7 +333,8 @@ map	{"b":1,"a":2}
 nested	deep	{"x":{"y":[1,{"z":"deep"}]}}
 empty	{}	[]
 nulls	true	true	3	{"a":null,"list":[1,null,3]}
-count	20
+long	{"n":12345678901234567890123,"m":-9223372036854775809}
+count	21
 `
 	if got != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)

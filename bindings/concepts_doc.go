@@ -60,9 +60,9 @@ sinks encode records; the ´codec´ option of ´stdin´, ´file´, ´exec´, ´s
 
 | codec | reads | writes |
 |---|---|---|
-| ´"text"´ (default) | one string per line, without the line end | strings as they are, numbers as Lua prints them, booleans, tables as compact JSON; one per line |
-| ´"json"´ | one JSON document per line | one compact JSON document per line |
-| ´"csv"´ | a header row, then a table per row (column name -> string) | a header from the first record's keys, then rows |
+| ´"text"´ (default) | one string per line: the bytes before each ´"\n"´ (a ´"\r"´ before it stays) | strings as they are, numbers as Lua prints them, booleans, tables as compact JSON; one per line |
+| ´"json"´ | one JSON document per line (RFC 8259, strictly) | one compact JSON document per line |
+| ´"csv"´ | a header row, then a table per row (column name -> string) | a header from the first record's keys, then rows (missing keys empty; a key the header lacks is an error) |
 | ´"bytes"´ | raw chunks of up to 64 KiB (boundaries are arbitrary) | strings raw, no separator |
 | ´"msgpack"´ | concatenated msgpack values | one msgpack value per record |
 | ´avro{schema = ...}´ | concatenated binary Avro datums | one datum per record |
@@ -74,6 +74,27 @@ codec is used only to read or only to write.
 
 Input a codec cannot decode (or that a Lua ´decode´ raises on) is bad input: the handler's ´on_error´
 decides, and with the default ´"stop"´ the run exits 3 with ´streamctl: stdin:12: invalid JSON: ...´.
+Lines are at most 16 MiB (without the line end) for the line codecs, ´"text"´, ´"json"´ and Lua
+codecs, in ´run´ and in ´streamctl pipe´: a longer line is bad input, ´stdin:3: line longer than 16
+MiB´, and ´on_error = "skip"´ goes on at the next line.
+
+Text is bytes. Lua strings hold any bytes and nothing converts them to valid UTF-8 on the way in or
+out: a Latin-1 line stays Latin-1, ´string.upper´ and ´string.lower´ change the ASCII letters only, and
+JSON output writes a string's bytes as they are (a byte that is not UTF-8 is not replaced by U+FFFD).
+The text codec keeps a ´"\r"´ before ´"\n"´ in the line, as awk, grep and ´jq -R´ do, so CRLF lines are
+written back as they came; ´line:gsub("\r$", "")´ drops it.
+
+JSON input is RFC 8259, strictly, on every path (the json codec of sources and Kafka values,
+´json.decode´, ´streamctl pipe -i json´ whatever the expression reads): numbers such as ´+1´, ´01´,
+´.5´, ´2.´, ´1eE2´, ´NaN´ or ´Infinity´, escapes other than ´\" \\ \/ \b \f \n \r \t \uXXXX´, raw
+control characters (a tab) in strings, trailing commas, comments, single quotes and trailing data are
+errors that name the column: ´invalid JSON: invalid number "-2." (column 2)´. It accepts what
+encoding/json.Valid accepts, within two limits RFC 8259 allows: values nested deeper than 300 levels,
+and numbers beyond float64's range (´1e400´), are errors too. Bytes that are not UTF-8 inside strings
+are accepted and kept. A lone surrogate escape (´"\ud800"´, no low surrogate after it) becomes the three
+bytes that would encode it (ED A0 80) and is written back as ´"\ud800"´; a number too small for a
+float64 (´1e-400´) reads as 0. The reference is JSONTestSuite (nst/JSONTestSuite): every document it
+says must be rejected is, every one it says must be accepted is, and reads back as the same value.
 
 JSON values in Lua follow lua-cjson:
 
@@ -98,8 +119,12 @@ JSON values in Lua follow lua-cjson:
 	{Title: "Errors and exit codes", Text: `
 Errors are one line on stderr, naming the script line and the function:
 ´streamctl: job.lua:3: timer: every must be a duration like "1s" or a number of seconds, got nil´.
-An error in a handler also names the record: ´streamctl: job.lua:2: boom (record stdin:2)´. Option
-tables are checked: an unknown key is an error that lists the known ones.
+An error in a handler also names the record: ´streamctl: job.lua:2: boom (record stdin:2)´, for Kafka
+´(record kafka:orders partition 2 offset 17)´. Option tables are checked: an unknown key is an error
+that lists the known ones. So are module tables: reading a name a module lacks raises
+´job.lua:3: json.encod is nil (known: array, decode, encode, null)´ instead of giving nil. ´error´ with
+a table prints its ´message´ (or ´msg´) field, else the table as JSON, after the line:
+´streamctl: job.lua:3: {"code":7}´ (see ´error´).
 
 Each handler's ´on_error´ option decides what a failing record does (an error raised by the handler,
 its pipe operators or a sink, or bad input):
@@ -118,6 +143,7 @@ An error at the top level or in a hook ends the run with exit 1.
 | 1 | runtime error: a script error, a source or sink failure (a missing file, a command that exits non-zero) |
 | 2 | usage error or script compile error (´job.lua:2: syntax error near '='´) |
 | 3 | bad input under ´on_error = "stop"´ |
+| 75 | a cache (or saved state) is held by another process: the message names it, its directory and the holder's pid; try again when that process is done |
 | 130 | interrupted by SIGINT or SIGTERM |
 
 On the first SIGINT or SIGTERM sources stop, records already read are drained through handlers and

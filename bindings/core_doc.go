@@ -102,15 +102,21 @@ handle(iterate{1, 2}, function(n) return n end)
 			Syntax:  `on_stop(fn)`,
 			Context: "top level (ignored in worker states)",
 			Text: `
-Registers ´fn()´ to run once after every handler has drained, and returns at once without waiting.
+Registers ´fn(err)´ to run once after every handler has drained, and returns at once without waiting.
 It runs when the input ends, after ´stop()´, after a handler failed and on SIGINT/SIGTERM (not when
-the top level failed). ´fn´ runs as a coroutine of the main state: it may wait and ´emit´ (to stdout),
-typically to print totals. Raises ´on_stop: fn must be a function, got nil´.
+the top level failed), once the sinks have delivered what the handlers wrote (Kafka acks included).
+´err´ is nil when all went well, else the message the run will exit with
+(´"job.lua:2: boom (record stdin:2)"´), so a hook that prints "done" can say nothing after a failure.
+´fn´ runs as a coroutine of the main state: it may wait and ´emit´ (to stdout), typically to print
+totals. Raises ´on_stop: fn must be a function, got nil´.
 `,
 			Example: `
 local total = 0
 handle(iterate{1, 2, 3}, function(n) total = total + n end)
-on_stop(function() print("total", total) end)
+on_stop(function(err)
+  if err then return end -- streamctl prints the error
+  print("total", total)
+end)
 `,
 			SeeAlso: []string{"on_start", "stop"},
 		},
@@ -167,6 +173,58 @@ print("answer", 42, nil)
 handle(iterate{"record"}, function(v) print("before", v) return v end)
 `,
 			SeeAlso: []string{"stdout", "log.info"},
+		},
+		{
+			Module:  "core",
+			Name:    "error",
+			Syntax:  `error(value [, level])`,
+			Context: "top level, handler, hook, pipe; any worker",
+			Text: `
+Raises ´value´ as Lua's ´error´ does, without waiting, and does not return: ´pcall´ gets ´value´
+itself, tables included.
+It replaces Lua's ´error´ so that an error nobody catches says what happened: a string gets the script
+position as in Lua (´level´ 1, the default, is the caller of ´error´; 2 its caller; 0 none), and any
+other value gets that position too and prints as its ´__tostring´, else its ´message´ or ´msg´ string
+field, else the table as compact JSON: ´error({code = 7})´ on line 3 of job.lua ends the run with
+´streamctl: job.lua:3: {"code":7}´, ´error({message = "no user", code = 7})´ with
+´streamctl: job.lua:3: no user´.
+`,
+			Example: `
+local ok, err = pcall(error, {code = 7, message = "no user"})
+print(ok, err.code, err.message)
+`,
+			SeeAlso: []string{"handle"},
+		},
+		{
+			Module:  "core",
+			Name:    "string.upper",
+			Syntax:  `s = string.upper(text)` + "\n" + `s = text:upper()`,
+			Context: "top level, handler, hook, pipe; any worker",
+			Text: `
+Returns ´text´ with the ASCII letters a-z made upper case and every other byte as it is; it does not
+wait. Lua strings are bytes: as in Lua itself (the C locale), ´"café"´ becomes ´"CAFé"´ and a byte
+that is not UTF-8 (´"caf\233"´, Latin-1) stays that byte. It replaces gopher-lua's version, which
+turned such bytes into U+FFFD. Raises ´bad argument #1 to upper (string expected, got nil)´.
+`,
+			Example: `
+print(string.upper("status: ok"), ("caf\233"):upper() == "CAF\233")
+`,
+			SeeAlso: []string{"string.lower"},
+		},
+		{
+			Module:  "core",
+			Name:    "string.lower",
+			Syntax:  `s = string.lower(text)` + "\n" + `s = text:lower()`,
+			Context: "top level, handler, hook, pipe; any worker",
+			Text: `
+Returns ´text´ with the ASCII letters A-Z made lower case and every other byte as it is; it does not
+wait. Like ´string.upper´, it works on bytes: ´"ÉTÉ"´ becomes ´"ÉtÉ"´. Raises
+´bad argument #1 to lower (string expected, got nil)´.
+`,
+			Example: `
+print(("GET /Index.HTML"):lower())
+`,
+			SeeAlso: []string{"string.upper"},
 		},
 		{
 			Module:  "core",

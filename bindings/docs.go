@@ -221,17 +221,26 @@ func anchor(title string) string {
 }
 
 // DocMarkdown returns what `streamctl docs TOPIC` prints: a module's entries
-// ("json", "sources"), or one entry ("handle", "json.encode"). An unknown
-// topic is an error listing the modules.
+// ("json", "sources"), or one entry ("handle", "json.encode"). A method may
+// be written with "." as well as ":" ("cache.get" is "cache:get"), and a
+// module function with ":". An unknown topic is an error listing the
+// modules.
 func DocMarkdown(topic string) (string, error) {
 	for _, m := range DocModules() {
 		if m.Name == topic {
 			return moduleMarkdown(m, true), nil
 		}
 	}
-	for _, d := range Docs() {
-		if d.Name == topic {
-			return d.Markdown(), nil
+	other := topic
+	if i := strings.LastIndexAny(topic, ".:"); i > 0 {
+		sep := map[byte]string{'.': ":", ':': "."}[topic[i]]
+		other = topic[:i] + sep + topic[i+1:]
+	}
+	for _, name := range []string{topic, other} {
+		for _, d := range Docs() {
+			if d.Name == name {
+				return d.Markdown(), nil
+			}
 		}
 	}
 	var names []string

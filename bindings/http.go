@@ -334,6 +334,6 @@ func runMetrics(rt *lua.Runtime, topics *topicList) shttp.MetricsWriter {
 			}
 		}
 		shttp.WriteFamily(w, "streamctl_kafka_consumer_lag", "gauge",
-			"Records the broker held beyond the last one fetched, per partition, at the last fetch.", lag)
+			"Records not handled yet, per partition: the high watermark at the last fetch minus the next offset to handle.", lag)
 	}
 }

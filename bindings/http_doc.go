@@ -118,8 +118,10 @@ with a series per handler (label ´handler´, the handler's ´name´): ´streamc
 ´streamctl_records_out_total´, ´streamctl_records_errors_total´,
 ´streamctl_records_skipped_total´ (errors skipped by ´on_error = "skip"´) and
 ´streamctl_records_late_total´ (late records of its window operators), and for every Kafka topic
-read by the run ´streamctl_kafka_consumer_lag´ (labels ´topic´ and ´partition´: the records the broker
-held beyond the last one fetched), then the Go runtime and process families (´go_goroutines´,
+read by the run ´streamctl_kafka_consumer_lag´ (labels ´topic´ and ´partition´: the records not
+handled yet, that is the high watermark at the last fetch minus the next offset to handle; records
+fetched and waiting in the client or a handler's buffer count, and with a ´group´ a record counts
+until every sink accepted its outputs), then the Go runtime and process families (´go_goroutines´,
 ´go_memstats_heap_alloc_bytes´, ´process_cpu_seconds_total´, ´process_resident_memory_bytes´, ...).
 The values are read at scrape time. Raises
 ´http.serve: http: listen 127.0.0.1:8080: address already in use´ (exit 1),

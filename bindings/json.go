@@ -1,11 +1,10 @@
 package bindings
 
 import (
-	"strings"
-
 	"github.com/valyala/fastjson"
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/lua"
 )
 
@@ -34,17 +33,8 @@ func (jsonModule) Open(s *lua.State) error {
 		"decode": func(L *glua.LState) int {
 			a := lua.Args(L, "json.decode")
 			text := a.String(1, "text")
-			v, err := parser.Parse(text)
-			if err != nil {
-				msg := err.Error()
-				if i := strings.IndexByte(msg, '\n'); i >= 0 {
-					msg = msg[:i]
-				}
-				if len(msg) > 120 {
-					msg = msg[:120] + "..."
-				}
-				a.Raise("invalid JSON: %s", msg)
-			}
+			v, err := codec.ParseJSON(&parser, []byte(text))
+			a.Check(err)
 			if v.Type() == fastjson.TypeNull {
 				// lua-cjson: a top-level null is json.null too (FromJSON
 				// gives nil there, for records).

@@ -14,7 +14,9 @@ var jsonReference = moduleRef{
 Returns ´value´ as compact JSON text; it does not wait. Tables marked as arrays (decoded from JSON or
 made with ´json.array´) and tables with exactly the keys 1..n become arrays, other tables objects (an
 unmarked empty table is ´{}´), in insertion order; integral numbers are written without a decimal point;
-nil and ´json.null´ are null. Raises ´json.encode: value expected´,
+nil and ´json.null´ are null. Strings are bytes: a byte that is not part of valid UTF-8 is written as it
+is (never replaced by U+FFFD), so such a string gives JSON that other tools may not read as UTF-8, and
+´json.decode´ reads the same bytes back. Raises ´json.encode: value expected´,
 ´json.encode: cannot encode a function as JSON´ and
 ´json.encode: table nested more than 200 levels (a cycle?)´.
 `,
@@ -31,9 +33,12 @@ print(json.encode({1, 2, 3}), json.encode({}), json.encode(json.null))
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Parses one JSON document and returns it as a Lua value; it does not wait. Objects become tables (keys in
-document order), arrays tables with an array mark (so ´[]´ encodes back as ´[]´), null ´json.null´
-(´json.decode("null")´ too), numbers Lua numbers (exact for integers up to 2^53). Raises
-´json.decode: invalid JSON: cannot parse JSON: cannot parse object: missing '}'; unparsed tail: ""´ and
+document order; a repeated key keeps its last value), arrays tables with an array mark (so ´[]´ encodes
+back as ´[]´), null ´json.null´ (´json.decode("null")´ too), numbers Lua numbers (exact for integers up
+to 2^53; longer integers keep their digits, see "Codecs and JSON values"). The text must be RFC 8259
+JSON, as every JSON input of streamctl: see "Codecs and JSON values". Raises
+´json.decode: invalid JSON: invalid number "-2." (column 2)´,
+´json.decode: invalid JSON: expected a string key, got the end of the document (column 2)´ and
 ´json.decode: text must be a string, got nil´.
 `,
 			Example: `

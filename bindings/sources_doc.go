@@ -37,8 +37,8 @@ Returns a file that is a source (´handle(f, fn)´) and a sink (´{sink = f}´);
 source it reads ´path´, decoded with ´codec´ (default ´"text"´), to its end; with ´follow = true´ it
 keeps reading as the file grows, like ´tail -F´ (rotation and truncation included), and never ends on
 its own; ´from = "end"´ (with ´follow´) skips what the file holds at start. Records have
-´meta.source = "file:PATH"´. A missing file fails the run when the handler starts:
-´file:app.log: file app.log: open app.log: no such file or directory´. As a sink it writes one record per
+´meta.source = "file:PATH"´. A missing file fails the run (exit 1) when the handler starts:
+´streamctl: file app.log: open app.log: no such file or directory´. As a sink it writes one record per
 line (for line codecs), appending (´append = true´) or truncating the file first (´append = false´); the
 file is opened by ´handle´. Raises ´file: path must be a non-empty string, got nil´,
 ´file: from must be "start" or "end", got "middle"´ and

@@ -42,8 +42,16 @@ type Record struct {
 	Valid func() bool
 }
 
-// Where returns "source:pos" (or just source) for error messages.
+// Where says where the record came from, for error messages: "stdin:12",
+// just the source when Pos is 0, and "kafka:orders partition 2 offset 17"
+// for a record whose Meta holds its partition and offset (Kafka's, whose
+// offsets start at 0).
 func (r *Record) Where() string {
+	if p, ok := r.Meta["partition"].(int64); ok {
+		if off, ok := r.Meta["offset"].(int64); ok {
+			return r.Source + " partition " + itoa(p) + " offset " + itoa(off)
+		}
+	}
 	if r.Pos > 0 {
 		return r.Source + ":" + itoa(r.Pos)
 	}

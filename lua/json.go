@@ -2,7 +2,7 @@ package lua
 
 import (
 	"fmt"
-	"math"
+	"strconv"
 
 	"github.com/valyala/fastjson"
 	glua "github.com/yuin/gopher-lua"
@@ -141,11 +141,7 @@ func (s *State) fromJSON(v *fastjson.Value) glua.LValue {
 		b, _ := v.StringBytes()
 		return glua.LString(b)
 	case fastjson.TypeNumber:
-		f, err := v.Float64()
-		if err != nil || math.IsInf(f, 0) {
-			return glua.LNumber(f)
-		}
-		return glua.LNumber(f)
+		return jsonNumber(v)
 	case fastjson.TypeTrue:
 		return glua.LTrue
 	case fastjson.TypeFalse:
@@ -176,4 +172,19 @@ func (s *State) fromJSON(v *fastjson.Value) glua.LValue {
 	default:
 		return s.Null
 	}
+}
+
+// jsonNumber converts a JSON number to the nearest float64, as
+// strconv.ParseFloat does. fastjson's own Float64 is exact for integers
+// but not for every fraction or exponent (123e45 reads one unit in the
+// last place off), so those go to strconv.
+func jsonNumber(v *fastjson.Value) glua.LNumber {
+	var buf [32]byte
+	text := v.MarshalTo(buf[:0])
+	if len(text) <= 19 && value.IsIntLiteral(text) {
+		f, _ := v.Float64() // at most 18 digits, one rounding
+		return glua.LNumber(f)
+	}
+	f, _ := strconv.ParseFloat(string(text), 64)
+	return glua.LNumber(f)
 }

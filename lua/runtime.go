@@ -232,7 +232,8 @@ func (rt *Runtime) failed() error {
 // coroutine, so it may wait); 2. worker states are created for handlers with
 // workers > 1; 3. on_start hooks run, then sources start and handlers process
 // records until every finite source is exhausted and drained, stop() is
-// called, or ctx is cancelled (a signal: exit code 130); 4. on_stop hooks run;
+// called, or ctx is cancelled (a signal: exit code 130); 4. sinks are
+// flushed and on_stop hooks run, each given the run's error message or nil;
 // 5. sinks are flushed and closed, then everything registered with OnClose.
 func (rt *Runtime) Run(ctx context.Context) (err error) {
 	rt.runCtx, rt.runCancel = context.WithCancel(context.Background())
@@ -332,11 +333,23 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 	for _, h := range rt.handlers {
 		h.logSummary()
 	}
-	// 4. on_stop hooks run even after a failure, but not after a syntax error.
+	// 4. on_stop hooks run even after a failure, but not after a syntax
+	// error. They get the run's error message, or nil: first the sinks
+	// deliver what the handlers wrote (Kafka acks included), so that a
+	// hook printing "done" knows that it is.
+	if rt.failed() == nil {
+		if err := rt.flushSinks(false); err != nil {
+			rt.Fail(fmt.Errorf("flush output: %w", err))
+		}
+	}
+	var failure glua.LValue = glua.LNil
+	if e := rt.failed(); e != nil {
+		failure = glua.LString(e.Error())
+	}
 	pending = 0
 	for _, fn := range rt.onStop {
 		pending++
-		rt.sch.spawnTask(&task{fn: fn, noInterrupt: true, onDone: func(err error) {
+		rt.sch.spawnTask(&task{fn: fn, args: []glua.LValue{failure}, noInterrupt: true, onDone: func(err error) {
 			pending--
 			if err != nil {
 				rt.Fail(err)
@@ -385,14 +398,7 @@ func (rt *Runtime) finalError(err error) error {
 	return nil
 }
 
-func (rt *Runtime) openModules(s *State) error {
-	for _, m := range rt.opts.Modules {
-		if err := m.Open(s); err != nil {
-			return fmt.Errorf("open module %s: %w", m.Name(), err)
-		}
-	}
-	return nil
-}
+func (rt *Runtime) openModules(s *State) error { return s.OpenModules(rt.opts.Modules) }
 
 // flushSinks pushes buffered output to the OS; called when the scheduler is
 // idle (idle = true) and before state is made durable. When idle, sinks that

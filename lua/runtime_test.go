@@ -298,3 +298,69 @@ func TestHandlersWhileRegistering(t *testing.T) {
 		t.Fatalf("err %v, %d handlers, want 300", err, len(rt.Handlers()))
 	}
 }
+
+// TestErrorValues: error() with a value other than a string names the
+// script line and prints the value readably; pcall still gets the value.
+func TestErrorValues(t *testing.T) {
+	for _, tt := range []struct{ name, src, want string }{
+		{"table as JSON", "\nerror({code = 42, items = {1, 2}})", "job.lua:2: {\"code\":42,\"items\":[1,2]}"},
+		{"message field", "error({message = \"no user\", code = 7})", "job.lua:1: no user"},
+		{"msg field", "error({msg = \"no user\"})", "job.lua:1: no user"},
+		{"__tostring", "error(setmetatable({}, {__tostring = function() return \"custom\" end}))", "job.lua:1: custom"},
+		{"number", "error(42)", "job.lua:1: 42"},
+		{"level 2", "local function check() error({message = \"bad\"}, 2) end\n\ncheck()", "job.lua:3: bad"},
+		{"level 0", "error({message = \"bad\"}, 0)", "bad"},
+		{"not JSON", "error({f = print})", "job.lua:1: table: 0x"},
+		{"in a handler", "handle(iterate{1}, function() error({code = 1}) end)", "job.lua:1: {\"code\":1} (record iterate:1)"},
+		{"string, as Lua", "error(\"plain\")", "job.lua:1: plain"},
+		{"caught and re-raised", "local ok, e = pcall(error, {code = 1})\nerror(e)", "job.lua:2: {\"code\":1}"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runScript(t, nil, tt.src, "")
+			if r.err == nil || !strings.HasPrefix(r.err.Error(), tt.want) || exitcode.Of(r.err) != 1 {
+				t.Fatalf("err = %v (exit %d), want %q (exit 1)", r.err, exitcode.Of(r.err), tt.want)
+			}
+		})
+	}
+	r := runScript(t, nil, `local ok, e = pcall(error, {code = 7}) print(ok, type(e), e.code)`, "")
+	if r.err != nil || r.stdout != "false\ttable\t7\n" {
+		t.Fatalf("pcall: %q, %v", r.stdout, r.err)
+	}
+}
+
+// TestStrictModules: reading a name a module table lacks is an error naming
+// it, where Lua would return nil (and a call of it fail without a name).
+func TestStrictModules(t *testing.T) {
+	for _, tt := range []struct{ src, want string }{
+		{"local s = json.encod({})", "job.lua:1: json.encod is nil (known: array, decode, encode, null)"},
+		{"handle(iterate{1}, {pipe = {pipe.fliter(print)}}, print)", "job.lua:1: pipe.fliter is nil (known: accumulate, batch, dedupe, filter, map, pairwise, throttle)"},
+		{"handle(iterate{1}, function(v) return time.nwo() end)", "job.lua:1: time.nwo is nil (known: format, now, parse) (record iterate:1)"},
+	} {
+		r := runScript(t, nil, tt.src, "")
+		if r.err == nil || r.err.Error() != tt.want {
+			t.Errorf("%s: err = %v, want %s", tt.src, r.err, tt.want)
+		}
+	}
+	// Names a module has read as before; standard tables are untouched.
+	r := runScript(t, nil, `print(json.null ~= nil, type(json.encode), string.nope, table.unpack == nil)`, "")
+	if r.err != nil || r.stdout != "true\tfunction\tnil\ttrue\n" {
+		t.Fatalf("got %q, %v", r.stdout, r.err)
+	}
+}
+
+// TestOnStopGetsTheError: on_stop hooks get nil after a run that went well
+// and the run's error message after one that failed.
+func TestOnStopGetsTheError(t *testing.T) {
+	r := runScript(t, nil, `
+handle(iterate{1}, function(v) return v end)
+on_stop(function(err) print("err", err) end)`, "")
+	if r.err != nil || r.stdout != "1\nerr\tnil\n" {
+		t.Fatalf("ok run: %q, %v", r.stdout, r.err)
+	}
+	r = runScript(t, nil, `
+handle(iterate{1}, function(v) error("boom") end)
+on_stop(function(err) print("err", err) end)`, "")
+	if r.err == nil || r.stdout != "err\tjob.lua:2: boom (record iterate:1)\n" {
+		t.Fatalf("failed run: %q, %v", r.stdout, r.err)
+	}
+}

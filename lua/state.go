@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	glua "github.com/yuin/gopher-lua"
@@ -49,19 +50,56 @@ type State struct {
 	// exact holds the digits of long integers decoded into this state's
 	// tables (exact.go).
 	exact exactNumbers
+	// raised is the last error value other than a string (luaError).
+	raised raisedValue
 }
 
 // NewStandaloneState returns a State not attached to a run, with the given
 // modules opened: used by `streamctl pipe` workers and tests.
 func NewStandaloneState(mods []Module) (*State, error) {
 	s := newState(nil, -1)
-	for _, m := range mods {
-		if err := m.Open(s); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("open module %s: %w", m.Name(), err)
-		}
+	if err := s.OpenModules(mods); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
+}
+
+// OpenModules opens mods in s, in order. Then each module's global table
+// (json, cache, ...) raises when a script reads a name it lacks:
+// `job.lua:3: json.encod is nil (known: array, decode, encode, null)`,
+// where Lua would give nil and a call of it "attempt to call a
+// non-function object". Reads of names the table has cost what they did:
+// __index is only consulted on a miss.
+func (s *State) OpenModules(mods []Module) error {
+	for _, m := range mods {
+		if err := m.Open(s); err != nil {
+			return fmt.Errorf("open module %s: %w", m.Name(), err)
+		}
+		if t, ok := s.L.GetGlobal(m.Name()).(*glua.LTable); ok && t.Metatable == glua.LNil {
+			s.strictModule(m.Name(), t)
+		}
+	}
+	return nil
+}
+
+// strictModule makes reading a missing name of the module table t an error.
+func (s *State) strictModule(name string, t *glua.LTable) {
+	L := s.L
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *glua.LState) int {
+		key := L.Get(2)
+		var known []string
+		t.ForEach(func(k, _ glua.LValue) {
+			if ks, ok := k.(glua.LString); ok {
+				known = append(known, string(ks))
+			}
+		})
+		slices.Sort(known)
+		L.RaiseError("%s.%s is nil (known: %s)", name, L.ToStringMeta(key), strings.Join(known, ", "))
+		return 0
+	}))
+	t.Metatable = mt
 }
 
 // stateOptions start the data stack of a Lua state (and of each of its
@@ -81,6 +119,7 @@ var stateOptions = glua.Options{
 
 func newState(rt *Runtime, worker int) *State {
 	L := glua.NewState(stateOptions)
+	useByteCase(L)
 	s := &State{L: L, rt: rt, Worker: worker, sharedSeq: map[string]int{}}
 	s.Null = L.NewUserData()
 	s.Null.Value = nullValue{}
@@ -92,7 +131,28 @@ func newState(rt *Runtime, worker int) *State {
 	s.stopMarker.Value = ErrStopped
 	s.ArrayMT = L.NewTable()
 	L.SetField(s.ArrayMT, "__name", glua.LString("json.array"))
+	L.SetGlobal("error", L.NewFunction(s.luaError))
 	return s
+}
+
+// luaError is Lua's error(value [, level]), which also remembers where a
+// value that is not a string was raised: Lua adds "job.lua:3:" to string
+// messages only, and ErrorMessage prints the position of the others.
+func (s *State) luaError(L *glua.LState) int {
+	obj := L.CheckAny(1)
+	level := L.OptInt(2, 1)
+	if _, isString := obj.(glua.LString); !isString && level > 0 {
+		s.raised = raisedValue{obj, L.Where(level)}
+	}
+	L.Error(obj, level)
+	return 0
+}
+
+// raisedValue is the last value other than a string that error() raised in
+// a state, and the script position it was raised at ("job.lua:3:").
+type raisedValue struct {
+	v     glua.LValue
+	where string
 }
 
 type nullValue struct{}
@@ -205,7 +265,57 @@ func (s *State) scriptError(err error) error {
 			}
 		}
 	}
-	return &ScriptError{Msg: ErrorMessage(err)}
+	return &ScriptError{Msg: s.ErrorMessage(err)}
+}
+
+// ErrorMessage returns the message of a Lua error raised in s, as the
+// package's ErrorMessage does, and for a value other than a string raised
+// by error() (error({code = 7})) its position and a readable form: the
+// table's __tostring, else its "message" or "msg" string field, else the
+// table as compact JSON, else what tostring gives: `job.lua:3: {"code":7}`.
+// An error value holding a Go error (goError) gives its message.
+func (s *State) ErrorMessage(err error) string {
+	var ae *glua.ApiError
+	if !errors.As(err, &ae) || ae.Object == nil {
+		return ErrorMessage(err)
+	}
+	if _, isString := ae.Object.(glua.LString); isString {
+		return ErrorMessage(err)
+	}
+	if ud, ok := ae.Object.(*glua.LUserData); ok {
+		if _, isErr := ud.Value.(error); isErr {
+			return ErrorMessage(err) // a Go error a binding raised
+		}
+	}
+	text := s.valueText(ae.Object)
+	if s.raised.v == ae.Object && s.raised.where != "" {
+		return s.raised.where + " " + text
+	}
+	return text
+}
+
+// valueText is ErrorMessage's readable form of an error value.
+func (s *State) valueText(v glua.LValue) string {
+	if mt, ok := s.L.GetMetaField(v, "__tostring").(*glua.LFunction); ok {
+		if out, err := s.CallValues(mt, 1, v); err == nil {
+			if str, ok := out[0].(glua.LString); ok {
+				return string(str)
+			}
+		}
+	}
+	t, ok := v.(*glua.LTable)
+	if !ok {
+		return v.String()
+	}
+	for _, field := range []string{"message", "msg"} {
+		if m, ok := t.RawGetString(field).(glua.LString); ok {
+			return string(m)
+		}
+	}
+	if b, err := s.AppendJSON(nil, t); err == nil {
+		return string(b)
+	}
+	return v.String()
 }
 
 // Interruptible reports whether a waiting call made in L should end early

@@ -20,6 +20,11 @@ import (
 type pipePrograms struct {
 	// expr returns the per-record function when called once.
 	expr *glua.FunctionProto
+	// fast is expr without nil-safe comparisons, or nil. It is set for an
+	// expression that calls no function (so has no effect but its result)
+	// and compares: the workers run it first and, when it raises a
+	// comparison error, run expr for that record (pipeWorker.process).
+	fast *glua.FunctionProto
 	// begin and end are plain chunks, nil when not given.
 	begin, end *glua.FunctionProto
 	// names are the global names the code reads, sorted, without "_".
@@ -91,7 +96,8 @@ func compilePipe(expr, begin, end string) (pipePrograms, error) {
 		}
 	}
 	asts := []any{exprAST, beginAST, endAST}
-	if canRewriteRecordFields(asts) {
+	fieldsRewritten := canRewriteRecordFields(asts)
+	if fieldsRewritten {
 		for _, a := range asts {
 			rewriteRecordFields(reflect.ValueOf(a))
 		}
@@ -99,6 +105,26 @@ func compilePipe(expr, begin, end string) (pipePrograms, error) {
 	if isExpr {
 		pp.tableKeys = rewriteTableResult(exprAST)
 	}
+	if isExpr && callsNothing(exprAST) {
+		// The same expression without nil-safe comparisons (see
+		// pipePrograms.fast), from a second parse: the rewrites below
+		// change the tree in place.
+		fastAST, _ := parseChunk("return function() return "+expr+"\nend", "expr")
+		if fieldsRewritten {
+			rewriteRecordFields(reflect.ValueOf(fastAST))
+		}
+		rewriteTableResult(fastAST)
+		if pp.fast, err = compileAST(fastAST, "expr"); err != nil {
+			return pp, lua.CompileError(err, strings.Count(expr, "\n")+1)
+		}
+	}
+	var compares bool
+	exprAST, compares = nilSafeComparisons(exprAST)
+	if !compares {
+		pp.fast = nil // the same code
+	}
+	beginAST, _ = nilSafeComparisons(beginAST)
+	endAST, _ = nilSafeComparisons(endAST)
 	if pp.expr, err = compileAST(exprAST, "expr"); err != nil {
 		return pp, lua.CompileError(err, strings.Count(expr, "\n")+1)
 	}
@@ -311,6 +337,179 @@ func rewriteTableResult(chunk []ast.Stmt) []string {
 	}
 	ret.Exprs = values
 	return keys
+}
+
+// Nil-safe comparisons
+//
+// In one-liners an ordering comparison (<, <=, >, >=) with nil on either
+// side is false instead of an error, so that a record lacking a field the
+// filter compares is dropped and the stream goes on, as with
+// `jq 'select(.status >= 500)'`. Lua raises "attempt to compare nil with
+// number"; gopher-lua's VM cannot be changed, so the code is rewritten:
+//
+//   - against a number constant (`status >= 500`, the common filter), the
+//     other side becomes `(x or nan)`: NaN compares false with every
+//     number. It costs a test and a jump, no call. A false operand also
+//     compares false there, instead of raising.
+//   - otherwise (`a < b`, `name >= "m"`) the comparison becomes a call of a
+//     Lua helper defined as a local of the chunk, which returns false for
+//     nil and compares as Lua does otherwise (metamethods and errors
+//     included).
+//
+// == and ~= need nothing: nil == 500 is false in Lua.
+
+// nilSafeHelperNames are the helper locals by operator. They are not
+// identifiers, so no user code can name or shadow them.
+var nilSafeHelperNames = map[string]string{"<": "\x00lt", "<=": "\x00le", ">": "\x00gt", ">=": "\x00ge"}
+
+// nilSafePrelude defines the helpers, renamed by nilSafeComparisons. It is
+// one line, so that a helper's error ("attempt to compare number with
+// string") names line 1, where one-liners are.
+const nilSafePrelude = `local lt, le, gt, ge = ` +
+	`function(a, b) if a == nil or b == nil then return false end return a < b end, ` +
+	`function(a, b) if a == nil or b == nil then return false end return a <= b end, ` +
+	`function(a, b) if a == nil or b == nil then return false end return a > b end, ` +
+	`function(a, b) if a == nil or b == nil then return false end return a >= b end`
+
+// nilSafeComparisons rewrites the ordering comparisons of chunk as the
+// section comment says, adding the helpers in front of it when needed, and
+// reports whether it changed anything.
+func nilSafeComparisons(chunk []ast.Stmt) ([]ast.Stmt, bool) {
+	var st rewriteState
+	rewriteComparisons(reflect.ValueOf(chunk), &st)
+	if !st.helpers {
+		return chunk, st.changed
+	}
+	prelude, err := parseChunk(nilSafePrelude, "expr")
+	if err != nil {
+		panic(err) // a constant that parses
+	}
+	local := prelude[0].(*ast.LocalAssignStmt)
+	for i, op := range []string{"<", "<=", ">", ">="} {
+		local.Names[i] = nilSafeHelperNames[op]
+	}
+	return append([]ast.Stmt{local}, chunk...), true
+}
+
+// rewriteState is what rewriteComparisons did.
+type rewriteState struct {
+	changed bool // a comparison was rewritten
+	helpers bool // into a helper call
+}
+
+// rewriteComparisons rewrites, bottom up, every ordering comparison under v.
+func rewriteComparisons(v reflect.Value, st *rewriteState) {
+	eachChild(v, func(c reflect.Value) { rewriteComparisons(c, st) })
+	if v.Kind() == reflect.Interface && !v.IsNil() && v.Type() == exprInterface && v.CanSet() {
+		if r, ok := v.Elem().Interface().(*ast.RelationalOpExpr); ok {
+			if e := nilSafe(r, st); e != nil {
+				v.Set(reflect.ValueOf(e))
+			}
+		}
+	}
+}
+
+// eachChild calls fn with what v holds: the value a non-nil pointer or
+// interface points to, the elements of a slice, the exported fields of a
+// struct.
+func eachChild(v reflect.Value, fn func(reflect.Value)) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			fn(v.Elem())
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			fn(v.Index(i))
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				fn(v.Field(i))
+			}
+		}
+	}
+}
+
+// nilSafe makes the comparison r nil-safe: in place when one side is a
+// number constant, else it returns the helper call to put in its place
+// (nil when nothing is to be done).
+func nilSafe(r *ast.RelationalOpExpr, st *rewriteState) ast.Expr {
+	helper, ok := nilSafeHelperNames[r.Operator]
+	if !ok {
+		return nil
+	}
+	orNaN := func(e ast.Expr) ast.Expr {
+		nan := &ast.NumberExpr{Value: "nan"}
+		or := &ast.LogicalOpExpr{Operator: "or", Lhs: e, Rhs: nan}
+		nan.SetLine(r.Line())
+		or.SetLine(r.Line())
+		or.SetLastLine(r.LastLine())
+		return or
+	}
+	lnum, rnum := isNumberConst(r.Lhs), isNumberConst(r.Rhs)
+	switch {
+	case lnum && rnum:
+		return nil
+	case rnum:
+		r.Lhs, st.changed = orNaN(r.Lhs), true
+		return nil
+	case lnum:
+		r.Rhs, st.changed = orNaN(r.Rhs), true
+		return nil
+	}
+	st.changed, st.helpers = true, true
+	fn := &ast.IdentExpr{Value: helper}
+	fn.SetLine(r.Line())
+	call := &ast.FuncCallExpr{Func: fn, Args: []ast.Expr{r.Lhs, r.Rhs}, AdjustRet: true}
+	call.SetLine(r.Line())
+	call.SetLastLine(r.LastLine())
+	return call
+}
+
+// callsNothing reports whether the per-record function of chunk (`return
+// function() return EXPR end`) makes no function or method call and
+// defines no function: evaluating it has no effect but its result.
+func callsNothing(chunk []ast.Stmt) bool {
+	if len(chunk) != 1 {
+		return false
+	}
+	outer, isRet := chunk[0].(*ast.ReturnStmt)
+	if !isRet || len(outer.Exprs) != 1 {
+		return false
+	}
+	fn, isFn := outer.Exprs[0].(*ast.FunctionExpr)
+	if !isFn {
+		return false
+	}
+	ok := true
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		if !ok {
+			return
+		}
+		if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && !v.IsNil() {
+			switch v.Interface().(type) {
+			case *ast.FuncCallExpr, *ast.FunctionExpr:
+				ok = false
+				return
+			}
+		}
+		eachChild(v, walk)
+	}
+	walk(reflect.ValueOf(fn.Stmts))
+	return ok
+}
+
+// isNumberConst reports whether e is a number literal, negated or not.
+func isNumberConst(e ast.Expr) bool {
+	switch x := e.(type) {
+	case *ast.NumberExpr:
+		return true
+	case *ast.UnaryMinusOpExpr:
+		return isNumberConst(x.Expr)
+	}
+	return false
 }
 
 // looksLikeChunk guesses whether code that compiles neither as an

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/streamctl/streamctl/connectors"
@@ -43,6 +44,7 @@ type pipeChunk struct {
 	vals  []any    // inGeneric: the decoded records
 	poss  []int64  // inGeneric: the position of each record
 	first int64    // line input: the line number of lines[0]
+	open  bool     // line input: the last line ended the input without a "\n"
 	flush bool     // the input had nothing more buffered after this chunk
 	err   error    // input error after the records (bad input, read error)
 
@@ -66,7 +68,7 @@ func (c *pipeChunk) reset() {
 		c.poss = c.poss[:0]
 	}
 	c.data, c.offs = c.data[:0], c.offs[:0]
-	c.seq, c.first, c.flush, c.err = 0, 0, false, nil
+	c.seq, c.first, c.open, c.flush, c.err = 0, 0, false, false, nil
 }
 
 // addOwned copies raw into the chunk's own storage; seal makes the lines.
@@ -98,7 +100,7 @@ func (c *pipeChunk) copyFrom(src *pipeChunk) {
 	} else {
 		c.poss = nil
 	}
-	c.first, c.flush, c.err = src.first, src.flush, src.err
+	c.first, c.open, c.flush, c.err = src.first, src.open, src.flush, src.err
 }
 
 // pipeLineReader splits input into lines in one growing buffer and tells
@@ -113,15 +115,23 @@ type pipeLineReader struct {
 	end    int
 	eof    bool
 	line   int64 // number of the line last returned
+	open   bool  // the line last returned ended the input without a "\n"
+	// tooLong: line lr.line is longer than codec.MaxLineSize; next
+	// returns no more lines and fill reports it.
+	tooLong bool
 }
 
 func newPipeLineReader(r io.Reader, source string) *pipeLineReader {
 	return &pipeLineReader{r: r, source: source, buf: make([]byte, pipeReadBuf)}
 }
 
-// next returns the next buffered line without "\n" and a trailing "\r",
-// valid until the next fill. ok is false when a read is needed first.
+// next returns the next buffered line without its "\n" (a "\r" before it
+// stays, as in the text codec), valid until the next fill. ok is false when
+// a read is needed first.
 func (lr *pipeLineReader) next() (line []byte, ok bool) {
+	if lr.tooLong {
+		return nil, false
+	}
 	if i := bytes.IndexByte(lr.buf[lr.scan:lr.end], '\n'); i >= 0 {
 		j := lr.scan + i
 		line = lr.buf[lr.start:j]
@@ -129,20 +139,32 @@ func (lr *pipeLineReader) next() (line []byte, ok bool) {
 	} else if lr.eof && lr.start < lr.end {
 		line = lr.buf[lr.start:lr.end]
 		lr.start, lr.scan = lr.end, lr.end
+		lr.open = true
 	} else {
 		lr.scan = lr.end
 		return nil, false
 	}
 	lr.line++
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+	// A "\r" before the "\n" is not counted, as in the text codec.
+	if len(bytes.TrimSuffix(line, []byte{'\r'})) > codec.MaxLineSize {
+		lr.tooLong = true // fill reports it
+		return nil, false
 	}
 	return line, true
 }
 
 // fill reads more input and may block. It returns io.EOF when the input
-// is exhausted and every line was returned.
+// is exhausted and every line was returned, and a bad input error
+// (codec.ErrLineTooLong) when a line is longer than codec.MaxLineSize.
 func (lr *pipeLineReader) fill() error {
+	if lr.tooLong {
+		return &connectors.BadInputError{Source: lr.source, Pos: lr.line, Err: codec.ErrLineTooLong}
+	}
+	// next found no line end: what is buffered is the start of one line,
+	// which may hold MaxLineSize bytes and a "\r".
+	if lr.end-lr.start > codec.MaxLineSize+1 {
+		return &connectors.BadInputError{Source: lr.source, Pos: lr.line + 1, Err: codec.ErrLineTooLong}
+	}
 	if lr.eof {
 		return io.EOF
 	}
@@ -152,9 +174,6 @@ func (lr *pipeLineReader) fill() error {
 		lr.end, lr.start = n, 0
 	}
 	if lr.end == len(lr.buf) {
-		if lr.end > codec.MaxLineSize+1 {
-			return &connectors.BadInputError{Source: lr.source, Pos: lr.line + 1, Err: codec.ErrLineTooLong}
-		}
 		nb := make([]byte, 2*len(lr.buf))
 		copy(nb, lr.buf[:lr.end])
 		lr.buf = nb
@@ -165,6 +184,9 @@ func (lr *pipeLineReader) fill() error {
 		if err == io.EOF {
 			lr.eof = true
 			return nil
+		}
+		if err == exitcode.ErrInterrupted {
+			return err
 		}
 		if err != nil {
 			return &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("read %s: %w", lr.source, err)}
@@ -193,6 +215,7 @@ func (p *Program) chunk(ctx context.Context, in io.Reader, max int, send func(*p
 				c.first = lr.line
 			}
 			c.lines = append(c.lines, line)
+			c.open = lr.open
 			if len(c.lines) >= max {
 				if err := send(c); err != nil {
 					return err
@@ -278,7 +301,9 @@ func (p *Program) chunkDecoded(ctx context.Context, in io.Reader, max int, send 
 		}
 		if err != nil {
 			var de *codec.DecodeError
-			if errors.As(err, &de) {
+			if errors.Is(err, exitcode.ErrInterrupted) {
+				c.err = exitcode.ErrInterrupted
+			} else if errors.As(err, &de) {
 				c.err = &connectors.BadInputError{Source: p.source, Pos: de.Pos, Err: de.Err}
 			} else {
 				c.err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("read %s: %w", p.source, err)}
@@ -292,6 +317,86 @@ func (p *Program) chunkDecoded(ctx context.Context, in io.Reader, max int, send 
 			if err := sendPending(false); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// ctxReader is an input whose Read returns exitcode.ErrInterrupted once ctx is
+// done, also while the underlying Read blocks on a quiet input (`tail -f
+// log | streamctl pipe`): that Read runs on a goroutine of its own, into a
+// buffer of the ctxReader's, so that a Read finishing after the
+// interruption writes nothing the caller still uses. The goroutine ends at
+// the first error of the underlying Read (io.EOF included) or when ctx is
+// done. A ctxReader is used by one goroutine at a time.
+type ctxReader struct {
+	ctx  context.Context
+	r    io.Reader
+	buf  []byte
+	req  chan []byte // to the reading goroutine, nil until the first Read
+	res  chan ctxRead
+	busy bool  // a read was requested and its result not taken
+	err  error // the underlying Read's error, sticky
+}
+
+type ctxRead struct {
+	n   int
+	err error
+}
+
+// newCtxReader returns r as a ctxReader, or r itself when it is a regular
+// file, whose reads do not wait for a writer.
+func newCtxReader(ctx context.Context, r io.Reader) io.Reader {
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			return r
+		}
+	}
+	return &ctxReader{ctx: ctx, r: r}
+}
+
+func (c *ctxReader) Read(b []byte) (int, error) {
+	if c.ctx.Err() != nil {
+		return 0, exitcode.ErrInterrupted
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	if !c.busy {
+		if c.req == nil {
+			c.req, c.res = make(chan []byte), make(chan ctxRead, 1)
+			go c.loop()
+		}
+		if len(c.buf) < len(b) {
+			c.buf = make([]byte, len(b))
+		}
+		select {
+		case c.req <- c.buf[:len(b)]:
+		case <-c.ctx.Done():
+			return 0, exitcode.ErrInterrupted
+		}
+		c.busy = true
+	}
+	select {
+	case r := <-c.res:
+		c.busy, c.err = false, r.err
+		return copy(b, c.buf[:r.n]), r.err
+	case <-c.ctx.Done():
+		return 0, exitcode.ErrInterrupted
+	}
+}
+
+// loop reads what Read asks for until an error or ctx is done.
+func (c *ctxReader) loop() {
+	for {
+		select {
+		case buf := <-c.req:
+			n, err := c.r.Read(buf)
+			c.res <- ctxRead{n, err}
+			if err != nil {
+				return
+			}
+		case <-c.ctx.Done():
+			return
 		}
 	}
 }
@@ -419,6 +524,7 @@ type pipeOutput struct {
 	mu          sync.Mutex
 	bw          *bufio.Writer
 	enc         codec.Encoder // outEncoder: encodes marks into bw
+	source      string        // the input's name, for errors
 	interactive bool
 	done        bool
 	err         error // first write error, sticky
@@ -447,6 +553,14 @@ func (o *pipeOutput) write(r *pipeResult) error {
 		o.bw.Write(r.out[prev:m.at])
 		prev = m.at
 		if err := o.enc.Encode(m.v); err != nil {
+			if m.pos > 0 {
+				err = fmt.Errorf("%w (record %s:%d)", err, o.source, m.pos)
+			}
+			// A value the codec cannot write: what came before it is
+			// written, as with bad input.
+			if ferr := o.bw.Flush(); ferr != nil {
+				err = errors.Join(err, ferr)
+			}
 			o.err = &exitcode.Error{Code: exitcode.Runtime, Err: fmt.Errorf("write output: %w", err)}
 			return o.err
 		}

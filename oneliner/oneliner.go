@@ -154,11 +154,14 @@ func New(opts Options) (*Program, error) {
 // Run runs Begin, every record of in (nil: none), then End, writes the
 // results to out (nil: discarded) and flushes it; it closes neither. It
 // blocks until the input ends, an error stops it, or ctx is cancelled; it
-// starts one goroutine for the work plus, with Workers > 1, a reader and one
-// goroutine per worker, all ended before it returns except on
-// cancellation, where a reader blocked in Read is left behind (the process
-// is about to exit). On cancellation the output produced so far is flushed
-// and exitcode.ErrInterrupted (exit 130) returned. Errors: bad input is a
+// starts one goroutine that reads the input (unless in is a regular file)
+// plus, with Workers > 1, one goroutine per worker, all ended before it
+// returns except the reader when cancellation leaves it blocked in Read
+// (the process is about to exit). On cancellation (SIGINT) reading stops,
+// the records already read are evaluated, End runs with what they left in
+// the globals (awk's END does not, but `tail -f log | streamctl pipe --end
+// 'print(n)'` then Ctrl-C wants the totals), the output is flushed and
+// exitcode.ErrInterrupted (exit 130) returned. Errors: bad input is a
 // *connectors.BadInputError with exit code 3 ("stdin:12: invalid JSON:
 // ..."), a Lua error exit code 1 ("expr:1: ... (record stdin:12)").
 func (p *Program) Run(ctx context.Context, in io.Reader, out io.Writer) error {
@@ -168,21 +171,15 @@ func (p *Program) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 	if out == nil {
 		out = io.Discard
 	}
+	in = newCtxReader(ctx, in)
 	o := newPipeOutput(out, p.outCodec, p.opts.Interactive)
+	o.source = p.source
 
-	done := make(chan error, 1)
-	go func() { done <- p.run(ctx, in, o) }()
-	var err error
-	select {
-	case err = <-done:
-		if ferr := o.finish(); err == nil {
-			err = ferr
-		}
-	case <-ctx.Done():
-		if ferr := o.finish(); ferr != nil {
-			return errors.Join(exitcode.ErrInterrupted, ferr)
-		}
-		return exitcode.ErrInterrupted
+	err := p.run(ctx, in, o)
+	if ferr := o.finish(); err == nil {
+		err = ferr
+	} else if ferr != nil && errors.Is(err, exitcode.ErrInterrupted) {
+		err = errors.Join(exitcode.ErrInterrupted, ferr)
 	}
 	return err
 }
@@ -220,9 +217,12 @@ func (p *Program) run(ctx context.Context, in io.Reader, o *pipeOutput) error {
 	} else {
 		err = p.runParallel(ctx, in, o, workers)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, exitcode.ErrInterrupted) {
 		return err
 	}
+	// End chunks, in worker order, after the last record: also when a
+	// signal stopped the input.
+	interrupted := err
 	for _, w := range workers {
 		r := w.runOnce(w.end, "end")
 		r.flush = true
@@ -233,7 +233,7 @@ func (p *Program) run(ctx context.Context, in io.Reader, o *pipeOutput) error {
 			return r.err
 		}
 	}
-	return nil
+	return interrupted
 }
 
 // eofReader is an empty input.
@@ -244,8 +244,9 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 // pipeMark is a value the output codec encodes at offset at of a result's
 // bytes (outEncoder only).
 type pipeMark struct {
-	at int
-	v  any
+	at  int
+	v   any
+	pos int64 // the position of the record it came from, 0 in --begin/--end
 }
 
 // pipeResult is what a worker made of a chunk: output bytes, values to
@@ -267,10 +268,10 @@ func (r *pipeResult) reset() {
 	r.err = nil
 }
 
-// luaCallError makes a Lua runtime error into an exit-code-1 error naming
-// the record when there is one.
-func luaCallError(err error, where string) error {
-	msg := lua.ErrorMessage(err)
+// luaCallError makes a Lua runtime error in s into an exit-code-1 error
+// naming the record when there is one.
+func luaCallError(s *lua.State, err error, where string) error {
+	msg := s.ErrorMessage(err)
 	if where != "" {
 		msg += " (record " + where + ")"
 	}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/exitcode"
 )
 
@@ -44,7 +47,10 @@ func TestPipe(t *testing.T) {
 		{name: "fields shadow globals", opts: Options{Expr: "type(string)", InCodec: "json"},
 			in: "{\"string\":1}\n{}\n", want: "number\ntable\n"},
 		{name: "env escape", opts: Options{Expr: "_G[\"a\" .. \"b\"]", InCodec: "json"}, in: "{\"ab\":7}\n{\"x\":1}\n", want: "7\n"},
-		{name: "text line", opts: Options{Expr: "_:upper()"}, in: "a\r\nb", want: "A\nB\n"},
+		{name: "text line keeps cr", opts: Options{Expr: "_:upper()"}, in: "a\r\nb", want: "A\r\nB\n"},
+		{name: "text is bytes", opts: Options{Expr: "_:upper() .. _:lower()"}, in: "caf\xe9\xc3\xa9\n", want: "CAF\xe9\xc3\xa9caf\xe9\xc3\xa9\n"},
+		{name: "true is byte-identical", opts: Options{Expr: "true"}, in: "a\r\n\r\n\xff\x00b", want: "a\r\n\r\n\xff\x00b"},
+		{name: "json true keeps crlf", opts: Options{Expr: "true", InCodec: "json"}, in: "{\"a\":1}\r\n{}", want: "{\"a\":1}\r\n{}"},
 		{name: "numbers", opts: Options{Expr: "_ / 2"}, in: "4\n3\n", want: "2\n1.5\n"},
 		{name: "tables", opts: Options{Expr: "{_, 1}", InCodec: "text"}, in: "x\n", want: "[\"x\",1]\n"},
 		{name: "empty table", opts: Options{Expr: "{}"}, in: "x\n", want: "{}\n"},
@@ -85,6 +91,86 @@ func TestPipe(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPipeNilSafeComparisons: an ordering comparison with nil (a missing
+// field) is false, so a jq-like filter drops the record and goes on;
+// comparisons of other types behave as in Lua.
+func TestPipeNilSafeComparisons(t *testing.T) {
+	var many, manyOut strings.Builder // more records lacking the field than fastRetries
+	for i := 0; i < 3*fastRetries; i++ {
+		fmt.Fprintf(&many, "{\"id\":%d}\n{\"status\":%d}\n", i, 500+i)
+		fmt.Fprintf(&manyOut, "{\"status\":%d}\n", 500+i)
+	}
+	for _, tt := range []struct {
+		name, expr, begin, in, want, wantErr string
+	}{
+		{name: "missing field", expr: "status >= 500", in: "{\"status\":500}\n{\"id\":2}\n{\"status\":404}\n{\"status\":503}\n",
+			want: "{\"status\":500}\n{\"status\":503}\n"},
+		{name: "every operator", expr: "{a < 1, a <= 1, a > 1, a >= 1, 1 < a, 1 <= a, 1 > a, 1 >= a, a == 1, a ~= 1}", in: "{}\n{\"a\":1}\n",
+			want: "[false,false,false,false,false,false,false,false,false,true]\n[false,true,false,true,false,true,false,true,true,false]\n"},
+		{name: "negative constant", expr: "x > -5", in: "{}\n{\"x\":0}\n", want: "{\"x\":0}\n"},
+		{name: "two fields", expr: "a < b", in: "{\"a\":1,\"b\":2}\n{\"a\":1}\n{\"b\":1}\n{\"a\":\"x\",\"b\":\"y\"}\n",
+			want: "{\"a\":1,\"b\":2}\n{\"a\":\"x\",\"b\":\"y\"}\n"},
+		{name: "string constant", expr: "name >= \"m\"", in: "{\"name\":\"zed\"}\n{}\n{\"name\":\"al\"}\n", want: "{\"name\":\"zed\"}\n"},
+		{name: "record field", expr: "_.status >= 500 and _.user ~= \"u1\"", in: "{\"user\":\"u2\"}\n{\"status\":501,\"user\":\"u2\"}\n",
+			want: "{\"status\":501,\"user\":\"u2\"}\n"},
+		{name: "not of a comparison with nil", expr: "not (status >= 500)", in: "{}\n{\"status\":501}\n", want: "{}\n"},
+		{name: "call result", expr: "tonumber(age) >= 18", in: "{\"age\":\"20\"}\n{\"age\":\"x\"}\n{}\n", want: "{\"age\":\"20\"}\n"},
+		{name: "table result", expr: "{big = n > 10}", in: "{\"n\":11}\n{}\n", want: "{\"big\":true}\n{\"big\":false}\n"},
+		{name: "chunk", expr: "if status >= 500 then return status end", in: "{}\n{\"status\":502}\n", want: "502\n"},
+		{name: "begin", begin: "big = limit > 1", expr: "big == false", in: "{}\n", want: "{}\n"},
+		{name: "more failures than retries", expr: "status >= 500", in: many.String(), want: manyOut.String()},
+		{name: "string against number", expr: "status >= 500", in: "{\"status\":\"500\"}\n",
+			wantErr: "expr:1: attempt to compare number with string (record stdin:1)"},
+		{name: "string against number, both fields", expr: "a < b", in: "{\"a\":\"x\",\"b\":1}\n",
+			wantErr: "expr:1: attempt to compare string with number (record stdin:1)"},
+		{name: "arithmetic on nil still fails", expr: "bytes / 1024 > 1", in: "{}\n",
+			wantErr: "expr:1: cannot perform div operation between nil and number (record stdin:1)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, workers := range []int{1, 2} {
+				got, err := runPipe(t, Options{Expr: tt.expr, Begin: tt.begin, InCodec: "json", Workers: workers, ChunkLines: 3}, tt.in)
+				if tt.wantErr != "" {
+					if err == nil || err.Error() != tt.wantErr {
+						t.Fatalf("w=%d: err = %v, want %s", workers, err, tt.wantErr)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("w=%d: %v", workers, err)
+				}
+				if got != tt.want {
+					t.Errorf("w=%d: output\n%q\nwant\n%q", workers, got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestPipeFastExpression: an expression that calls nothing is compiled a
+// second time without nil-safe comparisons, which the filter benchmark runs.
+func TestPipeFastExpression(t *testing.T) {
+	for _, tt := range []struct {
+		expr string
+		fast bool
+	}{
+		{"status >= 500", true},
+		{"_.status >= 500 and _.user ~= \"u1\"", true},
+		{"{big = n > 10}", true},
+		{"_.user == \"u1\"", false},           // nothing to make nil-safe
+		{"tonumber(age) >= 18", false},        // a call may have effects
+		{"if n > 1 then return n end", false}, // a chunk
+		{"(function() return n > 1 end)()", false},
+	} {
+		p, err := New(Options{Expr: tt.expr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.progs.fast != nil; got != tt.fast {
+			t.Errorf("%q: fast = %t, want %t", tt.expr, got, tt.fast)
+		}
 	}
 }
 
@@ -164,4 +250,191 @@ func TestPipeInterrupt(t *testing.T) {
 		t.Fatalf("Run = %v, want exitcode.ErrInterrupted", err)
 	}
 	pw.Close()
+}
+
+// TestPipeInterruptRunsEnd: on a signal (a cancelled ctx) while the input
+// blocks, the records read so far are evaluated, End runs with what they
+// left in the globals, and Run returns exitcode.ErrInterrupted (exit 130).
+func TestPipeInterruptRunsEnd(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("w=%d", workers), func(t *testing.T) {
+			pr, pw := pipeIOPipe()
+			defer pw.Close()
+			var out pipeLockedBuffer
+			p, err := New(Options{Begin: "n = 0", Expr: "n = n + 1 return _", End: "print('n=' .. n)", Workers: workers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- p.Run(ctx, pr, &out) }()
+			if _, err := pw.Write([]byte("a\nb\nc\n")); err != nil {
+				t.Fatal(err)
+			}
+			pipeWaitFor(t, func() bool { return out.String() == "a\nb\nc\n" })
+			cancel()
+			if err := <-done; err != exitcode.ErrInterrupted {
+				t.Fatalf("Run = %v, want exitcode.ErrInterrupted", err)
+			}
+			got := out.String()
+			want := "a\nb\nc\nn=3\n"
+			if workers == 2 { // each worker runs End with its own count
+				var a, b int
+				if _, err := fmt.Sscanf(strings.TrimPrefix(got, "a\nb\nc\n"), "n=%d\nn=%d\n", &a, &b); err != nil || a+b != 3 {
+					t.Fatalf("output %q: want the end of both workers counting 3 records", got)
+				}
+				return
+			}
+			if got != want {
+				t.Fatalf("output %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestPipeLineLimit: a line may hold codec.MaxLineSize (16 MiB) bytes; a
+// longer one is bad input naming its line, after the lines before it.
+func TestPipeLineLimit(t *testing.T) {
+	max := strings.Repeat("a", codec.MaxLineSize)
+	for _, tt := range []struct{ name, in, want, wantErr string }{
+		{"at the limit", max + "\nb\n", "16777216\n1\n", ""},
+		{"at the limit, CRLF", max + "\r\n", "16777217\n", ""}, // the "\r" stays in _ but is not counted
+		{"at the limit, last line", "b\n" + max, "1\n16777216\n", ""},
+		{"over", "b\n" + max + "a\nc\n", "1\n", "stdin:2: line longer than 16 MiB"},
+		{"over, last line", "b\n" + max + "a", "1\n", "stdin:2: line longer than 16 MiB"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := runPipe(t, Options{Expr: "#_"}, tt.in)
+			if got != tt.want {
+				t.Errorf("output %q, want %q", got, tt.want)
+			}
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || err.Error() != tt.wantErr || exitcode.Of(err) != exitcode.BadInput) {
+				t.Errorf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestPipeJSONTestSuite runs every one-line JSONTestSuite document
+// (connectors/codec/testdata/jsontestsuite) through each way `pipe -i json`
+// reads a line: pass-through (`true`, also with two workers), the field
+// fast path (`a`, which reads one field), and the whole record (`_`). A
+// document the json codec rejects is bad input on each (exit 3, naming
+// stdin:1); one it accepts passes unchanged through `true` and comes out
+// of `_` as the same value.
+func TestPipeJSONTestSuite(t *testing.T) {
+	json, err := codec.Lookup("json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// canonical is the json codec's compact form of a document.
+	canonical := func(b []byte) string {
+		v, err := json.Unmarshal(b)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		enc, err := codec.AppendJSON(nil, v)
+		if err != nil {
+			t.Fatalf("AppendJSON(%#v): %v", v, err)
+		}
+		return string(enc)
+	}
+	for name, data := range jsonSuiteFiles(t) {
+		doc := bytes.TrimSuffix(data, []byte("\n"))
+		if bytes.ContainsAny(doc, "\n") || len(bytes.Trim(doc, " \t\r")) == 0 {
+			continue // one document per line: see codec's TestJSONTestSuite
+		}
+		_, cerr := json.Unmarshal(data)
+		if strings.HasPrefix(name, "n_") && cerr == nil || strings.HasPrefix(name, "y_") && cerr != nil {
+			t.Fatalf("%s: json codec: %v", name, cerr)
+		}
+		t.Run(name, func(t *testing.T) {
+			for _, o := range []Options{
+				{Expr: "true"}, {Expr: "true", Workers: 2}, {Expr: "a"}, {Expr: "_", OutCodec: "json"},
+			} {
+				o.InCodec = "json"
+				got, err := runPipe(t, o, string(data))
+				if cerr != nil {
+					if err == nil || exitcode.Of(err) != exitcode.BadInput || !strings.HasPrefix(err.Error(), "stdin:1: invalid JSON: ") {
+						t.Fatalf("%s (-w %d): err = %v, output %q; want bad input like %v", o.Expr, o.Workers, err, got, cerr)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s (-w %d): %v", o.Expr, o.Workers, err)
+				}
+				switch o.Expr {
+				case "true":
+					if got != string(data) {
+						t.Fatalf("true: %q, want the input %q", got, data)
+					}
+				case "_":
+					if c := canonical(data); got == "" && (c == "null" || c == "false") {
+						break // nil and false drop the record
+					}
+					if canonical([]byte(got)) != canonical(data) {
+						t.Fatalf("_ writes %q (%s), the input is %s", got, canonical([]byte(got)), canonical(data))
+					}
+				}
+			}
+		})
+	}
+}
+
+// jsonSuiteFiles returns the JSONTestSuite test_parsing files, found from
+// the module root.
+func jsonSuiteFiles(t *testing.T) map[string][]byte {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		if parent := filepath.Dir(dir); parent != dir {
+			dir = parent
+			continue
+		}
+		t.Fatal("no go.mod above the test's directory")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "connectors", "codec", "testdata", "jsontestsuite", "test_parsing", "*.json"))
+	if err != nil || len(files) < 300 {
+		t.Fatalf("JSONTestSuite files: %d, %v", len(files), err)
+	}
+	out := make(map[string][]byte, len(files))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(f)] = b
+	}
+	return out
+}
+
+// TestPipeFieldMatchesRecord checks that a field read as a global (the
+// fast path, which converts only that value) is the value `_` holds.
+func TestPipeFieldMatchesRecord(t *testing.T) {
+	var in strings.Builder
+	for _, v := range []string{`0`, `-0`, `7`, `-42`, `123456789012345`, `1234567890123456`, `9007199254740993`,
+		`-9223372036854775809`, `1.5`, `-0.0`, `123e45`, `1E2`, `0.1`, `""`, `"a"`, `"\u00e9\n\"\\"`, `"\ud800"`,
+		"\"caf\xe9\"", `"\ud83d\ude00"`, `null`, `true`, `false`, `[]`, `{}`, `[1,{"y":[2]}]`, `{"a":{"b":null}}`} {
+		fmt.Fprintf(&in, "{\"x\":%s,\"pad\":1}\n{\"pad\":2,\"x\":%s}\n", v, v)
+	}
+	field, err := runPipe(t, Options{Expr: "x", InCodec: "json", OutCodec: "json"}, in.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	record, err := runPipe(t, Options{Expr: "_.x", InCodec: "json", OutCodec: "json"}, in.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if field != record {
+		t.Fatalf("fields:\n%s\nrecord:\n%s", field, record)
+	}
+	if n := strings.Count(field, "\n"); n != 2*25 { // false drops the record
+		t.Fatalf("%d lines: %q", n, field)
+	}
 }

@@ -1,9 +1,11 @@
 package oneliner
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/valyala/fastjson"
 	glua "github.com/yuin/gopher-lua"
@@ -25,6 +27,10 @@ type pipeWorker struct {
 
 	fn         *glua.LFunction // per-record function
 	begin, end *glua.LFunction // nil when not given
+	// eval is the function process calls first: fn, or the function of
+	// pipePrograms.fast until it raised fastRetries comparison errors.
+	eval    *glua.LFunction
+	retries int
 
 	names   []string // globals the code reads, bound per record
 	keys    []string // keys[i]: the record field names[i] reads
@@ -35,11 +41,14 @@ type pipeWorker struct {
 	tableKeys []string // fn returns the values of a table with these keys
 	quoted    [][]byte // `"key":` for each of tableKeys
 
+	scan   codec.JSONScanner // checks JSON lines, finds their fields
 	parser fastjson.Parser
 	res    *pipeResult // result being filled, for print and emit
 
 	// The record being evaluated.
 	raw    []byte // its input bytes, without the line end
+	open   bool   // raw ended the input without a "\n"
+	pos    int64  // its position (line or record number)
 	rec    any    // inGeneric: its decoded value
 	inRec  bool   // a record is being evaluated (not begin/end)
 	jsonIn codec.Codec
@@ -50,11 +59,9 @@ func newPipeWorker(p *Program) (*pipeWorker, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range p.opts.Modules {
-		if err := m.Open(s); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("open module %s: %w", m.Name(), err)
-		}
+	if err := s.OpenModules(p.opts.Modules); err != nil {
+		s.Close()
+		return nil, err
 	}
 	L := s.L
 	w := &pipeWorker{p: p, s: s, L: L, names: p.progs.names, keys: p.progs.fieldKeys, bound: make([]bool, len(p.progs.names))}
@@ -72,20 +79,18 @@ func newPipeWorker(p *Program) (*pipeWorker, error) {
 	w.env.Metatable = mt
 	w.env.RawSetString("_G", w.env)
 
-	outer := L.NewFunctionFromProto(p.progs.expr)
-	outer.Env = w.env
-	L.Push(outer)
-	if err := L.PCall(0, 1, nil); err != nil {
+	fn, err := w.instantiate(p.progs.expr)
+	if err != nil {
 		w.close()
-		return nil, luaCallError(err, "")
+		return nil, err
 	}
-	fn, ok := L.Get(-1).(*glua.LFunction)
-	L.Pop(1)
-	if !ok {
-		w.close()
-		return nil, errors.New("pipe: compiled expression did not return a function")
+	w.fn, w.eval, w.nret = fn, fn, 1
+	if p.progs.fast != nil {
+		if w.eval, err = w.instantiate(p.progs.fast); err != nil {
+			w.close()
+			return nil, err
+		}
 	}
-	w.fn, w.nret = fn, 1
 	if keys := p.progs.tableKeys; keys != nil {
 		w.tableKeys, w.nret = keys, len(keys)
 		for _, k := range keys {
@@ -104,7 +109,42 @@ func newPipeWorker(p *Program) (*pipeWorker, error) {
 	return w, nil
 }
 
+// instantiate runs the outer chunk of a compiled expression, which returns
+// the per-record function, in the worker's environment.
+func (w *pipeWorker) instantiate(proto *glua.FunctionProto) (*glua.LFunction, error) {
+	L := w.L
+	outer := L.NewFunctionFromProto(proto)
+	outer.Env = w.env
+	L.Push(outer)
+	if err := L.PCall(0, 1, nil); err != nil {
+		return nil, luaCallError(w.s, err, "")
+	}
+	fn, ok := L.Get(-1).(*glua.LFunction)
+	L.Pop(1)
+	if !ok {
+		return nil, errors.New("pipe: compiled expression did not return a function")
+	}
+	return fn, nil
+}
+
 func (w *pipeWorker) close() { w.s.Close() }
+
+// fastRetries is how many records the expression without nil-safe
+// comparisons may fail on, each then evaluated again with them, before a
+// worker uses only the nil-safe one: a failed call costs microseconds, so a
+// field missing from most records must not be paid for on each.
+const fastRetries = 64
+
+// isCompareError reports whether err is Lua's "attempt to compare nil with
+// number" (or any other ordering comparison error).
+func isCompareError(err error) bool {
+	var ae *glua.ApiError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	msg, ok := ae.Object.(glua.LString)
+	return ok && strings.Contains(string(msg), "attempt to compare ")
+}
 
 // runOnce runs a begin or end chunk (nil: nothing) and returns its output.
 func (w *pipeWorker) runOnce(fn *glua.LFunction, name string) *pipeResult {
@@ -115,7 +155,7 @@ func (w *pipeWorker) runOnce(fn *glua.LFunction, name string) *pipeResult {
 	w.res, w.inRec = r, false
 	w.L.Push(fn)
 	if err := w.L.PCall(0, 0, nil); err != nil {
-		r.err = luaCallError(err, "")
+		r.err = luaCallError(w.s, err, "")
 	}
 	w.res = nil
 	return r
@@ -128,7 +168,8 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 	w.res, w.inRec = r, true
 	L := w.L
 	for i, line := range c.lines {
-		w.raw = line
+		w.raw, w.open = line, c.open && i == len(c.lines)-1
+		w.pos = c.pos(i)
 		var err error
 		switch w.p.inKind {
 		case inText:
@@ -148,10 +189,22 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 			r.err = &connectors.BadInputError{Source: w.p.source, Pos: c.pos(i), Err: err}
 			break
 		}
-		L.Push(w.fn)
+		L.Push(w.eval)
 		if err := L.PCall(0, w.nret, nil); err != nil {
-			r.err = luaCallError(err, w.where(c.pos(i)))
-			break
+			if w.eval == w.fn || !isCompareError(err) {
+				r.err = luaCallError(w.s, err, w.where(c.pos(i)))
+				break
+			}
+			// The expression without nil-safe comparisons compared nil:
+			// it has no effect but its result, so evaluate it again.
+			if w.retries++; w.retries == fastRetries {
+				w.eval = w.fn
+			}
+			L.Push(w.fn)
+			if err := L.PCall(0, w.nret, nil); err != nil {
+				r.err = luaCallError(w.s, err, w.where(c.pos(i)))
+				break
+			}
 		}
 		var err2 error
 		if w.tableKeys != nil {
@@ -168,29 +221,51 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 	if r.err == nil {
 		r.err = c.err
 	}
-	w.res, w.inRec, w.raw, w.rec = nil, false, nil, nil
+	w.res, w.inRec, w.raw, w.open, w.rec, w.pos = nil, false, nil, false, nil, 0
 }
 
 func (w *pipeWorker) where(pos int64) string {
 	return w.p.source + ":" + strconv.FormatInt(pos, 10)
 }
 
-// bindJSON parses a JSON line and binds `_` and the fields the code reads.
+// bindJSON checks a JSON line and binds `_` and the fields the code reads.
+// The scanner checks the whole line strictly; code that reads only some
+// fields (or none: `true`) converts just those values, and only code that
+// needs the whole record has fastjson parse all of it.
 func (w *pipeWorker) bindJSON(line []byte) error {
 	w.s.BeginRecord()
-	// fastjson alone, without the JSON codec's second validating pass
-	// (28% of the time of a filter): it rejects truncated and malformed
-	// documents but lets through a few non-standard forms (NaN, leading
-	// zeros, unknown escapes, raw control characters in strings).
-	v, err := w.parser.ParseBytes(line)
-	if err != nil {
-		// The JSON codec words the error as every other JSON input does.
-		if _, cerr := w.jsonIn.Unmarshal(line); cerr != nil {
-			return cerr
-		}
-		return fmt.Errorf("invalid JSON: %w", err)
+	if err := w.scan.Scan(line); err != nil {
+		return err
 	}
 	pp := &w.p.progs
+	if !pp.needRecord && !pp.needAll {
+		if !w.scan.Object() {
+			w.unbindAll() // not an object: no fields
+			return nil
+		}
+		for i, name := range w.names {
+			if raw, ok := w.scan.Field(w.keys[i]); ok {
+				if lv, ok := shortJSONScalar(raw); ok {
+					w.env.RawSetString(name, lv)
+				} else {
+					fv, err := w.scan.Parse(&w.parser, raw)
+					if err != nil {
+						return err
+					}
+					w.bindJSONField(name, fv)
+				}
+				w.bound[i] = true
+			} else if w.bound[i] {
+				w.env.RawSetString(name, glua.LNil)
+				w.bound[i] = false
+			}
+		}
+		return nil
+	}
+	v, err := w.scan.Parse(&w.parser, line)
+	if err != nil {
+		return err
+	}
 	o, oerr := v.Object()
 	if oerr != nil {
 		// Not an object: no fields.
@@ -218,25 +293,49 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 		w.env.RawSetString("_", t)
 		return nil
 	}
-	if pp.needAll {
-		w.unbindAll()
-		o.Visit(func(k []byte, fv *fastjson.Value) {
-			key := string(k)
-			w.bindJSONField(key, fv)
-			w.allKeys = append(w.allKeys, key)
-		})
-		return nil
-	}
-	for i, name := range w.names {
-		if fv := o.Get(w.keys[i]); fv != nil {
-			w.bindJSONField(name, fv)
-			w.bound[i] = true
-		} else if w.bound[i] {
-			w.env.RawSetString(name, glua.LNil)
-			w.bound[i] = false
-		}
-	}
+	w.unbindAll() // needAll
+	o.Visit(func(k []byte, fv *fastjson.Value) {
+		key := string(k)
+		w.bindJSONField(key, fv)
+		w.allKeys = append(w.allKeys, key)
+	})
 	return nil
+}
+
+// shortJSONScalar converts the most common field values without a
+// parser: an integer of at most 15 digits (exact in a float64, never a
+// long integer) and a string without escapes. raw is a value the scanner
+// accepted.
+func shortJSONScalar(raw []byte) (glua.LValue, bool) {
+	switch c := raw[0]; {
+	case c == '"':
+		body := raw[1 : len(raw)-1]
+		if bytes.IndexByte(body, '\\') >= 0 {
+			return nil, false
+		}
+		return glua.LString(body), true
+	case c == '-' || c-'0' < 10:
+		digits := raw
+		if c == '-' {
+			digits = raw[1:]
+		}
+		if len(digits) > 15 {
+			return nil, false
+		}
+		var n int64
+		for _, d := range digits {
+			if d-'0' >= 10 {
+				return nil, false // a fraction or an exponent
+			}
+			n = n*10 + int64(d-'0')
+		}
+		f := float64(n)
+		if c == '-' {
+			f = -f // -0 stays -0, as in fromJSON
+		}
+		return glua.LNumber(f), true
+	}
+	return nil, false
 }
 
 // bindJSONField binds the global name to the JSON value fv, remembering
@@ -355,7 +454,7 @@ func (w *pipeWorker) write(v glua.LValue) error {
 		if err != nil {
 			return err
 		}
-		r.marks = append(r.marks, pipeMark{at: len(r.out), v: gv})
+		r.marks = append(r.marks, pipeMark{at: len(r.out), v: gv, pos: w.pos})
 	}
 	return nil
 }
@@ -379,7 +478,7 @@ func (w *pipeWorker) writeFields() error {
 			}
 			obj = append(obj, value.Member{Key: k, Value: gv})
 		}
-		r.marks = append(r.marks, pipeMark{at: len(r.out), v: obj})
+		r.marks = append(r.marks, pipeMark{at: len(r.out), v: obj, pos: w.pos})
 		return nil
 	}
 	n := len(r.out)
@@ -405,8 +504,9 @@ func (w *pipeWorker) writeFields() error {
 	return nil
 }
 
-// passThrough writes the current record unchanged: its input bytes, unless
-// the output codec differs from the input's, which then encodes the record.
+// passThrough writes the current record unchanged: its input bytes and
+// line end (a last line without "\n" stays without one), unless the output
+// codec differs from the input's, which then encodes the record.
 func (w *pipeWorker) passThrough() error {
 	if !w.inRec {
 		return errors.New("true passes the record through, but there is no record here")
@@ -415,7 +515,9 @@ func (w *pipeWorker) passThrough() error {
 	p := w.p
 	if p.outKind == outAuto || (p.outKind == outJSON && p.inKind == inJSON) {
 		r.out = append(r.out, w.raw...)
-		r.out = append(r.out, '\n')
+		if !w.open || p.inKind == inGeneric {
+			r.out = append(r.out, '\n')
+		}
 		return nil
 	}
 	var v any
@@ -440,7 +542,7 @@ func (w *pipeWorker) passThrough() error {
 		r.out = append(r.out, '\n')
 		return nil
 	}
-	r.marks = append(r.marks, pipeMark{at: len(r.out), v: v})
+	r.marks = append(r.marks, pipeMark{at: len(r.out), v: v, pos: w.pos})
 	return nil
 }
 

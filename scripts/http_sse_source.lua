@@ -1,7 +1,7 @@
 -- Source: print the changes to Wikipedia as they happen, read from a stream
 -- of server-sent events.
 --
--- http.stream{format="sse"} is a source of events: the value is the event's
+-- http.stream(url, {format = "sse"}) is a source of events: the value is the event's
 -- data (here a JSON document, possibly spread over several "data:" lines),
 -- meta.event its type and meta.id its ID. When the connection drops, the
 -- source reconnects and sends Last-Event-ID, so a server that supports it

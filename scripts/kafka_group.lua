@@ -34,7 +34,8 @@ handle(events, {sink = stderr()}, function(value, meta)
   return string.format("%s: partition %d offset %d: %s", name, meta.partition, meta.offset, value)
 end)
 
-on_stop(function()
+on_stop(function(err)
+  if err then return end -- the run failed: streamctl says why
   local parts = {}
   for partition in pairs(per_partition) do parts[#parts + 1] = partition end
   table.sort(parts)

@@ -24,6 +24,7 @@ handle(file{path = path}, {sink = out}, function(line)
   return line
 end)
 
-on_stop(function()
+on_stop(function(err)
+  if err then return end -- the run failed: streamctl says why, and nothing was "produced"
   print(string.format("produced %d lines of %s to topic %s", n, path, topic))
 end)

@@ -33,6 +33,7 @@ handle(orders, {sink = totals}, function(order, meta)
   return total, order.customer
 end)
 
-on_stop(function()
+on_stop(function(err)
+  if err then return end -- the run failed: streamctl says why
   print(string.format("%d orders read, %d totals written", seen, written))
 end)

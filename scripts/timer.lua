@@ -14,4 +14,6 @@ handle(timer{every = "100ms", count = 3}, function(_, meta)
   return "tick " .. ticks
 end)
 
-on_stop(function() print("done after " .. ticks .. " ticks") end)
+on_stop(function(err)
+  if not err then print("done after " .. ticks .. " ticks") end
+end)

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/streamctl/streamctl/value"
 	"github.com/syndtr/goleveldb/leveldb"
 )
 
@@ -457,6 +458,42 @@ func (c *Cache) Has(k any) (_ bool, err error) {
 	return b != nil, err
 }
 
+// Expires returns the expiry time of the live entry at k: zero when it
+// never expires; ok is false when k is missing or expired.
+func (c *Cache) Expires(k any) (t time.Time, ok bool, err error) {
+	defer c.core.store.guard(&err)
+	dbk, err := c.encode(k)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	b, err := c.raw(dbk)
+	if err != nil || b == nil {
+		return time.Time{}, false, err
+	}
+	if exp, _, _ := entryExpiry(b); exp != 0 { // raw checked the entry
+		return time.Unix(0, exp), true, nil
+	}
+	return time.Time{}, true, nil
+}
+
+// PutExpiring stores v at k to expire at the time expires (zero: never), for
+// restoring an entry exactly as Expires reported it. An expiry in the past
+// stores the entry expired: invisible, then swept. Durable as Put is.
+func (c *Cache) PutExpiring(k, v any, expires time.Time) (err error) {
+	defer c.core.store.guard(&err)
+	dbk, err := c.encode(k)
+	if err != nil {
+		return err
+	}
+	var exp int64
+	if !expires.IsZero() {
+		exp = max(expires.UnixNano(), 1) // 0 means never
+	}
+	c.core.mu.Lock()
+	defer c.core.mu.Unlock()
+	return c.put(dbk, v, exp)
+}
+
 // Put stores v at k. ttl > 0 sets the entry's time to live, 0 uses the
 // cache's TTL, < 0 means it never expires. Durable against a killed process
 // once it returns (see Cache), or at the next commit for the Deferred view.
@@ -552,6 +589,8 @@ func (c *Cache) Incr(k any, by float64) (_ float64, err error) {
 		}
 	case float64:
 		sum = x + by
+	case value.Number: // beyond int64
+		sum = x.Float64() + by
 	default:
 		t := typeName(old)
 		return 0, errorf(ErrNotNumber, "value at %s is %s%s, not a number", FormatKey(k), article(t), t)

@@ -471,6 +471,42 @@ func TestNames(t *testing.T) {
 	}
 }
 
+// TestReadsCreateNothing: Open, Names, CheckExists and Dump of what does
+// not exist leave no directory behind and say what is missing.
+func TestReadsCreateNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sd")
+	s, err := Open(dir)
+	must(t, err)
+	defer s.Close()
+	if _, err := s.Names(); !errors.Is(err, ErrNotExist) || err.Error() != "state directory "+dir+" does not exist" {
+		t.Errorf("Names = %v", err)
+	}
+	for _, tt := range []struct{ name, want string }{
+		{"users", "cache users does not exist in " + dir},
+		{"state/progress", "state progress does not exist in " + dir},
+	} {
+		if err := s.CheckExists(tt.name); !errors.Is(err, ErrNotExist) || err.Error() != tt.want {
+			t.Errorf("CheckExists(%s) = %v, want %s", tt.name, err, tt.want)
+		}
+		if err := s.Dump(tt.name, func(DumpLine) error { return nil }); !errors.Is(err, ErrNotExist) {
+			t.Errorf("Dump(%s) = %v", tt.name, err)
+		}
+	}
+	if err := s.CheckExists("a/b"); !errors.Is(err, ErrBadName) {
+		t.Errorf("CheckExists(a/b) = %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("reads created %s: %v", dir, err)
+	}
+	// Opened (the directory is created then), in memory or on disk.
+	openCache(t, s, "mem", CacheConfig{Memory: true})
+	openCache(t, s, "users", CacheConfig{})
+	must(t, s.Save("progress", 1))
+	for _, name := range []string{"mem", "users", "state/progress"} {
+		must(t, s.CheckExists(name))
+	}
+}
+
 func TestStoreClose(t *testing.T) {
 	s, err := Open(t.TempDir())
 	must(t, err)

@@ -98,8 +98,10 @@ func (s *Store) SaveDeferred(name string, v any) error {
 	return nil
 }
 
-// DeleteState forgets the value saved under name, at once.
-func (s *Store) DeleteState(name string) (err error) {
+// DeleteSaved deletes the value saved under name, for `streamctl state del
+// state/NAME`: Load then reports nothing saved, and state.load returns its
+// default. It opens (and locks) the database and fsyncs.
+func (s *Store) DeleteSaved(name string) (err error) {
 	defer s.guard(&err)
 	if err := checkName("state", name); err != nil {
 		return err
@@ -114,7 +116,7 @@ func (s *Store) DeleteState(name string) (err error) {
 		p.del(key)
 	}
 	s.txMu.RUnlock()
-	if err := db.Delete(key, nil); err != nil {
+	if err := db.Delete(key, &opt.WriteOptions{Sync: true}); err != nil {
 		return s.classify(err)
 	}
 	return nil

@@ -44,6 +44,19 @@ func TestSaveLoad(t *testing.T) {
 	}
 }
 
+func TestDeleteSaved(t *testing.T) {
+	s := newStore(t)
+	must(t, s.Save("col", obj("offset", int64(5))))
+	must(t, s.DeleteSaved("col"))
+	if v, ok, err := s.Load("col"); v != nil || ok || err != nil {
+		t.Errorf("Load after DeleteSaved = %v, %t, %v", v, ok, err)
+	}
+	must(t, s.DeleteSaved("col")) // nothing saved: no error
+	if err := s.DeleteSaved("a/b"); !errors.Is(err, ErrBadName) {
+		t.Errorf("DeleteSaved(a/b) = %v", err)
+	}
+}
+
 // TestSaveKillAtomic kills a process that saves in a loop and checks that
 // the state is one whole saved value, at least as recent as the last Save
 // that returned.
@@ -102,24 +115,24 @@ func TestDumpLoad(t *testing.T) {
 
 	type rec struct{ k, v any }
 	var recs []rec
-	must(t, s.Dump("src", func(k, v any) error { recs = append(recs, rec{k, v}); return nil }))
+	must(t, s.Dump("src", func(l DumpLine) error { recs = append(recs, rec{l.Key, l.Value}); return nil }))
 	if len(recs) != 2 || FormatKey(recs[0].k) != `"x"` || FormatKey(recs[1].k) != `{"u", 1}` {
 		t.Fatalf("Dump = %v", recs)
 	}
 	var st []rec
-	must(t, s.Dump("state/col", func(k, v any) error { st = append(st, rec{k, v}); return nil }))
+	must(t, s.Dump("state/col", func(l DumpLine) error { st = append(st, rec{l.Key, l.Value}); return nil }))
 	if len(st) != 1 || st[0].k != nil || st[0].v != int64(7) {
 		t.Errorf("Dump of state = %v", st)
 	}
 
 	// Load 2500 records (three batches) into a cache that is not open.
 	i := 0
-	must(t, s.LoadDump("dst", func() (any, any, error) {
+	must(t, s.LoadDump("dst", func() (DumpLine, error) {
 		if i == 2500 {
-			return nil, nil, io.EOF
+			return DumpLine{}, io.EOF
 		}
 		i++
-		return i, i * 2, nil
+		return DumpLine{Key: i, Value: i * 2}, nil
 	}))
 	d := openCache(t, s, "dst", CacheConfig{})
 	if n, _ := d.Count(); n != 2500 {
@@ -129,17 +142,17 @@ func TestDumpLoad(t *testing.T) {
 		t.Errorf("Get(2500) = %v", v)
 	}
 	n := 0
-	must(t, s.LoadDump("state/col2", func() (any, any, error) {
+	must(t, s.LoadDump("state/col2", func() (DumpLine, error) {
 		if n++; n > 2 {
-			return nil, nil, io.EOF
+			return DumpLine{}, io.EOF
 		}
-		return nil, n, nil
+		return DumpLine{Value: n}, nil
 	}))
 	if v, _, _ := s.Load("col2"); v != int64(2) {
 		t.Errorf("state loaded from dump = %v", v)
 	}
 	boom := errors.New("boom")
-	if err := s.LoadDump("dst", func() (any, any, error) { return nil, nil, boom }); err != boom {
+	if err := s.LoadDump("dst", func() (DumpLine, error) { return DumpLine{}, boom }); err != boom {
 		t.Errorf("LoadDump error = %v", err)
 	}
 }

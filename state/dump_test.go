@@ -2,7 +2,6 @@ package state
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"reflect"
 	"strings"
@@ -10,26 +9,6 @@ import (
 
 	"github.com/streamctl/streamctl/value"
 )
-
-// hexFormat writes a record as the hex of its value encoding: a Format that
-// holds every value exactly, without a codec.
-type hexFormat struct{}
-
-func (hexFormat) Marshal(dst []byte, v any) ([]byte, error) {
-	b, err := EncodeValue(v)
-	if err != nil {
-		return dst, err
-	}
-	return hex.AppendEncode(dst, b), nil
-}
-
-func (hexFormat) Unmarshal(data []byte) (any, error) {
-	b, err := hex.DecodeString(string(data))
-	if err != nil {
-		return nil, err
-	}
-	return DecodeValue(b)
-}
 
 func TestExportImport(t *testing.T) {
 	src := newStore(t)
@@ -40,15 +19,15 @@ func TestExportImport(t *testing.T) {
 	must(t, c.Put(int64(3), []byte{0, 0xff}, 0))
 	must(t, src.Save("progress", value.Object{{Key: "done", Value: int64(3)}}))
 	var dump bytes.Buffer
-	must(t, src.Export(&dump, hexFormat{}))
+	must(t, src.Export(&dump, testJSON))
 	if n := strings.Count(dump.String(), "\n"); n != 4 {
 		t.Fatalf("Export wrote %d lines, want 4:\n%s", n, dump.String())
 	}
 
 	dst := newStore(t)
-	must(t, dst.Import(bytes.NewReader(dump.Bytes()), hexFormat{}))
+	must(t, dst.Import(bytes.NewReader(dump.Bytes()), testJSON))
 	var again bytes.Buffer
-	must(t, dst.Export(&again, hexFormat{}))
+	must(t, dst.Export(&again, testJSON))
 	if again.String() != dump.String() {
 		t.Errorf("export after import:\n%s\nwant:\n%s", again.String(), dump.String())
 	}
@@ -59,7 +38,7 @@ func TestExportImport(t *testing.T) {
 
 	// Export of named caches only.
 	var one bytes.Buffer
-	must(t, src.Export(&one, hexFormat{}, "state/progress"))
+	must(t, src.Export(&one, testJSON, "state/progress"))
 	if n := strings.Count(one.String(), "\n"); n != 1 {
 		t.Errorf("Export(state/progress) wrote %d lines, want 1", n)
 	}
@@ -67,7 +46,7 @@ func TestExportImport(t *testing.T) {
 
 func TestImportErrors(t *testing.T) {
 	rec := func(v any) string {
-		b, err := hexFormat{}.Marshal(nil, v)
+		b, err := testJSON.Marshal(nil, v)
 		must(t, err)
 		return string(b)
 	}
@@ -78,13 +57,13 @@ func TestImportErrors(t *testing.T) {
 		line     int
 		want     string
 	}{
-		{"undecodable", good + "\n\nzz\n", 3, "line 3: encoding/hex: invalid byte: U+007A 'z'"},
-		{"no key", good + "\n" + noKey + "\n", 2, `line 2: want {"cache": NAME, "key": KEY, "value": VALUE}`},
-		{"not an object", rec([]any{"c", "k", int64(1)}) + "\n", 1, `line 1: want {"cache": NAME, "key": KEY, "value": VALUE}`},
+		{"undecodable", good + "\n\nzz\n", 3, `line 3: invalid JSON: expected a value, got "zz" (column 1)`},
+		{"no key", good + "\n" + noKey + "\n", 2, `line 2: want {"cache": NAME, "key": KEY, "value": VALUE[, "expires": TIME]}`},
+		{"not an object", rec([]any{"c", "k", int64(1)}) + "\n", 1, `line 1: want {"cache": NAME, "key": KEY, "value": VALUE[, "expires": TIME]}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
-			err := s.Import(strings.NewReader(tt.in), hexFormat{})
+			err := s.Import(strings.NewReader(tt.in), testJSON)
 			var ie *ImportError
 			if !errors.As(err, &ie) || ie.Line != tt.line || err.Error() != tt.want {
 				t.Fatalf("Import = %v, want %q", err, tt.want)

@@ -32,6 +32,12 @@ var (
 	// when a name breaks the rule [A-Za-z0-9_.-]+ (and not "." or "..").
 	ErrBadName = errors.New("bad name")
 
+	// ErrNotExist is wrapped by Store.CheckExists, Store.Dump and reads of
+	// a held state directory (package live) when a cache or saved state does
+	// not exist in the state directory, and by Store.Names when the state
+	// directory itself does not exist.
+	ErrNotExist = errors.New("does not exist")
+
 	// ErrClosed is wrapped by Cache methods called after the last Close, and
 	// by Store methods called after Store.Close.
 	ErrClosed = errors.New("closed")
@@ -48,18 +54,17 @@ var (
 	// not be opened or read because its files are damaged.
 	ErrCorrupted = errors.New("corrupted")
 
-	// ErrNotFound is wrapped by reads of a cache or collector state that
-	// does not exist (see NotFound).
-	ErrNotFound = errors.New("not found")
 )
 
-// NotFound returns the error of reading the cache or "state/NAME" name
-// that does not exist: `no cache "hits"`, `no saved state "progress"`.
-func NotFound(name string) error {
-	if bare, ok := strings.CutPrefix(name, statePrefix); ok {
-		return errorf(ErrNotFound, "no saved state %q", bare)
+// NotExist returns the error wrapping ErrNotExist for the cache or
+// "state/NAME" name that the state directory dir does not hold: `cache hits
+// does not exist in DIR`, `state progress does not exist in DIR`.
+func NotExist(dir, name string) error {
+	kind, bare := "cache", name
+	if rest, ok := strings.CutPrefix(name, statePrefix); ok {
+		kind, bare = "state", rest
 	}
-	return errorf(ErrNotFound, "no cache %q", name)
+	return errorf(ErrNotExist, "%s %s does not exist in %s", kind, bare, dir)
 }
 
 // sentinelError is an error with its own message that matches a sentinel.
@@ -129,9 +134,9 @@ func (e *CorruptedError) Unwrap() error { return e.Err }
 // Is matches ErrCorrupted.
 func (e *CorruptedError) Is(target error) bool { return target == ErrCorrupted }
 
-// ImportError is returned by Store.Import for a record it could not read:
-// one that does not decode, or lacks the cache, the key or the value. Line
-// is 1-based.
+// ImportError is returned by Store.Import for a dump line it could not
+// read: one that does not decode, lacks the cache, the key or the value, has
+// a field of its own or a bad escape. Line is 1-based.
 type ImportError struct {
 	Line int
 	Err  error
@@ -142,6 +147,7 @@ func (e *ImportError) Error() string { return fmt.Sprintf("line %d: %v", e.Line,
 // Unwrap returns the cause.
 func (e *ImportError) Unwrap() error { return e.Err }
 
-// errRecordShape is the Err of an ImportError for a record that is not an
-// object with a cache name, a key (but for states) and a value.
-var errRecordShape = errors.New(`want {"cache": NAME, "key": KEY, "value": VALUE}`)
+// errRecordShape is the Err of an ImportError for a dump line that is not
+// an object with a cache name, a key (but for states), a value and maybe an
+// expiry.
+var errRecordShape = errors.New(`want {"cache": NAME, "key": KEY, "value": VALUE[, "expires": TIME]}`)

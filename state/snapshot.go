@@ -125,3 +125,35 @@ func (sn *Snapshot) Entries(name string, fn func(RawEntry) error) (err error) {
 	}
 	return nil
 }
+
+// Get returns the live entry at the key encoding key of the cache name, or
+// the saved value of "state/NAME" (key ignored); ok false when absent.
+func (sn *Snapshot) Get(name string, key []byte) (_ RawEntry, ok bool, err error) {
+	defer sn.s.guard(&err)
+	kind, bare, err := splitName(name)
+	if err != nil {
+		return RawEntry{}, false, err
+	}
+	dbk := nsKey(nsState, bare)
+	if kind == "cache" {
+		dbk = append(cachePrefix(bare), key...)
+	}
+	b, err := sn.snap.Get(dbk, nil)
+	if err == leveldb.ErrNotFound {
+		return RawEntry{}, false, nil
+	}
+	if err != nil {
+		return RawEntry{}, false, sn.s.classify(err)
+	}
+	if kind == "state" {
+		return RawEntry{Value: b}, true, nil
+	}
+	exp, off, err := entryExpiry(b)
+	if err != nil {
+		return RawEntry{}, false, sn.s.classify(err)
+	}
+	if exp != 0 && sn.now >= exp {
+		return RawEntry{}, false, nil
+	}
+	return RawEntry{Key: key, Value: b[off:], Expires: exp}, true, nil
+}

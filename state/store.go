@@ -119,7 +119,10 @@ func WithLogger(l *slog.Logger) Opt { return optFunc(func(c *cfg) { c.log = l })
 func WithOnOpen(fn func(*Store) error) Opt { return optFunc(func(c *cfg) { c.onOpen = fn }) }
 
 // Open returns the state directory dir. It creates nothing, opens no
-// database yet and starts no goroutine. Close the Store at shutdown.
+// database and starts no goroutine: the directory and its database are
+// created when a cache or a state name is first opened (Store.Cache, Load,
+// Save), so reads (Names, Dump, CheckExists) of a directory that does not
+// exist leave none behind. Close the Store at shutdown.
 func Open(dir string, opts ...Opt) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("state directory: empty path")
@@ -284,10 +287,17 @@ func closeDB(db *leveldb.DB, dir string) error {
 // Names lists the persistent caches and collector states of the state
 // directory, for `streamctl state ls`: cache names as is, state names as
 // "state/NAME", sorted. A state directory without a database lists nothing
-// and is not created.
+// and is not created; one that does not exist is an error wrapping
+// ErrNotExist.
 func (s *Store) Names() (_ []string, err error) {
 	defer s.guard(&err)
 	if !s.Exists() {
+		if _, err := os.Stat(s.dir); err != nil {
+			if os.IsNotExist(err) {
+				return nil, errorf(ErrNotExist, "state directory %s does not exist", s.dir)
+			}
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
 		return nil, nil
 	}
 	db, err := s.open()
@@ -355,6 +365,22 @@ func splitName(name string) (kind, bare string, err error) {
 		return "", "", err
 	}
 	return kind, bare, nil
+}
+
+// CheckExists returns nil when the cache name (or "state/NAME", as Names
+// spells it) exists: open in this process, or in the state directory's
+// database. Otherwise it returns an error wrapping ErrNotExist, `cache NAME
+// does not exist in DIR` (NotExist); ErrBadName for a bad name. It creates
+// nothing, for the CLI's reads and deletes.
+func (s *Store) CheckExists(name string) error {
+	ok, err := s.Has(name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return NotExist(s.dir, name)
+	}
+	return nil
 }
 
 // Repair rebuilds the databases of the state directory dir (and any left
@@ -471,14 +497,19 @@ func copyReadable(src, dst *leveldb.DB) (n int, err error) {
 	return n, flush()
 }
 
-// Dump calls fn with every live entry of a cache in key order, or once with
-// a nil key and the saved value of "state/NAME" (not at all if none was
-// saved), for `streamctl state dump`. A cache already open in this process is
-// read as it is; otherwise it is opened with the default CacheConfig for the
-// duration of the call. fn's error stops the dump and is returned.
-func (s *Store) Dump(name string, fn func(key, value any) error) error {
+// Dump calls fn with every live entry of a cache in key order (with its
+// expiry time, zero if none), or once with a nil key and the saved value of
+// "state/NAME" (not at all if none was saved), for `streamctl state dump`.
+// A cache already open in this process is read as it is; otherwise it is
+// opened with the default CacheConfig for the duration of the call. A name
+// that does not exist is an error wrapping ErrNotExist (CheckExists), and
+// nothing is created. fn's error stops the dump and is returned.
+func (s *Store) Dump(name string, fn func(DumpLine) error) error {
 	kind, bare, err := splitName(name)
 	if err != nil {
+		return err
+	}
+	if err := s.CheckExists(name); err != nil {
 		return err
 	}
 	if kind == "state" {
@@ -486,7 +517,7 @@ func (s *Store) Dump(name string, fn func(key, value any) error) error {
 		if err != nil || !ok {
 			return err
 		}
-		return fn(nil, v)
+		return fn(DumpLine{Cache: name, Value: v})
 	}
 	c, err := s.acquire(bare)
 	if err != nil {
@@ -494,7 +525,10 @@ func (s *Store) Dump(name string, fn func(key, value any) error) error {
 	}
 	var ferr error
 	err = c.Range(RangeOptions{}, func(k, v any) bool {
-		ferr = fn(k, v)
+		exp, _, err := c.Expires(k)
+		if ferr = err; ferr == nil {
+			ferr = fn(DumpLine{Cache: name, Key: k, Value: v, Expires: exp})
+		}
 		return ferr == nil
 	})
 	if ferr != nil {
@@ -504,10 +538,11 @@ func (s *Store) Dump(name string, fn func(key, value any) error) error {
 }
 
 // LoadDump writes records read by next into a cache (or saves the value of
-// "state/NAME": the last record wins), for `streamctl state load`. next
-// returns io.EOF after the last record. Cache entries get the cache's default
-// TTL and are written in batches of 1000, each durable when written.
-func (s *Store) LoadDump(name string, next func() (key, value any, err error)) error {
+// "state/NAME": the last record wins), for `streamctl state load`; their
+// Cache field is not looked at. next returns io.EOF after the last record.
+// Cache entries get their Expires, else the cache's default TTL; those
+// without Expires are written in batches of 1000, each durable when written.
+func (s *Store) LoadDump(name string, next func() (DumpLine, error)) error {
 	kind, bare, err := splitName(name)
 	if err != nil {
 		return err
@@ -516,14 +551,14 @@ func (s *Store) LoadDump(name string, next func() (key, value any, err error)) e
 		var last any
 		seen := false
 		for {
-			_, v, err := next()
+			l, err := next()
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
 				return err
 			}
-			last, seen = v, true
+			last, seen = l.Value, true
 		}
 		if !seen {
 			return nil
@@ -536,13 +571,17 @@ func (s *Store) LoadDump(name string, next func() (key, value any, err error)) e
 	}
 	var batch []KV
 	for {
-		k, v, nerr := next()
+		l, nerr := next()
 		if nerr != nil && nerr != io.EOF {
 			err = nerr
 			break
 		}
-		if nerr == nil {
-			batch = append(batch, KV{k, v})
+		if nerr == nil && !l.Expires.IsZero() {
+			if err = c.PutExpiring(l.Key, l.Value, l.Expires); err != nil {
+				break
+			}
+		} else if nerr == nil {
+			batch = append(batch, KV{l.Key, l.Value})
 		}
 		if len(batch) == 1000 || (nerr == io.EOF && len(batch) > 0) {
 			if err = c.PutMany(batch, 0); err != nil {

@@ -27,11 +27,14 @@ import (
 //	0x06 uvarint len, bytes   []byte
 //	0x07 uvarint n, n values  []any (array)
 //	0x08 uvarint n, n × (uvarint len, key bytes, value)   value.Object
+//	0x09 uvarint n, n × (key value, value)                 value.Table
+//	0x0A uvarint len, digits  value.Number: an integer beyond int64, as text
 //
 // It round-trips every value exactly: floats bit for bit (-0, NaN payloads,
 // ±Inf, subnormals), int64 as int64 even above 2^53, strings and []byte as
 // themselves (any bytes), arrays and objects as such even when empty, object
-// members in their order. Inputs that normalise on the way in: map[string]any
+// members in their order, integers beyond int64 (value.Number, a long
+// integer read from JSON) as their digits. Inputs that normalise on the way in: map[string]any
 // is written as an Object with sorted keys (and decodes as that Object);
 // int, int8..int32, uint8..uint64 (up to MaxInt64) become int64; float32
 // becomes float64; a nil []any, []byte or Object decodes as an empty one.
@@ -59,6 +62,7 @@ const (
 	valArray  = 0x07
 	valObject = 0x08
 	valTable  = 0x09 // value.Table: count, then key and value per entry
+	valNumber = 0x0A // value.Number beyond int64: its digits
 
 	maxValueDepth = 1000
 )
@@ -112,6 +116,15 @@ func appendVal(b []byte, v any, depth int) ([]byte, error) {
 			}
 		}
 		return b, nil
+	case value.Number:
+		if n, ok := x.Int64(); ok {
+			return binary.AppendVarint(append(b, valInt), n), nil
+		}
+		if !value.IsIntLiteral([]byte(x)) {
+			return nil, errorf(ErrBadValue, "cannot store the number %.40q: not an integer's digits", string(x))
+		}
+		b = binary.AppendUvarint(append(b, valNumber), uint64(len(x)))
+		return append(b, x...), nil
 	case value.Table:
 		b = binary.AppendUvarint(append(b, valTable), uint64(len(x)))
 		for _, e := range x {
@@ -215,7 +228,7 @@ func decodeVal(b []byte, depth int) (any, int, error) {
 			return nil, 0, badValue("truncated float")
 		}
 		return math.Float64frombits(binary.LittleEndian.Uint64(b[1:9])), 9, nil
-	case valString, valBytes:
+	case valString, valBytes, valNumber:
 		l, n, err := uvarint(b[1:], len(b)-1)
 		if err != nil {
 			return nil, 0, err
@@ -224,8 +237,14 @@ func decodeVal(b []byte, depth int) (any, int, error) {
 		if l > len(p) {
 			return nil, 0, badValue("length past the end")
 		}
-		if b[0] == valString {
+		switch b[0] {
+		case valString:
 			return string(p[:l]), 1 + n + l, nil
+		case valNumber:
+			if _, fits := value.Number(p[:l]).Int64(); fits || !value.IsIntLiteral(p[:l]) {
+				return nil, 0, badValue("bad long integer")
+			}
+			return value.Number(p[:l]), 1 + n + l, nil
 		}
 		return slices.Clone(p[:l:l]), 1 + n + l, nil
 	case valArray:

@@ -75,6 +75,10 @@ func normalize(v any) any {
 		return int64(x)
 	case float32:
 		return float64(x)
+	case value.Number:
+		if n, ok := x.Int64(); ok {
+			return n
+		}
 	}
 	return v
 }
@@ -100,6 +104,9 @@ func TestValueRoundTrip(t *testing.T) {
 		{"inf", math.Inf(1)},
 		{"-inf", math.Inf(-1)},
 		{"subnormal", math.SmallestNonzeroFloat64},
+		{"long integer keeps its digits", value.Number("12345678901234567890123")},
+		{"negative long integer", value.Number("-9223372036854775809")},
+		{"long integer text that fits int64", value.Number("9007199254740993")},
 		{"string", "héllo\x00\xff"},
 		{"empty string", ""},
 		{"bytes", []byte{0, 1, 0xff}},
@@ -142,6 +149,7 @@ func TestValueErrors(t *testing.T) {
 		{"struct", struct{}{}, "cannot store a value of type struct {}"},
 		{"big uint", uint64(math.MaxUint64), "cannot store 18446744073709551615: integers above 9223372036854775807 do not fit"},
 		{"cycle", cyc, "value nests deeper than 1000 levels (a cycle?)"},
+		{"number that is not digits", value.Number("1e400"), `cannot store the number "1e400": not an integer's digits`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := EncodeValue(tt.in)
@@ -160,6 +168,8 @@ func TestValueErrors(t *testing.T) {
 		{[]byte{1, valArray, 0xff, 0xff, 0xff, 0xff, 0x0f}, "invalid value encoding: length past the end"},
 		{[]byte{1, valTrue, 0}, "invalid value encoding: 1 bytes after the value"},
 		{[]byte{1, 0x42}, "invalid value encoding: unknown tag 0x42"},
+		{[]byte{1, valNumber, 2, '4', '2'}, "invalid value encoding: bad long integer"},
+		{[]byte{1, valNumber, 2, '4', 'x'}, "invalid value encoding: bad long integer"},
 	} {
 		_, err := DecodeValue(tt.in)
 		if err == nil || err.Error() != tt.want || !errors.Is(err, ErrBadValue) {
@@ -188,6 +198,9 @@ func (g *valueGen) value(depth int) any {
 	case 6:
 		return []byte(g.str())
 	case 7:
+		if c&0x10 != 0 {
+			return value.Number(fmt.Sprintf("-9%020d", g.u64())) // beyond int64
+		}
 		return 7 // an int: decodes as int64
 	case 8, 9:
 		if depth > 4 {

@@ -7,9 +7,11 @@ import (
 
 // Number is the text of a JSON integer that neither an int64 nor a float64
 // holds exactly ("12345678901234567890"). The JSON decoder returns one for
-// such integers so their digits survive a record passing through unchanged;
-// the JSON encoder writes the text as it is, other encoders the nearest
-// value their format holds (Float64).
+// such integers so their digits survive a record passing through unchanged,
+// and the state store keeps them as digits; the JSON encoder writes the text
+// as it is, other encoders the nearest value their format holds (Float64).
+// A state dump line also hands the JSON encoder a float as a Number holding
+// its exact text ("3.0", "-0.0"), so that it reads back as a float.
 type Number string
 
 // Float64 returns the nearest float64 (the value Lua sees).

@@ -17,15 +17,17 @@ func devBrokerCommand(e *env) *cli.Command {
 		Name:  "dev-broker",
 		Usage: "run an in-process Kafka-compatible broker for development",
 		Description: `Serves the Kafka protocol (franz-go's kfake, one node) until SIGINT/SIGTERM,
-then exits 0. Topics given with --topic are created at start; any other topic
-is created with --partitions partitions when a client first uses it. Without
---data-dir everything is kept in memory; with it, topics, records and
-committed offsets survive restarts (one dev-broker per directory: exit 75 if
-another one holds it).
+then exits 0. Topics given with --topic are created at start. Another topic
+is created, with --partitions partitions, only when a client asks for it:
+kafka.topic(name, {auto_create = true}) does (its auto_create defaults to
+false, and an unknown topic is then an error), as do clients such as kcat
+that request auto-creation. Without --data-dir everything is kept in memory;
+with it, topics, records and committed offsets survive restarts (one
+dev-broker per directory: exit 75 if another one holds it).
 
 Example:
-   streamctl dev-broker --topic activity --topic weather --data-dir .streamctl/kafka &
-   STREAMCTL_BROKERS=127.0.0.1:9092 streamctl run scripts/activity.lua`,
+   streamctl dev-broker --topic lines --data-dir .streamctl/kafka &
+   streamctl run scripts/kafka_produce_file.lua -- /etc/services`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:9092", Usage: "host:port to listen on"},
 			&cli.IntFlag{Name: "partitions", Value: 3, Usage: "partitions of each created topic"},

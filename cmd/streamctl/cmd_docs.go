@@ -15,14 +15,17 @@ func docsCommand(e *env) *cli.Command {
 		ArgsUsage: "[MODULE|NAME]",
 		Description: `Without an argument, prints the concept pages (handlers and coroutines,
 workers, codecs and JSON values, errors and exit codes) and an index of the
-modules. With a module (core, sources, sinks, codec, json, time, log, pipe),
-prints its reference; with a name (handle, json.encode), that entry. The
-output is Markdown; docs/reference.md holds the whole reference.
+modules. With a module (core, sources, sinks, codec, json, time, log, pipe,
+cache, state, kafka, http, window, checkpoint), prints its reference; with a
+name (handle, json.encode, cache:get, which may also be written cache.get),
+that entry. The output is Markdown; docs/reference.md holds the whole
+reference. An unknown name exits 2.
 
 Examples:
    streamctl docs
    streamctl docs json
-   streamctl docs handle`,
+   streamctl docs handle
+   streamctl docs cache.get`,
 		Action: func(c *cli.Context) error {
 			switch c.NArg() {
 			case 0:

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -40,19 +42,73 @@ Example:
 	}
 }
 
+// version, when set at build time with -ldflags "-X main.version=v1.2.3",
+// replaces the module version that the Go toolchain records.
+var version string
+
 func versionCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the version",
-		Description: `Example:
+		Description: `Prints the module version, the VCS revision it was built from (with
+"modified" when the tree had uncommitted changes) and the Go version, as the
+Go toolchain recorded them in the binary: "streamctl v1.2.0 (3b3506f1c2d4)
+go1.26.8". A binary built by "go run" or "go test" may know no more than
+"(devel)" and the Go version.
+
+Example:
    streamctl version`,
 		Action: func(c *cli.Context) error {
-			v := version
-			if info, ok := debug.ReadBuildInfo(); ok && v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
-				v = info.Main.Version
+			if c.NArg() > 0 {
+				return usageError("version: unexpected argument %q", c.Args().First())
 			}
-			fmt.Fprintf(e.stdout, "streamctl %s\n", v)
+			fmt.Fprintf(e.stdout, "streamctl %s\n", versionString())
 			return nil
 		},
 	}
+}
+
+// versionString describes this binary from its build info.
+func versionString() string {
+	info, _ := debug.ReadBuildInfo()
+	return formatVersion(info, version)
+}
+
+// formatVersion returns "VERSION [(REVISION[, modified])] GOVERSION" from a
+// binary's build info: VERSION is override when set, else the main
+// module's version, else "(devel)"; REVISION is the first 12 digits of
+// vcs.revision, left out when VERSION shows it. info may be nil.
+func formatVersion(info *debug.BuildInfo, override string) string {
+	v, goVersion := override, runtime.Version()
+	var rev string
+	modified := false
+	if info != nil {
+		if v == "" {
+			v = info.Main.Version
+		}
+		if info.GoVersion != "" {
+			goVersion = info.GoVersion
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	out := v
+	// A pseudo-version (v0.0.0-20260918054303-3b3506f1c2d4+dirty) holds
+	// the revision already.
+	if rev = rev[:min(12, len(rev))]; rev != "" && !strings.Contains(v, rev) {
+		if modified {
+			rev += ", modified"
+		}
+		out += " (" + rev + ")"
+	}
+	return out + " " + goVersion
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -20,14 +18,30 @@ func pipeCommand(e *env) *cli.Command {
 		Description: `Evaluates EXPR for every record of the input. The record is the global _; the
 fields of a table record (a JSON object, a CSV row) are also globals, and a
 field shadows a global of the same name. nil or false drop the record, true
-writes it unchanged (its input bytes), any other value is written: strings as
-they are, numbers as Lua prints them, tables as compact JSON. When EXPR is not
-an expression it runs as a chunk that may "return v" and call emit(v) any
-number of times. print() writes into the same output, in order.
+writes it unchanged (its input bytes and line end, "\r\n" included), any other
+value is written: strings as they are (bytes, never made UTF-8), numbers as Lua
+prints them, tables as compact JSON. -i json input must be RFC 8259 JSON; -o
+csv takes its header from the first record and stops at a key the header
+lacks. When EXPR is not an expression it runs as a chunk that may "return v"
+and call emit(v) any number of times. print() writes into the same output, in
+order.
+
+A comparison (<, <=, >, >=) with nil on either side is false instead of an
+error, so a record lacking a field the expression compares is dropped and the
+stream goes on, as with jq 'select(.status >= 500)' (against a number, false
+compares false too). Other errors (arithmetic on nil, indexing nil) stop the
+pipe with exit 1 naming the record.
 
 --begin and --end run once, before the first and after the last record, in the
-same globals. With -w N, N Lua states share the work and output keeps input
-order; each state has its own globals and runs --begin and --end.
+same globals; on SIGINT reading stops, the records read are evaluated, --end
+runs with their totals and the exit code is 130. With -w N, N Lua states share
+the work and output keeps input order; each state has its own globals and runs
+--begin and --end.
+
+Lines are at most 16 MiB (text and json input); a longer one, or input the
+codec cannot decode, stops the pipe with exit 3 naming its line, after the
+output of the records before it. Flags may follow EXPR; an EXPR that starts
+with "-" goes after "--".
 
 Examples:
    streamctl pipe -i json 'status >= 500' < access.ndjson
@@ -61,10 +75,8 @@ Examples:
 				from: c.String("from"),
 				to:   c.String("to"),
 			}
-			// urfave/cli stops at the first argument; flags may follow EXPR
-			// (`pipe --begin 'n=0' 'n = n + _' --end 'print(n)'`).
-			if err := pipeTrailingFlags(&a, c.Args().Tail()); err != nil {
-				return err
+			if c.NArg() > 1 {
+				return usageError("pipe: want one EXPR or CODE argument, got another: %q (quote the whole expression)", c.Args().Get(1))
 			}
 			if a.opts.Workers < 1 {
 				return usageError("pipe: -w must be at least 1, got %d", a.opts.Workers)
@@ -126,34 +138,4 @@ func runPipe(e *env, p *oneliner.Program, from, to string) (err error) {
 	ctx, stop := e.signalContext()
 	defer stop()
 	return p.Run(ctx, in, out)
-}
-
-// pipeTrailingFlags parses the flags given after EXPR into a.
-func pipeTrailingFlags(a *pipeArgs, args []string) error {
-	opts := &a.opts
-	if len(args) == 0 {
-		return nil
-	}
-	fs := flag.NewFlagSet("pipe", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	for _, n := range []string{"i", "input"} {
-		fs.StringVar(&opts.InCodec, n, opts.InCodec, "")
-	}
-	for _, n := range []string{"o", "output"} {
-		fs.StringVar(&opts.OutCodec, n, opts.OutCodec, "")
-	}
-	for _, n := range []string{"w", "workers"} {
-		fs.IntVar(&opts.Workers, n, opts.Workers, "")
-	}
-	fs.StringVar(&a.from, "from", a.from, "")
-	fs.StringVar(&a.to, "to", a.to, "")
-	fs.StringVar(&opts.Begin, "begin", opts.Begin, "")
-	fs.StringVar(&opts.End, "end", opts.End, "")
-	if err := fs.Parse(args); err != nil {
-		return usageError("pipe: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageError("pipe: want one EXPR or CODE argument, got another: %q (quote the whole expression)", fs.Arg(0))
-	}
-	return nil
 }

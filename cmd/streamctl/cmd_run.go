@@ -20,10 +20,15 @@ func runCommand(e *env) *cli.Command {
 		ArgsUsage: "SCRIPT.lua [-- ARGS...]",
 		Description: `Runs the script's top level once, then every handler until its sources are
 exhausted, stop() is called, or the process gets SIGINT/SIGTERM (exit 130).
+--set k=v sets args.k; the words after the script (after "--" when one
+starts with "-") are args[1], args[2], ... Exit codes: 0 ok, 1 runtime
+error, 2 usage or compile error, 3 bad input, 75 a cache held by another
+process, 130 interrupted.
 
-Example:
+Examples:
    streamctl run scripts/timer.lua
-   streamctl run --set name=world scripts/hello.lua -- a b`,
+   streamctl run scripts/csv_to_json.lua -- scripts/data/people.csv
+   streamctl run scripts/http_sse_source.lua --set url=https://stream.wikimedia.org/v2/stream/recentchange --set limit=10`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "state-dir", Usage: "directory of caches and saved state (default $STREAMCTL_STATE_DIR, else ./.streamctl)"},
 			&cli.StringSliceFlag{Name: "set", Usage: "set args.k = v (repeatable)", Aliases: []string{"s"}},

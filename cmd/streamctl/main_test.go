@@ -41,6 +41,8 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			// waitfile PATH: wait until PATH exists (polling, 10 s deadline).
 			// devbroker [-partitions N] [TOPIC...]: see cmdDevBroker.
 			"devbroker": cmdDevBroker,
+			// feedfifo PATH FILE: see fifo_linux_test.go.
+			"feedfifo": cmdFeedFIFO,
 			// httpfeed VAR, freeaddr VAR, sseget URL N: see http_test.go.
 			"httpfeed": cmdHTTPFeed,
 			"freeaddr": cmdFreeAddr,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/urfave/cli/v2"
+
+	"github.com/streamctl/streamctl/bindings"
 )
 
 // TestCookbookScripts runs every example in scripts/ end to end through the
@@ -89,6 +93,62 @@ func missing(want, have []string) []string {
 		}
 	}
 	return out
+}
+
+// TestCitedScriptsExist: every file under scripts/ that a help text, the
+// Lua reference (streamctl docs), the README, docs/ or a script's comments
+// cite exists, so no example points at nothing.
+func TestCitedScriptsExist(t *testing.T) {
+	root := filepath.Join("..", "..")
+	texts := map[string]string{
+		// The reference is docs/reference.md (read below), which a test
+		// of package bindings keeps equal to what streamctl docs prints.
+		"streamctl docs": bindings.IndexMarkdown(),
+	}
+	app := newApp(&env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard})
+	texts["streamctl --help"] = app.Usage + "\n" + app.Description
+	var walk func(prefix string, cmds []*cli.Command)
+	walk = func(prefix string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			name := prefix + " " + c.Name
+			texts[name+" --help"] = strings.Join([]string{c.Usage, c.UsageText, c.ArgsUsage, c.Description}, "\n")
+			for _, f := range c.Flags {
+				if df, ok := f.(cli.DocGenerationFlag); ok {
+					texts[name+" --help"] += "\n" + df.GetUsage()
+				}
+			}
+			walk(name, c.Subcommands)
+		}
+	}
+	walk("streamctl", app.Commands)
+	var files []string
+	for _, pattern := range []string{"README.md", "docs/*.md", "scripts/*.lua", "justfile", ".ci/run"} {
+		m, err := filepath.Glob(filepath.Join(root, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[f] = string(b)
+	}
+	cited := regexp.MustCompile(`scripts/[a-z0-9_/.-]*[a-z0-9_]\.(lua|csv|kv|sh|go)\b`)
+	n := 0
+	for where, text := range texts {
+		for _, path := range cited.FindAllString(text, -1) {
+			n++
+			if _, err := os.Stat(filepath.Join(root, path)); err != nil {
+				t.Errorf("%s cites %s, which does not exist", where, path)
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("found only %d citations: is the pattern broken?", n)
+	}
 }
 
 // TestRepros runs testdata/repro/*.txtar: minimal reproductions of known

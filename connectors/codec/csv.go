@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/streamctl/streamctl/value"
 )
@@ -34,8 +35,13 @@ func (csvCodec) NewDecoder(r io.Reader) Decoder {
 
 // NewEncoder returns an encoder of CSV rows. The keys of the first record
 // (Object order, map[string]any sorted) become the header row; later Object
-// and map records are written in header column order, missing keys empty,
-// keys not in the header dropped. An []any record is written as a plain row;
+// and map records are written in header column order, missing keys empty.
+// A later record with a key the header lacks is an error that names the key
+// and writes nothing (`csv: field "b" is not in the header a,c (the first
+// record's fields)`): the encoder streams, so it cannot widen a header it
+// has written, and it never drops a field. Miller's CSV writer does the
+// same (it fills missing keys and stops on a new one: "CSV schema
+// change"), as does xsv on ragged rows. An []any record is written as a plain row;
 // when the first record is one, no header is written and later Objects are
 // written as their values in their own order. Strings are written as they
 // are, nil as an empty field, other values as AppendText formats them.
@@ -239,6 +245,7 @@ type csvEncoder struct {
 	cw        *csv.Writer
 	started   bool
 	header    []string
+	inHeader  map[string]bool // the names of header
 	hasHeader bool
 	fields    []string
 }
@@ -261,9 +268,18 @@ func (e *csvEncoder) Encode(v any) error {
 			e.hasHeader = true
 		}
 		if e.hasHeader {
+			e.inHeader = make(map[string]bool, len(e.header))
+			for _, h := range e.header {
+				e.inHeader[h] = true
+			}
 			if err := e.writeRow(e.header); err != nil {
 				return err
 			}
+		}
+	}
+	if e.hasHeader {
+		if err := e.checkKeys(v); err != nil {
+			return err
 		}
 	}
 	fields := e.fields[:0]
@@ -313,6 +329,31 @@ func (e *csvEncoder) Encode(v any) error {
 		return e.Flush()
 	}
 	return nil
+}
+
+// checkKeys reports a key of the Object or map v that the header lacks.
+func (e *csvEncoder) checkKeys(v any) error {
+	var keys []string
+	switch x := v.(type) {
+	case value.Object:
+		for _, m := range x {
+			if !e.inHeader[m.Key] {
+				keys = append(keys, m.Key)
+			}
+		}
+	case map[string]any:
+		for k := range x {
+			if !e.inHeader[k] {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return fmt.Errorf("csv: field %q is not in the header %q (the first record's fields, written before this record)",
+		keys[0], truncate(strings.Join(e.header, ","), 80))
 }
 
 // writeRow writes one row to e.out. A row of one empty field is written as

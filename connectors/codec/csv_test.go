@@ -55,11 +55,17 @@ func TestCSVEncode(t *testing.T) {
 		want string
 		err  string
 	}{
-		{"objects", []any{
+		{"objects: header order, missing keys empty", []any{
 			value.Object{{Key: "b", Value: "x"}, {Key: "a", Value: int64(1)}},
-			value.Object{{Key: "a", Value: 2.5}, {Key: "extra", Value: "dropped"}},
+			value.Object{{Key: "a", Value: 2.5}},
 			map[string]any{"b": "m"},
 		}, "b,a\nx,1\n,2.5\nm,\n", ""},
+		{"a key the header lacks", []any{value.Object{{Key: "a", Value: int64(1)}}, value.Object{{Key: "a", Value: 2.5}, {Key: "b", Value: int64(2)}}},
+			"", `csv: field "b" is not in the header "a" (the first record's fields, written before this record)`},
+		{"a map key the header lacks", []any{map[string]any{"a": 1}, map[string]any{"z": 1, "c": 2}},
+			"", `csv: field "c" is not in the header "a" (the first record's fields, written before this record)`},
+		{"an empty key the header lacks", []any{value.Object{{Key: "a", Value: int64(1)}}, value.Object{{Key: "", Value: int64(2)}}},
+			"", `csv: field "" is not in the header "a" (the first record's fields, written before this record)`},
 		{"map header sorted", []any{map[string]any{"z": true, "a": nil}}, "a,z\n,true\n", ""},
 		{"tables as JSON, quoting", []any{value.Object{{Key: "t", Value: []any{int64(1), "a"}}, {Key: "s", Value: "x,\"y\"\n"}}},
 			"t,s\n\"[1,\"\"a\"\"]\",\"x,\"\"y\"\"\n\"\n", ""},

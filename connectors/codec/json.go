@@ -1,8 +1,6 @@
 package codec
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -110,21 +108,11 @@ func (c *jsonConv) init() {
 	}
 }
 
-// parse parses and converts one document. fastjson's parser is lenient (it
-// takes NaN, 01, "\x", raw control characters), so a document it accepts is
-// validated too; parsing first bounds the nesting depth for the validator.
+// parse parses (strictly: ParseJSON) and converts one document.
 func (c *jsonConv) parse(p *fastjson.Parser, data []byte) (any, error) {
-	v, err := p.ParseBytes(data)
-	if err == nil {
-		err = fastjson.ValidateBytes(data)
-	}
-	if err == nil && bytes.IndexByte(data, '\\') >= 0 {
-		// fastjson's validator checks a string with escapes for control
-		// characters only after its last escape.
-		err = checkStringControls(data)
-	}
+	v, err := ParseJSON(p, data)
 	if err != nil {
-		return nil, errors.New("invalid JSON: " + jsonErrorDetail(err.Error()))
+		return nil, err
 	}
 	c.err = nil
 	out := c.value(v)
@@ -135,24 +123,6 @@ func (c *jsonConv) parse(p *fastjson.Parser, data []byte) (any, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-// checkStringControls reports a raw control character (below 0x20) inside
-// a string of the valid JSON document data.
-func checkStringControls(data []byte) error {
-	inString := false
-	for i := 0; i < len(data); i++ {
-		switch c := data[i]; {
-		case c == '"':
-			inString = !inString
-		case !inString:
-		case c == '\\':
-			i++ // the escaped character
-		case c < 0x20:
-			return fmt.Errorf("string cannot contain control char 0x%02X", c)
-		}
-	}
-	return nil
 }
 
 func (c *jsonConv) value(v *fastjson.Value) any {
@@ -463,9 +433,17 @@ func AppendNumber(dst []byte, f float64) ([]byte, error) {
 }
 
 // AppendString appends s as a quoted JSON string. It escapes '"', '\\' and
-// control characters (\n, \r, \t, \b, \f short forms, others as \u00XX),
-// replaces each invalid UTF-8 byte with U+FFFD (written as UTF-8) and leaves everything else, including
-// '<', '>' and '&', as it is. It is safe for concurrent use.
+// control characters (\n, \r, \t, \b, \f short forms, others as \u00XX)
+// and leaves everything else, including '<', '>' and '&', as it is.
+//
+// Strings are bytes: a byte that is not part of valid UTF-8 is written as
+// it is, so the output is not valid UTF-8 either, and streamctl's decoders
+// read the same bytes back (other tools may replace them with U+FFFD). One
+// exception keeps JSON's own form: the three bytes that encode a surrogate
+// code point (ED A0 80 for U+D800, which is what a decoded "\ud800" lone
+// surrogate becomes) are written as that escape, unless they are a high
+// surrogate followed by a low one, which would read back as one character
+// and are written as they are. It is safe for concurrent use.
 func AppendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
@@ -500,14 +478,29 @@ func AppendString(dst []byte, s string) []byte {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i++
-			start = i
-			continue
+			if x, ok := encodedSurrogate(s, i); ok {
+				if y, ok := encodedSurrogate(s, i+3); ok && x < 0xdc00 && y >= 0xdc00 {
+					i += 6 // a pair as bytes: keep them
+					continue
+				}
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, '\\', 'u', hex[x>>12], hex[x>>8&15], hex[x>>4&15], hex[x&15])
+				i += 3
+				start = i
+				continue
+			}
 		}
 		i += size
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// encodedSurrogate decodes the three bytes at s[i:] that encode a
+// surrogate code point (0xD800-0xDFFF) the way UTF-8 encodes others.
+func encodedSurrogate(s string, i int) (rune, bool) {
+	if i+3 > len(s) || s[i] != 0xed || s[i+1]&0xe0 != 0xa0 || s[i+2]&0xc0 != 0x80 {
+		return 0, false
+	}
+	return 0xd000 | rune(s[i+1]&0x3f)<<6 | rune(s[i+2]&0x3f), true
 }

@@ -13,6 +13,11 @@ import (
 
 // MaxLineSize is the longest line, in bytes without its "\n" or "\r\n", that
 // the text and JSON decoders accept: 16 MiB.
+//
+// A line is the bytes before a "\n". A "\r" before it stays part of the
+// line, as awk, grep and jq -R keep it: text is bytes, and a CRLF file
+// passes through `pipe '_'` unchanged. A script that wants it gone writes
+// line:gsub("\r$", "").
 const MaxLineSize = 16 << 20
 
 // readBufSize is the size of the decoders' read buffers.
@@ -28,7 +33,8 @@ type textCodec struct{}
 func (textCodec) Name() string { return "text" }
 
 // NewDecoder returns a decoder of lines. Each record is the line as a string
-// without its "\n" and trailing "\r"; pos is the 1-based line number.
+// without its "\n" (a "\r" before it stays, see MaxLineSize); pos is the
+// 1-based line number.
 func (textCodec) NewDecoder(r io.Reader) Decoder {
 	return &textDecoder{lr: newLineReader(r)}
 }
@@ -173,8 +179,8 @@ func newLineReader(r io.Reader) *lineReader {
 	return &lineReader{br: bufio.NewReaderSize(r, readBufSize)}
 }
 
-// next returns the next line without "\n" and a trailing "\r", valid until the
-// next call. A line longer than MaxLineSize is skipped to its end and reported
+// next returns the next line without its "\n" (a "\r" before it stays),
+// valid until the next call. A line longer than MaxLineSize is skipped to its end and reported
 // with tooLong and its first bytes. At the end it returns io.EOF; other read
 // errors are returned as they are, and again on later calls.
 func (l *lineReader) next() (line []byte, tooLong bool, err error) {
@@ -197,7 +203,7 @@ func (l *lineReader) next() (line []byte, tooLong bool, err error) {
 		}
 	}
 	l.line++
-	return trimEOL(b), false, nil
+	return trimLF(b), false, nil
 }
 
 // nextLong goes on reading a line whose first bytes, first, filled the buffer.
@@ -232,11 +238,19 @@ func (l *lineReader) nextLong(first []byte) ([]byte, bool, error) {
 	if tooLong {
 		return l.long[:MaxLineSize], true, nil
 	}
-	line := trimEOL(l.long)
-	if len(line) > MaxLineSize {
+	line := trimLF(l.long)
+	if len(bytes.TrimSuffix(line, []byte{'\r'})) > MaxLineSize {
 		return line[:MaxLineSize], true, nil
 	}
 	return line, false, nil
+}
+
+// trimLF strips a trailing "\n".
+func trimLF(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		return b[:n-1]
+	}
+	return b
 }
 
 // trimEOL strips a trailing "\n" and then a trailing "\r".

@@ -8,14 +8,11 @@ package kafka
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -24,8 +21,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/streamctl/streamctl/connectors"
-	"github.com/streamctl/streamctl/connectors/codec"
-	"github.com/streamctl/streamctl/value"
 )
 
 // Topic is one Kafka topic, usable as a connectors.Source and as a
@@ -84,7 +79,7 @@ type Topic struct {
 	resumed  chan struct{}             // closed by Resume; non-nil while paused
 	pollStop context.CancelFunc        // wakes the poll in progress
 	markBuf  map[int32]kgo.EpochOffset // reused by ack
-	lag      map[int32]int64           // per partition: high watermark - next offset, at the last fetch
+	hw       map[int32]int64           // per partition: the high watermark at the last fetch with records
 
 	// Positions kept with the state (Restore; guarded by cmu): external
 	// means the runtime commits offsets; pos holds, per partition, the
@@ -105,6 +100,11 @@ type partState struct {
 	p    int32
 	q    []inflight // ascending offsets; q[head:] are pending
 	head int
+	// next is the offset after the last record handled: acknowledged
+	// contiguously (group) or handed to emit (no group); set from the
+	// first fetched record when started turns true.
+	next    int64
+	started bool
 }
 
 type inflight struct {
@@ -213,20 +213,22 @@ func (t *Topic) Run(ctx context.Context, emit func(context.Context, connectors.R
 			if p.Topic != t.cfg.Topic {
 				return
 			}
-			if n := len(p.Records); n > 0 {
-				if t.lag == nil {
-					t.lag = map[int32]int64{}
-				}
-				t.lag[p.Partition] = max(0, p.HighWatermark-(p.Records[n-1].Offset+1))
-			}
 			if len(p.Records) == 0 {
 				return
 			}
+			if t.hw == nil {
+				t.hw = map[int32]int64{}
+			}
+			t.hw[p.Partition] = p.HighWatermark
 			t.seen[p.Partition] = true
 			if _, pending := t.seeks[p.Partition]; pending {
 				return // from the old position; the seek applies next poll
 			}
-			batches = append(batches, batch{t.part(p.Partition), p.Records})
+			ps := t.part(p.Partition)
+			if !ps.started {
+				ps.next, ps.started = p.Records[0].Offset, true
+			}
+			batches = append(batches, batch{ps, p.Records})
 		})
 		t.cmu.Unlock()
 		cl.AllowRebalance()
@@ -369,19 +371,30 @@ func (t *Topic) part(p int32) *partState {
 	return ps
 }
 
-// Lag returns, per partition read so far, how many records the broker held
-// beyond the last record fetched (high watermark - next offset), as of the
-// last fetch of that partition: the consumer lag metric. Safe for concurrent
-// use; nil before the first fetch.
+// Lag returns, per partition this consumer reads, how many records are not
+// handled yet: the partition's high watermark at the last fetch minus the
+// next offset to handle, so records fetched and waiting in the client or in
+// a handler's buffer count. With a group a record is handled once acked
+// (every sink accepted its outputs); without one, once handed to emit. This
+// is the consumer lag metric. Safe for concurrent use; nil before the
+// first fetch.
 func (t *Topic) Lag() map[int32]int64 {
 	t.cmu.Lock()
 	defer t.cmu.Unlock()
-	if len(t.lag) == 0 {
-		return nil
-	}
-	out := make(map[int32]int64, len(t.lag))
-	for p, l := range t.lag {
-		out[p] = l
+	var out map[int32]int64
+	for p, hw := range t.hw {
+		ps := t.parts[p]
+		if ps == nil || !ps.started {
+			continue // revoked or sought: not read from here now
+		}
+		next := ps.next
+		if ps.head < len(ps.q) {
+			next = ps.q[ps.head].off
+		}
+		if out == nil {
+			out = make(map[int32]int64, len(t.hw))
+		}
+		out[p] = max(0, hw-next)
 	}
 	return out
 }
@@ -410,11 +423,12 @@ func (t *Topic) register(ps *partState, r *kgo.Record, group bool) (_ *partState
 		return ps, nil, false
 	}
 	if !group {
+		ps.next = r.Offset + 1
 		return ps, nil, true
 	}
 	if n := len(ps.q); n > ps.head && ps.q[n-1].off >= r.Offset {
 		// Offsets went back: start afresh so acks stay ordered.
-		ps = &partState{p: ps.p}
+		ps = &partState{p: ps.p, next: r.Offset, started: true}
 		t.parts[ps.p] = ps
 	}
 	ps.q = append(ps.q, inflight{off: r.Offset, epoch: r.LeaderEpoch})
@@ -448,6 +462,7 @@ func (t *Topic) ack(ps *partState, off int64) {
 		last = ps.q[ps.head]
 		ps.head++
 	}
+	ps.next = last.off + 1
 	if t.external {
 		t.pos[ps.p] = last.off + 1
 		switch {
@@ -478,6 +493,7 @@ func (t *Topic) drop(m map[string][]int32) {
 	for _, p := range m[t.cfg.Topic] {
 		delete(t.parts, p)
 		delete(t.seen, p)
+		delete(t.hw, p)
 		if t.owned[p] {
 			delete(t.owned, p)
 			t.gen++
@@ -543,109 +559,6 @@ func (t *Topic) adjust(_ context.Context, offsets map[string]map[int32]kgo.Offse
 		}
 	}
 	return offsets, nil
-}
-
-// PositionKey implements connectors.Positioned: "kafka:GROUP:TOPIC", or ""
-// without a group (nothing to resume).
-func (t *Topic) PositionKey() string {
-	if t.cfg.Group == "" {
-		return ""
-	}
-	return "kafka:" + t.cfg.Group + ":" + t.cfg.Topic
-}
-
-// Restore implements connectors.Positioned: pos holds the offsets stored
-// with the state by an earlier run (JSON {"PARTITION": next offset}), which
-// win over group offsets that are behind them when partitions are assigned.
-// From then on offsets are committed only by Committed (no autocommit), and
-// a revocation calls commit and waits for it. Call it before Run.
-func (t *Topic) Restore(pos []byte, commit func(context.Context) error) error {
-	m := map[int32]int64{}
-	if len(pos) > 0 {
-		var raw map[string]int64
-		if err := json.Unmarshal(pos, &raw); err != nil {
-			return fmt.Errorf("kafka: topic %q: stored position %q: %w", t.cfg.Topic, pos, err)
-		}
-		for k, off := range raw {
-			p, err := strconv.ParseInt(k, 10, 32)
-			if err != nil || off < 0 {
-				return fmt.Errorf("kafka: topic %q: stored position %q: bad partition or offset", t.cfg.Topic, pos)
-			}
-			m[int32(p)] = off
-		}
-	}
-	t.cmu.Lock()
-	defer t.cmu.Unlock()
-	t.external, t.pos, t.ask = true, m, commit
-	return nil
-}
-
-// Emitted implements connectors.Positioned; positions come from acks.
-func (t *Topic) Emitted(*connectors.Record) {}
-
-// Position implements connectors.Positioned: per partition, the offset
-// after the last record acknowledged together with every earlier one, or
-// the stored offset for partitions without one since.
-func (t *Topic) Position() ([]byte, error) {
-	t.cmu.Lock()
-	defer t.cmu.Unlock()
-	if len(t.pos) == 0 {
-		return nil, nil
-	}
-	raw := make(map[string]int64, len(t.pos))
-	for p, off := range t.pos {
-		raw[strconv.Itoa(int(p))] = off
-	}
-	return json.Marshal(raw)
-}
-
-// Committed implements connectors.Positioned: it commits the offsets of pos
-// for the partitions this member owns to the group, synchronously.
-func (t *Topic) Committed(ctx context.Context, pos []byte) error {
-	t.cmu.Lock()
-	cl := t.ccl
-	offsets := map[int32]kgo.EpochOffset{}
-	for p, off := range t.pos {
-		if t.owned[p] {
-			offsets[p] = kgo.EpochOffset{Epoch: -1, Offset: off}
-		}
-	}
-	t.cmu.Unlock()
-	if cl == nil || len(offsets) == 0 {
-		return nil
-	}
-	var cerr error
-	cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{t.cfg.Topic: offsets},
-		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
-			if err != nil {
-				cerr = err
-				return
-			}
-			for _, rt := range resp.Topics {
-				for _, rp := range rt.Partitions {
-					if err := kerr.ErrorForCode(rp.ErrorCode); err != nil && cerr == nil {
-						cerr = fmt.Errorf("partition %d: %w", rp.Partition, err)
-					}
-				}
-			}
-		})
-	if cerr != nil {
-		return fmt.Errorf("kafka: commit offsets of group %q: %w", t.cfg.Group, cerr)
-	}
-	return nil
-}
-
-// Partitions implements connectors.Partitioned: the partitions assigned to
-// this member, with a generation that changes with them.
-func (t *Topic) Partitions() ([]int32, uint64) {
-	t.cmu.Lock()
-	defer t.cmu.Unlock()
-	ps := make([]int32, 0, len(t.owned))
-	for p := range t.owned {
-		ps = append(ps, p)
-	}
-	slices.Sort(ps)
-	return ps, t.gen
 }
 
 // noHeaders is Meta["headers"] of records without headers: shared, so
@@ -768,181 +681,6 @@ func (t *Topic) Seek(offsets map[int32]int64) {
 	if t.pollStop != nil {
 		t.pollStop()
 	}
-}
-
-// --- sink ---
-
-// Write produces rec asynchronously: Value encoded with Config.Codec, Key
-// (when not nil) with Config.KeyCodec, headers from rec.Meta["headers"]
-// (a map of strings, bytes or other values written as text). It returns
-// once franz-go buffered the record, blocking while its buffer is full;
-// ctx also bounds the record's time in that buffer (franz-go semantics).
-// When the broker acknowledged the record, or producing it failed, rec.Ack
-// is called once from a franz-go goroutine; a failure is also kept for
-// Flush. A record Write rejects (encoding, broker check, closed topic) has
-// rec.Ack called with the same error Write returns. Safe for concurrent
-// use.
-func (t *Topic) Write(ctx context.Context, rec connectors.Record) error {
-	kr, err := t.encode(rec.Value, rec.Key, headerList(rec.Meta))
-	var cl *kgo.Client
-	if err == nil {
-		cl, err = t.producer(ctx)
-	}
-	if err != nil {
-		if rec.Ack != nil {
-			rec.Ack(err)
-		}
-		return err
-	}
-	ack := rec.Ack
-	cl.Produce(ctx, kr, func(_ *kgo.Record, err error) {
-		if err != nil {
-			err = fmt.Errorf("kafka: produce to %q: %w", t.cfg.Topic, err)
-			t.errMu.Lock()
-			if t.firstErr == nil {
-				t.firstErr = err
-			}
-			t.errMu.Unlock()
-		}
-		if ack != nil {
-			ack(err)
-		}
-	})
-	return nil
-}
-
-// Flush waits until every record written so far was acknowledged or failed,
-// or ctx is done, and returns the first produce failure since the previous
-// Flush (`kafka: produce to "t": ...`). Safe for concurrent use.
-func (t *Topic) Flush(ctx context.Context) error {
-	t.mu.Lock()
-	cl := t.prod
-	t.mu.Unlock()
-	if cl != nil {
-		if err := cl.Flush(ctx); err != nil {
-			return fmt.Errorf("kafka: flush %q: %w", t.cfg.Topic, err)
-		}
-	}
-	t.errMu.Lock()
-	defer t.errMu.Unlock()
-	err := t.firstErr
-	t.firstErr = nil
-	return err
-}
-
-// Send produces one record and waits until the broker acknowledged it (nil)
-// or producing failed, or ctx is done: topic:send. headers may be nil. Safe
-// for concurrent use; it does not affect Flush's error.
-func (t *Topic) Send(ctx context.Context, value, key any, headers map[string]string) error {
-	var hs []kgo.RecordHeader
-	if len(headers) > 0 {
-		hs = make([]kgo.RecordHeader, 0, len(headers))
-		for _, k := range sortedKeys(headers) {
-			hs = append(hs, kgo.RecordHeader{Key: k, Value: []byte(headers[k])})
-		}
-	}
-	kr, err := t.encode(value, key, hs)
-	if err != nil {
-		return err
-	}
-	cl, err := t.producer(ctx)
-	if err != nil {
-		return err
-	}
-	done := make(chan error, 1)
-	cl.Produce(ctx, kr, func(_ *kgo.Record, err error) { done <- err })
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("kafka: produce to %q: %w", t.cfg.Topic, err)
-		}
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// producer returns the producer client, creating and checking it once.
-func (t *Topic) producer(ctx context.Context) (*kgo.Client, error) {
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
-		return nil, fmt.Errorf("kafka: topic %q: %w", t.cfg.Topic, connectors.ErrClosed)
-	}
-	cl := t.prod
-	if cl == nil {
-		opts, err := kgoOpts(t.cfg, nil)
-		if err == nil {
-			cl, err = kgo.NewClient(append(opts, t.opts.extra...)...)
-		}
-		if err != nil {
-			t.mu.Unlock()
-			return nil, fmt.Errorf("kafka: topic %q: %w", t.cfg.Topic, err)
-		}
-		t.prod = cl
-	}
-	t.mu.Unlock()
-	if err := t.check(ctx, cl); err != nil {
-		return nil, err
-	}
-	return cl, nil
-}
-
-// encode builds the franz-go record.
-func (t *Topic) encode(value, key any, headers []kgo.RecordHeader) (*kgo.Record, error) {
-	v, err := t.cfg.Codec.Marshal(nil, value)
-	if err != nil {
-		return nil, fmt.Errorf("kafka: topic %q: encode value: %w", t.cfg.Topic, err)
-	}
-	kr := &kgo.Record{Value: v, Headers: headers}
-	if key != nil {
-		if kr.Key, err = t.cfg.KeyCodec.Marshal(nil, key); err != nil {
-			return nil, fmt.Errorf("kafka: topic %q: encode key: %w", t.cfg.Topic, err)
-		}
-	}
-	return kr, nil
-}
-
-// headerList reads meta["headers"]: map[string]any, map[string]string or
-// value.Object, with string or []byte values (others are written as text).
-func headerList(meta map[string]any) []kgo.RecordHeader {
-	var hs []kgo.RecordHeader
-	add := func(k string, v any) {
-		var b []byte
-		switch x := v.(type) {
-		case string:
-			b = []byte(x)
-		case []byte:
-			b = x
-		default:
-			b, _ = codec.AppendText(nil, v)
-		}
-		hs = append(hs, kgo.RecordHeader{Key: k, Value: b})
-	}
-	switch h := meta["headers"].(type) {
-	case map[string]any:
-		for _, k := range sortedKeys(h) {
-			add(k, h[k])
-		}
-	case map[string]string:
-		for _, k := range sortedKeys(h) {
-			add(k, h[k])
-		}
-	case value.Object:
-		for _, m := range h {
-			add(m.Key, m.Value)
-		}
-	}
-	return hs
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // check asks a broker for the topic's metadata once per Topic, within

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -528,8 +529,55 @@ func TestSASL(t *testing.T) {
 	}
 }
 
-// TestLag reports, per partition read, what the broker holds beyond the last
-// fetched record: 0 once the consumer caught up.
+// TestLagBacklog: records fetched but not handled yet count as lag, whether
+// they wait in the client (emit blocks) or are emitted and not acked (group).
+func TestLagBacklog(t *testing.T) {
+	for _, group := range []string{"", "g"} {
+		t.Run("group="+group, func(t *testing.T) {
+			c := newBroker(t, kfake.SeedTopics(1, "backlog"))
+			produceTo(t, c, "backlog", 0, "a", "b", "c", "d", "e")
+			tp := newTopic(t, c, "backlog", func(cfg *Config) { cfg.Group = group })
+			release := make(chan struct{})
+			var once sync.Once
+			cons := startConsumer(t, tp, func(connectors.Record) { once.Do(func() { <-release }) })
+			unblock := sync.OnceFunc(func() { close(release) })
+			t.Cleanup(unblock) // before the consumer's cleanup stops it
+			// Without a group the first record is handed to emit (which
+			// blocks): 4 wait. With one, nothing is acked: all 5 wait.
+			want := int64(4)
+			if group != "" {
+				want = 5
+			}
+			waitLag(t, tp, want)
+			unblock()
+			for _, r := range cons.collect(t, 5) {
+				if r.Ack != nil {
+					r.Ack(nil)
+				}
+			}
+			waitLag(t, tp, 0)
+		})
+	}
+}
+
+// waitLag polls tp.Lag() until partition 0's lag is want.
+func waitLag(t *testing.T, tp *Topic, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for {
+		lag := tp.Lag()
+		if l, ok := lag[0]; ok && l == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Lag = %v, want partition 0 at %d", lag, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestLag reports, per partition read, the records not handled yet: 0 once
+// the consumer caught up.
 func TestLag(t *testing.T) {
 	c := newBroker(t, kfake.SeedTopics(2, "lag"))
 	produceTo(t, c, "lag", 0, "a", "b", "c")

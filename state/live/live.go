@@ -5,12 +5,13 @@
 // It never opens a network port and serves reads only; commands that write
 // still fail with the holder's pid.
 //
-// The protocol is one JSON request line, {"op": "names"} or {"op":
-// "entries", "name": NAME}, answered by JSON lines: {"name": N} per name,
-// or {"key": K, "value": V, "expires": E} per entry with K and V the stored
-// key and value encodings (base64; K absent for a collector state), so the
-// client decodes them exactly as a local read would; then {"end": true} or
-// {"error": MESSAGE}.
+// The protocol is one JSON request line, {"op": "names"}, {"op": "has",
+// "name": NAME}, {"op": "entries", "name": NAME} or {"op": "get", "name":
+// NAME, "key": K}, answered by JSON lines: {"name": N} per name, or {"key":
+// K, "value": V, "expires": E} per entry with K and V the stored key and
+// value encodings (base64; K absent for a collector state), so the client
+// decodes them exactly as a local read would; then {"end": true} or
+// {"error": MESSAGE}. The Client is a state.Reader.
 package live
 
 import (
@@ -25,6 +26,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +53,7 @@ func SocketPath(dir string) string {
 type request struct {
 	Op   string `json:"op"`
 	Name string `json:"name,omitempty"`
+	Key  []byte `json:"key,omitempty"`
 }
 
 // reply is one response line.
@@ -61,7 +64,7 @@ type reply struct {
 	Expires int64  `json:"expires,omitempty"`
 	End     bool   `json:"end,omitempty"`
 	Error   string `json:"error,omitempty"`
-	// Missing marks an Error that is state.ErrNotFound.
+	// Missing marks an Error that is state.ErrNotExist.
 	Missing bool `json:"missing,omitempty"`
 }
 
@@ -130,7 +133,7 @@ func (s *Server) serve(conn net.Conn) error {
 	finish := func(err error) error {
 		r := reply{End: true}
 		if err != nil {
-			r = reply{Error: err.Error(), Missing: errors.Is(err, state.ErrNotFound)}
+			r = reply{Error: err.Error(), Missing: errors.Is(err, state.ErrNotExist)}
 		}
 		if err := enc.Encode(r); err != nil {
 			return err
@@ -154,15 +157,22 @@ func (s *Server) serve(conn net.Conn) error {
 			}
 		}
 		return finish(err)
-	case "entries":
+	case "has", "entries", "get":
 		ok, err := snap.Has(req.Name)
 		if err == nil && !ok {
-			err = state.NotFound(req.Name)
+			err = state.NotExist(s.st.Dir(), req.Name)
 		}
-		if err == nil {
+		switch {
+		case err != nil, req.Op == "has":
+		case req.Op == "entries":
 			err = snap.Entries(req.Name, func(e state.RawEntry) error {
 				return enc.Encode(reply{Key: e.Key, Value: e.Value, Expires: e.Expires})
 			})
+		default:
+			var e state.RawEntry
+			if e, ok, err = snap.Get(req.Name, req.Key); ok {
+				err = enc.Encode(reply{Key: e.Key, Value: e.Value, Expires: e.Expires})
+			}
 		}
 		return finish(err)
 	}
@@ -174,12 +184,12 @@ var ErrNoServer = errors.New("no job serves reads of this state directory")
 
 // Client reads a state directory through the job that holds it.
 type Client struct {
-	path string
+	dir, path string
 }
 
 // NewClient returns a client of the job holding the state directory dir.
 // It connects per call.
-func NewClient(dir string) *Client { return &Client{path: SocketPath(dir)} }
+func NewClient(dir string) *Client { return &Client{dir: dir, path: SocketPath(dir)} }
 
 // call sends one request and passes each reply line to fn.
 func (c *Client) call(ctx context.Context, req request, fn func(reply) error) error {
@@ -204,7 +214,7 @@ func (c *Client) call(ctx context.Context, req request, fn func(reply) error) er
 		}
 		switch {
 		case r.Missing:
-			return state.NotFound(req.Name)
+			return state.NotExist(c.dir, req.Name)
 		case r.Error != "":
 			return errors.New(r.Error)
 		case r.End:
@@ -216,8 +226,10 @@ func (c *Client) call(ctx context.Context, req request, fn func(reply) error) er
 	}
 }
 
-// Names lists the caches and collector states as of the job's last commit.
-func (c *Client) Names(ctx context.Context) ([]string, error) {
+// Names implements state.Reader: the caches and collector states as of the
+// job's last commit.
+func (c *Client) Names() ([]string, error) {
+	ctx := context.Background()
 	var names []string
 	err := c.call(ctx, request{Op: "names"}, func(r reply) error {
 		names = append(names, r.Name)
@@ -227,10 +239,66 @@ func (c *Client) Names(ctx context.Context) ([]string, error) {
 }
 
 // Entries calls fn with each entry of the cache or "state/NAME" name as of
-// the job's last commit (see state.Snapshot.Entries); state.ErrNotFound
-// when it does not exist.
-func (c *Client) Entries(ctx context.Context, name string, fn func(state.RawEntry) error) error {
-	return c.call(ctx, request{Op: "entries", Name: name}, func(r reply) error {
+// the job's last commit (see state.Snapshot.Entries); an error wrapping
+// state.ErrNotExist when it does not exist.
+func (c *Client) Entries(name string, fn func(state.RawEntry) error) error {
+	return c.call(context.Background(), request{Op: "entries", Name: name}, func(r reply) error {
 		return fn(state.RawEntry{Key: r.Key, Value: r.Value, Expires: r.Expires})
 	})
 }
+
+// CheckExists implements state.Reader.
+func (c *Client) CheckExists(name string) error {
+	return c.call(context.Background(), request{Op: "has", Name: name}, func(reply) error { return nil })
+}
+
+// Dump implements state.Reader: each entry decoded as a local dump would.
+func (c *Client) Dump(name string, fn func(state.DumpLine) error) error {
+	return c.Entries(name, func(e state.RawEntry) error {
+		l, err := dumpLine(name, e)
+		if err != nil {
+			return err
+		}
+		return fn(l)
+	})
+}
+
+// Get implements state.Reader.
+func (c *Client) Get(name string, key any) (any, bool, error) {
+	var k []byte
+	if !strings.HasPrefix(name, "state/") {
+		var err error
+		if k, err = state.EncodeKey(key); err != nil {
+			return nil, false, err
+		}
+	}
+	var v any
+	found := false
+	err := c.call(context.Background(), request{Op: "get", Name: name, Key: k}, func(r reply) error {
+		var err error
+		v, err = state.DecodeValue(r.Value)
+		found = err == nil
+		return err
+	})
+	return v, found, err
+}
+
+// dumpLine decodes an entry of name.
+func dumpLine(name string, e state.RawEntry) (state.DumpLine, error) {
+	l := state.DumpLine{Cache: name}
+	var err error
+	if e.Key != nil {
+		if l.Key, err = state.DecodeKey(e.Key); err != nil {
+			return l, err
+		}
+	}
+	if l.Value, err = state.DecodeValue(e.Value); err != nil {
+		return l, err
+	}
+	if e.Expires != 0 {
+		l.Expires = time.Unix(0, e.Expires)
+	}
+	return l, nil
+}
+
+var _ state.Reader = (*Client)(nil)

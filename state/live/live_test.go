@@ -1,7 +1,6 @@
 package live
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"slices"
@@ -38,16 +37,14 @@ func TestServe(t *testing.T) {
 	must(st.Save("col", []any{int64(7)}))
 	defer srv.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	cl := NewClient(dir)
-	names, err := cl.Names(ctx)
+	names, err := cl.Names()
 	must(err)
 	if !slices.Equal(names, []string{"hits", "state/col"}) {
 		t.Errorf("Names = %v", names)
 	}
 	var got []string
-	must(cl.Entries(ctx, "hits", func(e state.RawEntry) error {
+	must(cl.Entries("hits", func(e state.RawEntry) error {
 		k, err := state.DecodeKey(e.Key)
 		must(err)
 		v, err := state.DecodeValue(e.Value)
@@ -62,7 +59,7 @@ func TestServe(t *testing.T) {
 		t.Errorf("entries of hits = %v", got)
 	}
 	n := 0
-	must(cl.Entries(ctx, "state/col", func(e state.RawEntry) error {
+	must(cl.Entries("state/col", func(e state.RawEntry) error {
 		n++
 		if e.Key != nil {
 			t.Errorf("a saved state has key %q", e.Key)
@@ -72,19 +69,36 @@ func TestServe(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d entries of state/col", n)
 	}
-	if err := cl.Entries(ctx, "nope", func(state.RawEntry) error { return nil }); !errors.Is(err, state.ErrNotFound) ||
-		err.Error() != `no cache "nope"` {
+	if err := cl.Entries("nope", func(state.RawEntry) error { return nil }); !errors.Is(err, state.ErrNotExist) ||
+		err.Error() != "cache nope does not exist in "+dir {
 		t.Errorf("Entries of a missing cache = %v", err)
+	}
+	if v, ok, err := cl.Get("hits", "a"); v != int64(1) || !ok || err != nil {
+		t.Errorf("Get(hits, a) = %v, %t, %v", v, ok, err)
+	}
+	if _, ok, err := cl.Get("hits", "c"); ok || err != nil {
+		t.Errorf("Get of a pending write = %t, %v", ok, err)
+	}
+	if v, ok, err := cl.Get("state/col", nil); !ok || err != nil || len(v.([]any)) != 1 {
+		t.Errorf("Get(state/col) = %v, %t, %v", v, ok, err)
+	}
+	var lines []state.DumpLine
+	must(cl.Dump("hits", func(l state.DumpLine) error { lines = append(lines, l); return nil }))
+	if len(lines) != 2 || lines[1].Key != "b" || lines[1].Expires.IsZero() {
+		t.Errorf("Dump = %+v", lines)
+	}
+	if err := cl.CheckExists("nope"); !errors.Is(err, state.ErrNotExist) {
+		t.Errorf("CheckExists(nope) = %v", err)
 	}
 	// After a commit the pending write is visible.
 	must(st.Commit(nil))
 	got = got[:0]
-	must(cl.Entries(ctx, "hits", func(e state.RawEntry) error { got = append(got, string(e.Key)); return nil }))
+	must(cl.Entries("hits", func(e state.RawEntry) error { got = append(got, string(e.Key)); return nil }))
 	if len(got) != 3 {
 		t.Errorf("after the commit %d entries, want 3", len(got))
 	}
 	must(srv.Close())
-	if _, err := cl.Names(ctx); !errors.Is(err, ErrNoServer) {
+	if _, err := cl.Names(); !errors.Is(err, ErrNoServer) {
 		t.Errorf("Names without a server = %v", err)
 	}
 }
