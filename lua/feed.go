@@ -25,10 +25,10 @@ type feed struct {
 	src     connectors.Source
 	// positioned is src when its position is committed with the state.
 	positioned connectors.Positioned
-	subs    []chan connectors.Record
-	started bool
-	mu      sync.Mutex
-	closed  bool
+	subs       []chan connectors.Record
+	started    bool
+	mu         sync.Mutex
+	closed     bool
 }
 
 func (f *feed) emit(ctx context.Context, rec connectors.Record) error {

@@ -53,7 +53,6 @@ var (
 	// ErrCorrupted is matched (errors.Is) by *CorruptedError: a database could
 	// not be opened or read because its files are damaged.
 	ErrCorrupted = errors.New("corrupted")
-
 )
 
 // NotExist returns the error wrapping ErrNotExist for the cache or
