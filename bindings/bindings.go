@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/streamctl/streamctl/lua"
+	"github.com/streamctl/streamctl/state"
 )
 
 // Deps are what the modules need from the process, built by cmd/streamctl.
@@ -18,6 +19,10 @@ type Deps struct {
 	// that uses none of them creates and locks nothing. Empty: those calls
 	// fail ("state directory: empty path").
 	StateDir string
+	// State, when set, is the state directory already opened by the
+	// caller (state.Open creates and locks nothing until first use), which
+	// closes it after the run; StateDir is then ignored.
+	State *state.Store
 	// Brokers are the Kafka brokers of kafka.topic calls that give no
 	// brokers; none: the dev-broker's address, 127.0.0.1:9092.
 	Brokers []string
@@ -34,7 +39,7 @@ type Deps struct {
 // in every Lua state (like gopher-lua's linit.go). Their state (the open
 // state directory, the Kafka topics) belongs to one run: build them for each.
 func Modules(d Deps) []lua.Module {
-	store := &stateStore{dir: d.StateDir, log: d.Logger}
+	store := &stateStore{dir: d.StateDir, given: d.State, log: d.Logger}
 	topics := &topicList{}
 	return []lua.Module{
 		&coreModule{set: d.Set, positional: d.Positional},

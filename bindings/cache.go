@@ -117,23 +117,30 @@ func cacheValue(s *lua.State, a *lua.ArgChecker, v glua.LValue) any {
 	return gv
 }
 
-// beforeWrite applies "output before state": what the script wrote to its
-// sinks is flushed to the OS before the cache write is made durable.
+// beforeWrite applies "output before state" to a write that is durable
+// when it returns: what the script wrote to its sinks is flushed to the OS
+// first. (Deferred writes are committed after the outputs anyway.)
 func beforeWrite(s *lua.State, a *lua.ArgChecker) {
 	if rt := s.Runtime(); rt != nil {
 		a.Check(rt.FlushSinks())
 	}
 }
 
-// beginWrite starts every write to c: it raises when c is written from
-// inside its own c:update function (the update holds the cache's write
-// lock, so the write would wait for itself forever), then applies "output
-// before state" (beforeWrite).
-func beginWrite(s *lua.State, a *lua.ArgChecker, c *luaCache) {
+// beginWrite starts every write to c and returns the view to write
+// through: it raises when c is written from inside its own c:update
+// function (the update holds the cache's write lock, so the write would wait
+// for itself forever). In a handler of a run that commits its state the
+// write is deferred to the next commit (api.md section 10); elsewhere it is
+// durable when it returns, after "output before state" (beforeWrite).
+func beginWrite(s *lua.State, L *glua.LState, a *lua.ArgChecker, c *luaCache) *state.Cache {
 	if c.updating.Load() == s {
 		a.Raise("cannot write to cache %q inside its own update function (return the new value instead)", c.c.Name())
 	}
+	if s.Deferred(L) {
+		return c.c.Deferred()
+	}
 	beforeWrite(s, a)
+	return c.c
 }
 
 func cacheGet(s *lua.State, L *glua.LState, c *luaCache) int {
@@ -154,16 +161,14 @@ func cachePut(s *lua.State, L *glua.LState, c *luaCache) int {
 	k := cacheKey(s, a, L, 2)
 	v := cacheValue(s, a, L.Get(3))
 	o := a.Options(4, "ttl")
-	beginWrite(s, a, c)
-	a.Check(c.c.Put(k, v, o.Duration("ttl", 0)))
+	a.Check(beginWrite(s, L, a, c).Put(k, v, o.Duration("ttl", 0)))
 	return 0
 }
 
 func cacheDel(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:del")
 	k := cacheKey(s, a, L, 2)
-	beginWrite(s, a, c)
-	a.Check(c.c.Delete(k))
+	a.Check(beginWrite(s, L, a, c).Delete(k))
 	return 0
 }
 
@@ -182,8 +187,7 @@ func cacheIncr(s *lua.State, L *glua.LState, c *luaCache) int {
 	if L.Get(3) != glua.LNil {
 		by = a.Number(3, "by")
 	}
-	beginWrite(s, a, c)
-	n, err := c.c.Incr(k, by)
+	n, err := beginWrite(s, L, a, c).Incr(k, by)
 	a.Check(err)
 	L.Push(glua.LNumber(n))
 	return 1
@@ -193,9 +197,9 @@ func cacheUpdate(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:update")
 	k := cacheKey(s, a, L, 2)
 	fn := a.Func(3, "fn")
-	beginWrite(s, a, c)
+	w := beginWrite(s, L, a, c)
 	var result glua.LValue = glua.LNil
-	_, err := c.c.Update(k, func(old any, ok bool) (any, bool, error) {
+	_, err := w.Update(k, func(old any, ok bool) (any, bool, error) {
 		// fn runs with c's write lock held: until it returns, s must not
 		// write to c (beginWrite).
 		c.updating.Store(s)
@@ -316,9 +320,9 @@ func pushKV(s *lua.State, L *glua.LState, k, v any, ok bool) int {
 func cacheSweep(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:sweep")
 	fn := a.Func(2, "fn")
-	beginWrite(s, a, c)
+	w := beginWrite(s, L, a, c)
 	var callErr error
-	err := c.c.Sweep(func(k, v any) bool {
+	err := w.Sweep(func(k, v any) bool {
 		if callErr != nil {
 			return true
 		}
@@ -338,8 +342,7 @@ func cacheSweep(s *lua.State, L *glua.LState, c *luaCache) int {
 
 func cacheClear(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:clear")
-	beginWrite(s, a, c)
-	a.Check(c.c.Clear())
+	a.Check(beginWrite(s, L, a, c).Clear())
 	return 0
 }
 
@@ -355,13 +358,14 @@ func cacheCall(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache()")
 	k := cacheKey(s, a, L, 2)
 	v := cacheValue(s, a, L.Get(3))
-	beginWrite(s, a, c)
-	a.Check(c.putPublish(k, v))
+	a.Check(c.putPublish(beginWrite(s, L, a, c), k, v))
 	return 0
 }
 
-func (c *luaCache) putPublish(k, v any) error {
-	if err := c.c.Put(k, v, 0); err != nil {
+// putPublish puts v at k through the view w and publishes it to the
+// subscribers of c:updates().
+func (c *luaCache) putPublish(w *state.Cache, k, v any) error {
+	if err := w.Put(k, v, 0); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -376,16 +380,24 @@ func (c *luaCache) putPublish(k, v any) error {
 // LuaSink implements lua.SinkProvider: a cache as a sink puts and publishes
 // each record under its key; a record without a key is an error.
 func (c *luaCache) LuaSink(s *lua.State) (lua.SinkRef, error) {
-	return lua.SinkRef{Go: cacheSink{c}, NeedKey: true}, nil
+	return lua.SinkRef{Go: cacheSink{c: c, rt: s.Runtime()}, NeedKey: true}, nil
 }
 
-type cacheSink struct{ c *luaCache }
+type cacheSink struct {
+	c  *luaCache
+	rt *lua.Runtime
+}
 
 func (k cacheSink) Write(_ context.Context, r connectors.Record) error {
 	if r.Key == nil {
 		return fmt.Errorf("cache %s: record has no key", k.c.c.Name())
 	}
-	return k.c.putPublish(r.Key, r.Value)
+	// A sink is written by handlers: deferred when the run commits.
+	w := k.c.c
+	if k.rt != nil && k.rt.Commits() {
+		w = w.Deferred()
+	}
+	return k.c.putPublish(w, r.Key, r.Value)
 }
 func (cacheSink) Flush(context.Context) error { return nil }
 func (cacheSink) Close(context.Context) error { return nil }

@@ -110,7 +110,9 @@ func (m *checkpointModule) newCheckpoint(s *lua.State, L *glua.LState) int {
 			}
 			store = lc.c
 		}
-		c, err := state.NewCheckpoint(name, cfg, store)
+		// Checkpoints are written from handlers: committed with the
+		// positions of their records (api.md section 10).
+		c, err := state.NewCheckpoint(name, cfg, store.Deferred())
 		if err != nil {
 			return nil, err
 		}

@@ -72,8 +72,13 @@ func handle(s *lua.State, L *glua.LState) int {
 	fnIdx := 2
 	if L.Get(2).Type() == glua.LTTable {
 		fnIdx = 3
-		o := a.Options(2, "name", "sink", "pipe", "workers", "key", "on_error")
+		o := a.Options(2, "name", "sink", "pipe", "workers", "key", "on_error", "commit_interval")
 		spec.Name = o.String("name", "")
+		if o.Has("commit_interval") {
+			if spec.CommitInterval = o.Duration("commit_interval", 0); spec.CommitInterval <= 0 {
+				a.Raise("commit_interval must be > 0")
+			}
+		}
 		spec.Workers = o.Int("workers", 1, 1)
 		spec.Key = o.Func("key")
 		if v := o.Get("sink"); v != glua.LNil {

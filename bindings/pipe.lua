@@ -2,25 +2,29 @@
 --   op:push(v, m, nxt)  called per record; calls nxt(v, m) for each output
 --   op:flush(nxt)       optional; end of input (and every op.every seconds)
 -- Operators keep state per handler and per Lua state.
+--   op.meta_fns         the functions of the script it calls with (v, m): a
+--                       handler builds meta tables only when one of them,
+--                       or the handler itself, takes a second parameter
+--   op.reads_meta       true when the operator itself reads fields of m
 local array, sleep, now = ...
 local M = {}
 
 function M.map(f)
-  return {push = function(_, v, m, nxt)
+  return {meta_fns = {f}, push = function(_, v, m, nxt)
     local r = f(v, m)
     if r ~= nil then nxt(r, m) end
   end}
 end
 
 function M.filter(f)
-  return {push = function(_, v, m, nxt)
+  return {meta_fns = {f}, push = function(_, v, m, nxt)
     if f(v, m) then nxt(v, m) end
   end}
 end
 
 function M.pairwise()
   local prev, has = nil, false
-  return {push = function(_, v, m, nxt)
+  return {meta_fns = {}, push = function(_, v, m, nxt)
     if has then nxt(array({prev, v}), m) end
     prev, has = v, true
   end}
@@ -39,7 +43,7 @@ end
 function M.accumulate(f, init, hasInit, where)
   f = f or adder(where)
   local acc, has = init, hasInit
-  return {push = function(_, v, m, nxt)
+  return {meta_fns = {}, push = function(_, v, m, nxt)
     if has then acc = f(acc, v) else acc, has = v, true end
     nxt(acc, m)
   end}
@@ -47,7 +51,7 @@ end
 
 function M.batch(size, every)
   local buf, n, lastm = {}, 0, nil
-  local op = {every = every}
+  local op = {every = every, meta_fns = {}}
   function op.push(_, v, m, nxt)
     n = n + 1
     buf[n] = v
@@ -70,7 +74,7 @@ end
 
 function M.dedupe(keyf, ttl)
   local seen, count, lastPrune = {}, 0, now()
-  return {push = function(_, v, m, nxt)
+  return {meta_fns = {keyf}, push = function(_, v, m, nxt)
     local k = v
     if keyf then k = keyf(v, m) end
     if k == nil then nxt(v, m) return end
@@ -90,7 +94,7 @@ end
 
 function M.throttle(rate)
   local interval, nextAt = 1 / rate, 0
-  return {push = function(_, v, m, nxt)
+  return {meta_fns = {}, push = function(_, v, m, nxt)
     local t = now()
     if t < nextAt then
       sleep(nextAt - t)

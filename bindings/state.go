@@ -41,6 +41,13 @@ func (m *stateModule) Open(s *lua.State) error {
 			a.Check(err)
 			st, err := m.store.open(s)
 			a.Check(err)
+			// In a handler of a positioned source the save is committed
+			// with the source's position; elsewhere it is durable when it
+			// returns (the collector contract, api.md section 5).
+			if s.PositionedHandler(L) {
+				a.Check(st.SaveDeferred(name, v))
+				return 0
+			}
 			beforeWrite(s, a)
 			a.Check(st.Save(name, v))
 			return 0

@@ -17,8 +17,9 @@ import (
 // every cache.open of that name and by the caches the runtime keeps for
 // itself ("windows", "checkpoints"). Safe for concurrent use.
 type stateStore struct {
-	dir string
-	log *slog.Logger // nil: the run's logger
+	dir   string
+	given *state.Store // Deps.State: opened by the caller, who closes it
+	log   *slog.Logger // nil: the run's logger
 
 	mu     sync.Mutex
 	st     *state.Store         // nil until opened
@@ -40,19 +41,27 @@ func (st *stateStore) openLocked(rt *lua.Runtime) (*state.Store, error) {
 	if st.st != nil {
 		return st.st, nil
 	}
-	log := st.log
-	if log == nil {
-		log = rt.Logger()
-	}
-	opened, err := state.Open(st.dir, state.WithLogger(log))
-	if err != nil {
-		return nil, err
+	opened := st.given
+	if opened == nil {
+		log := st.log
+		if log == nil {
+			log = rt.Logger()
+		}
+		var err error
+		if opened, err = state.Open(st.dir, state.WithLogger(log)); err != nil {
+			return nil, err
+		}
 	}
 	st.st, st.caches = opened, map[string]*luaCache{}
+	// The run commits what handlers write to it (api.md section 10).
+	rt.UseState(opened)
 	rt.OnClose(func(context.Context) error {
 		st.mu.Lock()
 		st.st, st.caches = nil, nil
 		st.mu.Unlock()
+		if opened == st.given {
+			return nil
+		}
 		return opened.Close()
 	})
 	return opened, nil

@@ -5,10 +5,12 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/lua"
 	"github.com/streamctl/streamctl/state"
 )
@@ -30,12 +32,18 @@ func (*windowModule) Name() string { return "window" }
 type windowOp struct {
 	// where is the script position of the window.* call ("job.lua:3:"):
 	// the operator's errors name it, not streamctl's pipe driver.
-	where   string
-	w       *state.Windower
-	rt      *lua.Runtime
-	late    *lua.SinkRef
-	idle    time.Duration
-	flushed bool // the output of the last call that returned finals was flushed
+	where string
+	w     *state.Windower
+	rt    *lua.Runtime
+	late  *lua.SinkRef
+	idle  time.Duration
+	// values is false when the windows never look at the records' values
+	// (a count of tumbling, hopping or session windows): they are not
+	// converted from Lua then.
+	values bool
+	parts  connectors.Partitioned // the handler's source, when it has partitions
+	gen    uint64                 // of parts, as last given to w
+	src    connectors.Source      // the source parts was looked up for
 }
 
 func (m *windowModule) Open(s *lua.State) error {
@@ -75,12 +83,15 @@ type windowCalls struct {
 	seq    int             // window.* calls so far in this state: default names
 }
 
-// window.KIND{size=, hop=, gap=, time=, key=, agg=, grace=, emit=, late=, idle=, cache=, name=, flush_every=}
+// window.KIND{size=, hop=, gap=, time=, key=, agg=, grace=, emit=, late=, idle=, cache=, name=}
 func (w *windowCalls) newWindow(L *glua.LState, kindName string, kind state.WindowKind) int {
 	s := w.s
 	fn := "window." + kindName
 	a := lua.Args(L, fn)
-	known := []string{"time", "key", "agg", "grace", "emit", "late", "idle", "cache", "name", "flush_every"}
+	if t, ok := L.Get(1).(*glua.LTable); ok && t.RawGetString("flush_every") != glua.LNil {
+		a.Raise("flush_every was removed: windows are committed with the input position (see \"Guarantees\" in the docs)")
+	}
+	known := []string{"time", "key", "agg", "grace", "emit", "late", "idle", "cache", "name"}
 	switch kind {
 	case state.Hopping:
 		known = append(known, "size", "hop")
@@ -105,7 +116,10 @@ func (w *windowCalls) newWindow(L *glua.LState, kindName string, kind state.Wind
 	}
 	cfg.Agg = aggregatorOption(s, a, o)
 	timef, keyf := o.Func("time"), o.Func("key")
-	op := &windowOp{rt: s.Runtime(), idle: o.Duration("idle", 0), flushed: true, where: L.Where(1)}
+	op := &windowOp{rt: s.Runtime(), idle: o.Duration("idle", 0), where: L.Where(1), values: true}
+	if vb, ok := cfg.Agg.(state.ValueBlind); ok && vb.IgnoresValues() && kind != state.Sliding {
+		op.values = false
+	}
 	if v := o.Get("late"); v != glua.LNil {
 		ref, ok, err := s.SinkRefOf(v)
 		if !ok {
@@ -121,18 +135,19 @@ func (w *windowCalls) newWindow(L *glua.LState, kindName string, kind state.Wind
 	if s.Runtime() == nil {
 		a.Raise("not available here")
 	}
-	// flush_every = n writes open windows to the store every n records
-	// instead of after each one (state.WithWriteEvery): faster, but a
-	// kill -9 loses up to n-1 records from open windows. Closing windows,
-	// the end of input, stop() and signals still write at once.
-	every := o.Int("flush_every", 1, 1)
+	// Windows live in memory and are written to their cache at each
+	// commit, with the positions of the records they hold (api.md
+	// section 10).
 	if s.IsMain() {
-		store, err := w.windowStore(a, o)
+		c, err := w.windowStore(a, o)
 		a.Check(err)
-		win, err := state.NewWindower(cfg, store, state.WithWriteEvery(every))
+		win, err := state.NewWindower(cfg, c.Deferred())
 		a.Check(err)
 		op.w = win
-		s.Runtime().OnClose(func(context.Context) error { return win.Flush() })
+		st, err := w.m.store.open(s)
+		a.Check(err)
+		remove := st.OnCommit(win.Flush)
+		s.Runtime().OnClose(func(context.Context) error { remove(); return nil })
 	}
 	ud := L.NewUserData()
 	ud.Value = op
@@ -142,6 +157,9 @@ func (w *windowCalls) newWindow(L *glua.LState, kindName string, kind state.Wind
 	L.Push(luaOrNil(timef))
 	L.Push(luaOrNil(keyf))
 	L.Call(3, 1)
+	if op.late != nil { // late records go out with their meta
+		L.SetField(L.Get(-1), "reads_meta", glua.LTrue)
+	}
 	return 1
 }
 
@@ -271,33 +289,67 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 	a := lua.ArgsAt(L, "window", op.where)
 	key, err := s.FromLua(L.Get(2))
 	a.Check(err)
-	t := time.Now()
+	var t time.Time
 	switch tv := L.Get(3).(type) {
 	case glua.LNumber:
 		t = unixTime(float64(tv))
 	case *glua.LNilType:
+		t = time.Now() // no event time: arrival time
 	default:
 		a.Raise("time must return Unix seconds (a number), got %s", lua.TypeName(tv))
 	}
-	v, err := s.FromLua(L.Get(4))
-	a.Check(err)
-	if !op.flushed {
-		// The finals of the previous call reach the OS before the
-		// windower records them as delivered (its next write).
-		a.Check(op.rt.FlushSinks())
-		op.flushed = true
+	var v any
+	if op.values {
+		var err error
+		v, err = s.FromLua(L.Get(4))
+		a.Check(err)
 	}
-	out, late, err := op.w.Add(key, t, v)
+	var pre []state.WindowResult
+	part := ""
+	if rec := s.CurrentRecord(L); rec != nil {
+		if p, ok := rec.Meta["partition"].(int64); ok {
+			part = strconv.FormatInt(p, 10)
+			pre, err = op.partitions(s, L)
+			a.Check(err)
+		}
+	}
+	out, late, err := op.w.AddFrom(part, key, t, v)
 	a.Check(err)
+	if len(pre) > 0 {
+		out = append(pre, out...)
+	}
 	if late {
 		s.CountLate(L)
 		if op.late != nil {
 			a.Check(s.WriteTo(*op.late, L.Get(4), L.Get(2), L.Get(5)))
 		}
-		L.Push(L.NewTable())
-		return 1
+		return pushResults(s, L, op, pre)
 	}
 	return pushResults(s, L, op, out)
+}
+
+// partitions tells the windower which partitions the handler's source reads
+// now, when that changed since the last record: a partition without records
+// yet holds the watermark back (state.Windower.SetPartitions).
+func (op *windowOp) partitions(s *lua.State, L *glua.LState) ([]state.WindowResult, error) {
+	if src := s.HandlerSource(L); src != op.src {
+		op.src = src
+		op.parts, _ = src.(connectors.Partitioned)
+		op.gen = 0
+	}
+	if op.parts == nil {
+		return nil, nil
+	}
+	parts, gen := op.parts.Partitions()
+	if gen == op.gen {
+		return nil, nil
+	}
+	op.gen = gen
+	names := make([]string, len(parts))
+	for i, p := range parts {
+		names[i] = strconv.FormatInt(int64(p), 10)
+	}
+	return op.w.SetPartitions(names)
 }
 
 // w:finish(): the input ended. A finite input closes every window; a run
@@ -307,8 +359,7 @@ func windowFinish(s *lua.State, L *glua.LState) int {
 	a := lua.ArgsAt(L, "window", op.where)
 	select {
 	case <-op.rt.Stopping():
-		a.Check(op.rt.FlushSinks())
-		a.Check(op.w.Flush())
+		// Kept in memory; the run's last commit stores them.
 		L.Push(L.NewTable())
 		return 1
 	default:
@@ -351,9 +402,6 @@ func pushResults(s *lua.State, L *glua.LState, op *windowOp, out []state.WindowR
 		rt.RawSetString("end", glua.LNumber(float64(r.End.UnixNano())/1e9))
 		rt.RawSetString("value", s.ToLua(r.Value))
 		t.RawSetInt(i+1, rt)
-	}
-	if len(out) > 0 {
-		op.flushed = false
 	}
 	L.Push(t)
 	return 1

@@ -1,7 +1,7 @@
 -- A window operator (window.tumbling{...} and friends): w is the Go
 -- windower; results go downstream as {key=, start=, ["end"]=, value=}.
 return function(w, timef, keyf)
-  local op = {}
+  local op = {meta_fns = {timef, keyf}, reads_meta = timef == nil}
   function op.push(_, v, m, nxt)
     local t = nil
     if timef then t = timef(v, m) elseif m then t = m.time end

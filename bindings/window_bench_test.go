@@ -3,7 +3,6 @@ package bindings_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,13 +22,13 @@ import (
 // {window.tumbling{...}}}, fn): the whole runtime path of a record.
 // "operator" calls the operator's push from a Lua loop at the top level: the
 // window operator alone (time and key functions, conversion, state.Windower,
-// the store). flush_every=1 is the default write-through; larger values
-// defer writes (state.WithWriteEvery). Lua times its own loop with
-// time.now(), so start-up is left out.
+// the store). Windows are written at the run's commits (every second and
+// at the end), as by default. Lua times its own loop with time.now(), so
+// start-up is left out.
 func BenchmarkWindowTumblingLua(b *testing.B) {
 	for _, mode := range []string{"handler", "operator"} {
-		for _, every := range []int{1, 1000, 100000} {
-			b.Run(fmt.Sprintf("%s/flush_every=%d", mode, every), func(b *testing.B) {
+		{
+			b.Run(mode, func(b *testing.B) {
 				src := windowBenchHandler
 				if mode == "operator" {
 					src = windowBenchOperator
@@ -39,7 +38,7 @@ func BenchmarkWindowTumblingLua(b *testing.B) {
 					Script: "bench.lua",
 					Source: []byte(src),
 					Modules: bindings.Modules(bindings.Deps{StateDir: b.TempDir(),
-						Set: [][2]string{{"n", strconv.Itoa(b.N)}, {"every", strconv.Itoa(every)}}}),
+						Set: [][2]string{{"n", strconv.Itoa(b.N)}}}),
 					Stdin:  strings.NewReader(""),
 					Stdout: &out,
 					Stderr: &errb,
@@ -66,14 +65,14 @@ func BenchmarkWindowTumblingLua(b *testing.B) {
 }
 
 const windowBenchCommon = `
-local n, every = tonumber(args.n), tonumber(args.every)
+local n = tonumber(args.n)
 local i, finals, start = 0, 0, nil
 local function gen()
   i = i + 1
   if i == 1 then start = time.now() end
   if i <= n then return i end
 end
-local op = window.tumbling{size = 10, flush_every = every,
+local op = window.tumbling{size = 10,
   time = function(e) return 1.7e9 + e * 0.0001 end, key = function(e) return e % 10000 end}
 `
 

@@ -141,7 +141,7 @@ func TestWindowErrors(t *testing.T) {
 		{"size missing", `window.tumbling{}`,
 			`job.lua:1: window.tumbling: size must be a duration like "1m" or a number of seconds, got nil`},
 		{"gap missing", `window.session{size = 1}`,
-			`job.lua:1: window.session: unknown option "size" (known: agg, cache, emit, flush_every, gap, grace, idle, key, late, name, time)`},
+			`job.lua:1: window.session: unknown option "size" (known: agg, cache, emit, gap, grace, idle, key, late, name, time)`},
 		{"hop larger than size", `window.hopping{size = 10, hop = 20}`,
 			`job.lua:1: window.hopping: window "hopping1": hop must be > 0 and <= size (10s), got 20s`},
 		{"unknown agg", `window.tumbling{size = 1, agg = "median"}`,
@@ -154,8 +154,8 @@ func TestWindowErrors(t *testing.T) {
 			`job.lua:1: window.tumbling: late must be a sink or a function, got number`},
 		{"bad cache", `window.tumbling{size = 1, cache = 3}`,
 			`job.lua:1: window.tumbling: cache must be a cache from cache.open, got number`},
-		{"bad flush_every", `window.tumbling{size = 1, flush_every = 0}`,
-			`job.lua:1: window.tumbling: flush_every must be an integer >= 1, got 0`},
+		{"flush_every is gone", `window.tumbling{size = 1, flush_every = 100}`,
+			`job.lua:1: window.tumbling: flush_every was removed: windows are committed with the input position (see "Guarantees" in the docs)`},
 		// Raised while a record is processed: named at the operator's line,
 		// not inside streamctl's pipe driver.
 		{"time of the wrong type", "local w = window.tumbling{size = 10,\n  time = function(v) return v.t end}\n" +

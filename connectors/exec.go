@@ -133,7 +133,7 @@ func (s *ExecSource) Run(ctx context.Context, emit func(context.Context, Record)
 	stop := context.AfterFunc(cctx, func() { pr.Close() })
 	defer stop()
 
-	eof, err := decodeLoop(ctx, s.cfg.Codec.NewDecoder(pr), s.Name(), nil, emit, func(err error) error {
+	eof, err := decodeLoop(ctx, s.cfg.Codec.NewDecoder(pr), s.Name(), nil, nil, emit, func(err error) error {
 		return wrap(fmt.Errorf("read stdout: %w", err))
 	})
 	if !eof {

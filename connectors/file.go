@@ -78,6 +78,10 @@ type FileSource struct {
 	cfg  FileConfig
 	opts fileOpts
 	gate gate
+
+	// Positions (Positioned, fileposition.go).
+	pos        fileOffsets
+	positioned bool // Restore was called
 }
 
 // NewFileSource validates cfg and returns the source. It does not open the
@@ -109,28 +113,59 @@ func (s *FileSource) Resume() { s.gate.unpause() }
 // (its error) or the file cannot be read ("file PATH: cause"). A record the
 // codec cannot decode is emitted with Err set (see ReaderSource). Run blocks,
 // polling at EOF when following; it starts no goroutines.
+//
+// After Restore with a position of an earlier run, Run starts after the last
+// record of that position when the file at the path is the same file (see
+// Restore); record numbers go on from there.
 func (s *FileSource) Run(ctx context.Context, emit func(context.Context, Record) error) error {
 	wrap := func(err error) error { return fmt.Errorf("file %s: %w", s.cfg.Path, err) }
+	from := &resumeFrom{}
+	// start decides where the file first opened is read from.
+	start := func(f *os.File, fi os.FileInfo) (int64, error) {
+		off, skip, line, ok := s.resumeAt(fi)
+		if !ok {
+			if s.cfg.From == "end" && s.pos.stored == nil {
+				return f.Seek(0, io.SeekEnd)
+			}
+			return 0, nil
+		}
+		from.base, from.skip = line, skip
+		if off > 0 {
+			return f.Seek(off, io.SeekStart)
+		}
+		return 0, nil
+	}
 	var r io.Reader
 	if s.cfg.Follow {
 		fr := &followReader{
-			ctx:  ctx,
-			path: s.cfg.Path,
-			poll: s.opts.poll,
-			gate: &s.gate,
-			end:  s.cfg.From == "end",
+			ctx:   ctx,
+			path:  s.cfg.Path,
+			poll:  s.opts.poll,
+			gate:  &s.gate,
+			start: start,
+			segs:  &s.pos,
 		}
 		defer fr.close()
 		r = fr
 	} else {
-		f, err := os.Open(s.cfg.Path)
+		f, fi, err := openStat(s.cfg.Path)
 		if err != nil {
 			return wrap(err)
 		}
 		defer f.Close()
+		off, err := start(f, fi)
+		if err != nil {
+			return wrap(err)
+		}
+		s.pos.switchTo(0, fileIDOf(fi), off)
 		r = f
 	}
-	_, err := decodeLoop(ctx, s.cfg.Codec.NewDecoder(r), s.Name(), &s.gate, emit, wrap)
+	dec := s.cfg.Codec.NewDecoder(r)
+	_, offsets := dec.(codec.Offsetter)
+	s.pos.mu.Lock()
+	s.pos.offsets = offsets
+	s.pos.mu.Unlock()
+	_, err := decodeLoop(ctx, dec, s.Name(), &s.gate, from, emit, wrap)
 	return err
 }
 

@@ -19,7 +19,11 @@ type followReader struct {
 	path string
 	poll time.Duration
 	gate *gate // waited on before each read and poll
-	end  bool  // start at the end of the file open at the first try
+	// start positions the file open at the first try and returns its
+	// offset (the stored position, or the end for from = "end").
+	start func(*os.File, os.FileInfo) (int64, error)
+	segs  *fileOffsets // told where each file's bytes start in the stream
+	total int64        // bytes returned by Read
 
 	f      *os.File    // the file being read; nil until it exists
 	fi     os.FileInfo // f's identity, for os.SameFile
@@ -55,6 +59,7 @@ func (r *followReader) Read(p []byte) (int, error) {
 		}
 		n, err := r.f.Read(p)
 		r.off += int64(n)
+		r.total += int64(n)
 		if n > 0 {
 			return n, nil
 		}
@@ -75,8 +80,8 @@ func (r *followReader) Read(p []byte) (int, error) {
 }
 
 // open opens path into f. It reports false when the file does not exist yet.
-// Only the file present at the first attempt is read from the end when
-// r.end is set; a file created later is new data and read from the start.
+// Only the file present at the first attempt is positioned by r.start; a
+// file created later is new data and read from the start.
 func (r *followReader) open() (bool, error) {
 	first := !r.tried
 	r.tried = true
@@ -88,14 +93,23 @@ func (r *followReader) open() (bool, error) {
 		return false, err
 	}
 	r.f, r.fi, r.off = f, fi, 0
-	if first && r.end {
-		off, err := f.Seek(0, io.SeekEnd)
+	if first && r.start != nil {
+		off, err := r.start(f, fi)
 		if err != nil {
 			return false, err
 		}
 		r.off = off
 	}
+	r.switched()
 	return true, nil
+}
+
+// switched records that the bytes Read returns next are those of f from
+// r.off on.
+func (r *followReader) switched() {
+	if r.segs != nil {
+		r.segs.switchTo(r.total, fileIDOf(r.fi), r.off)
+	}
 }
 
 // atEOF runs when f returned EOF. It switches to the rotated file once f is
@@ -107,6 +121,7 @@ func (r *followReader) atEOF() (bool, error) {
 		r.f.Close()
 		r.f, r.fi, r.off = r.next, r.nextFi, 0
 		r.next, r.nextFi = nil, nil
+		r.switched()
 		return true, nil
 	}
 	cur, err := r.f.Stat()
@@ -118,6 +133,7 @@ func (r *followReader) atEOF() (bool, error) {
 			return false, err
 		}
 		r.off = 0
+		r.switched()
 		return true, nil
 	}
 	st, err := os.Stat(r.path)

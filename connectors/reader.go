@@ -41,19 +41,30 @@ func (s *ReaderSource) Run(ctx context.Context, emit func(context.Context, Recor
 	if s.Codec == nil {
 		return fmt.Errorf("read %s: no codec", s.Name)
 	}
-	_, err := decodeLoop(ctx, s.Codec.NewDecoder(s.R), s.Name, nil, emit, func(err error) error {
+	_, err := decodeLoop(ctx, s.Codec.NewDecoder(s.R), s.Name, nil, nil, emit, func(err error) error {
 		return fmt.Errorf("read %s: %w", s.Name, err)
 	})
 	return err
+}
+
+// resumeFrom says where a decoding loop resumes: the number of records
+// before the first one it reads (added to record numbers) and how many
+// records to skip first (codecs that cannot seek by offset). The reader sets
+// it when it opens its input, at the latest during the first Decode.
+type resumeFrom struct {
+	base, skip int64
 }
 
 // decodeLoop emits every record dec produces. It returns eof = true when the
 // input ended (io.EOF), false when it stopped after a bad record the codec
 // cannot resynchronise from (err nil) or on an error. Read errors go through
 // wrap, unless ctx is done: then ctx.Err() is returned as is. When g is non-nil,
-// the loop waits while it is paused before each record.
-func decodeLoop(ctx context.Context, dec codec.Decoder, source string, g *gate,
+// the loop waits while it is paused before each record. Records carry the
+// end offset the decoder reports (codec.Offsetter); from, when non-nil,
+// shifts record numbers and skips records of a resumed input.
+func decodeLoop(ctx context.Context, dec codec.Decoder, source string, g *gate, from *resumeFrom,
 	emit func(context.Context, Record) error, wrap func(error) error) (eof bool, err error) {
+	offs, _ := dec.(codec.Offsetter)
 	for {
 		if err := ctx.Err(); err != nil {
 			return false, err
@@ -64,19 +75,33 @@ func decodeLoop(ctx context.Context, dec codec.Decoder, source string, g *gate,
 			}
 		}
 		v, raw, pos, err := dec.Decode()
+		var end int64
+		if offs != nil {
+			end = offs.Offset()
+		}
+		var base int64
+		if from != nil && err != io.EOF {
+			if from.skip > 0 {
+				from.skip--
+				continue
+			}
+			base = from.base
+		}
 		var de *codec.DecodeError
 		switch {
 		case err == nil:
-			if err := emit(ctx, Record{Value: v, Source: source, Pos: pos}); err != nil {
+			if err := emit(ctx, Record{Value: v, Source: source, Pos: base + pos, End: end}); err != nil {
 				return false, err
 			}
 		case errors.As(err, &de):
 			if pos == 0 {
 				pos = de.Pos
 			}
+			pos += base
 			rec := Record{
 				Source: source,
 				Pos:    pos,
+				End:    end,
 				Raw:    append([]byte(nil), raw...),
 				Err:    &BadInputError{Source: source, Pos: pos, Err: de},
 			}

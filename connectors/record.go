@@ -22,6 +22,9 @@ type Record struct {
 	Source string
 	// Pos is the 1-based line (or record) number within Source, 0 if unknown.
 	Pos int64
+	// End is the byte offset just after the record in the input it was
+	// read from, for sources that resume by offset (files); 0 if unknown.
+	End int64
 	// Meta carries source-specific metadata (Kafka topic, SSE event, ...).
 	Meta map[string]any
 	// Raw is the undecoded record when the source keeps it: always for bad

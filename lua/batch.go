@@ -123,7 +123,8 @@ func (h *Handler) pump() {
 	for !h.busy && h.queue.len() > 0 {
 		q := h.queue.pop()
 		if q.kind == stepRecord && h.rt.failed() != nil {
-			continue // the run is failing: drop what is left
+			h.rt.recordDone() // the run is failing: drop what is left
+			continue
 		}
 		h.inst.runStep(q)
 	}
@@ -210,6 +211,15 @@ func (in *instance) mayBatch() bool {
 func (in *instance) endStep() {
 	in.finishAck(nil)
 	in.cur = nil
+	in.recordDone()
+}
+
+// recordDone ends the handler's part of the record of the step, once.
+func (in *instance) recordDone() {
+	if in.counted {
+		in.counted = false
+		in.h.rt.recordDone()
+	}
 }
 
 // stepDone: the driver yielded after finishing a step; next already ended it.
@@ -226,11 +236,16 @@ func (in *instance) driverDied(err error) {
 	in.h.busy = false
 	if errors.Is(err, ErrStopped) {
 		// Interrupted by the stop: not done, so not acked; an
-		// at-least-once source delivers it again.
+		// at-least-once source delivers it again. What the step wrote
+		// before cannot be committed without it.
+		if in.counted {
+			in.h.rt.commits.taint()
+		}
 		in.finishAck(ErrStopped)
 	} else {
 		in.scriptError(rec, err)
 		in.finishAck(nil)
 	}
+	in.recordDone()
 	in.h.pump()
 }

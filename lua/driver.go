@@ -36,9 +36,13 @@ type instance struct {
 	// stepsRun counts the steps the driver ran since runStep last resumed
 	// it (main state); next stops batching at maxStepsPerResume.
 	stepsRun int
+	// counted is true while the running step handles a record counted by
+	// the run's commits (see recordDone).
+	counted bool
 	// needMeta is false when no code of the instance can read meta: the
-	// handler takes fewer than two parameters, there are no pipe operators
-	// or function sinks. The per-record meta table is then skipped.
+	// handler takes fewer than two parameters, no pipe operator reads meta
+	// or calls a function that may (opNeedsMeta), and there are no function
+	// sinks. The per-record meta table is then skipped.
 	needMeta bool
 }
 
@@ -55,10 +59,34 @@ type instance struct {
 //go:embed driver.lua
 var driverLua []byte
 
+// takesMeta reports whether fn may read a second argument (meta).
+func takesMeta(fn *glua.LFunction) bool {
+	p := fn.Proto
+	return p == nil || p.NumParameters >= 2 || p.IsVarArg != 0
+}
+
+// opNeedsMeta reports whether a pipe operator needs the records' meta: it
+// reads it itself (reads_meta), or a function it calls with (v, meta)
+// (meta_fns) may read it. An operator that declares neither, one written
+// in the script, gets meta.
+func opNeedsMeta(op *glua.LTable) bool {
+	fns, ok := op.RawGetString("meta_fns").(*glua.LTable)
+	if !ok || glua.LVAsBool(op.RawGetString("reads_meta")) {
+		return true
+	}
+	need := false
+	fns.ForEach(func(_, v glua.LValue) {
+		if f, ok := v.(*glua.LFunction); ok && takesMeta(f) {
+			need = true
+		}
+	})
+	return need
+}
+
 func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
-	in := &instance{h: h, s: s, spec: spec, needMeta: len(spec.Operators) > 0}
-	if p := spec.Fn.Proto; p == nil || p.NumParameters >= 2 || p.IsVarArg != 0 {
-		in.needMeta = true
+	in := &instance{h: h, s: s, spec: spec, needMeta: takesMeta(spec.Fn)}
+	for _, op := range spec.Operators {
+		in.needMeta = in.needMeta || opNeedsMeta(op)
 	}
 	for _, ref := range spec.Sinks {
 		if ref.Fn != nil || ref.Encode != nil {
@@ -114,8 +142,10 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 		return glua.LNumber(stepFlushOp), glua.LNumber(q.opIdx), glua.LNil, true
 	}
 	if q.rec.Valid != nil && !q.rec.Valid() {
+		in.h.rt.recordDone()
 		return nil, nil, nil, false // stale: its partition was sought elsewhere
 	}
+	in.counted = true
 	in.rec = q.rec
 	rec := &in.rec
 	in.h.nIn.Add(1)
@@ -126,6 +156,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 	if rec.Err != nil {
 		in.fail(rec, rec.Err, exitcode.BadInput)
 		in.finishAck(nil)
+		in.recordDone()
 		return nil, nil, nil, false
 	}
 	in.cur = rec
@@ -137,6 +168,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 			in.cur = nil
 			in.fail(rec, &connectors.BadInputError{Source: rec.Source, Pos: rec.Pos, Err: fmt.Errorf("decode: %s", err)}, exitcode.BadInput)
 			in.finishAck(nil)
+			in.recordDone()
 			return nil, nil, nil, false
 		}
 		v = res[0]

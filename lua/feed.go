@@ -23,10 +23,12 @@ type feed struct {
 	rt      *Runtime
 	derived bool
 	src     connectors.Source
-	subs    []chan connectors.Record
-	started bool
-	mu      sync.Mutex
-	closed  bool
+	// positioned is src when its position is committed with the state.
+	positioned connectors.Positioned
+	subs       []chan connectors.Record
+	started    bool
+	mu         sync.Mutex
+	closed     bool
 }
 
 func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
@@ -36,12 +38,23 @@ func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
 		return context.Canceled
 	}
 	rec.Ack = fanoutAck(rec.Ack, len(f.subs))
-	for _, c := range f.subs {
+	if c := f.rt.commits; c != nil {
+		// No commit starts while a record is handed over.
+		c.enter(len(f.subs))
+		defer c.leave()
+	}
+	for i, c := range f.subs {
 		select {
 		case c <- rec:
 		case <-ctx.Done():
+			for range f.subs[i:] {
+				f.rt.recordDone()
+			}
 			return ctx.Err()
 		}
+	}
+	if f.positioned != nil {
+		f.positioned.Emitted(&rec)
 	}
 	return nil
 }

@@ -39,6 +39,10 @@ type HandlerSpec struct {
 	Key       *glua.LFunction
 	OnError   string   // OnErrorStop, OnErrorSkip or OnErrorSink
 	ErrSink   *SinkRef // with OnErrorSink
+	// CommitInterval is how often the state is committed with the
+	// source's position (the least over handlers applies); 0 for the
+	// default.
+	CommitInterval time.Duration
 }
 
 // Derived is implemented by sources fed by the run itself (cache:updates()):
@@ -99,7 +103,8 @@ type Handler struct {
 	finished   bool
 
 	workers []*instance
-	derived bool // its source is Derived
+	derived bool  // its source is Derived
+	feed    *feed // the feed of its source
 
 	nIn, nOut, nErr, nSkipped, nLate atomic.Int64
 	logged                           atomic.Int64
@@ -150,6 +155,7 @@ func (rt *Runtime) buildHandlers() error {
 			order = append(order, f)
 		}
 		h.derived = f.derived
+		h.feed = f
 		f.subs = append(f.subs, h.in)
 		if h.spec.Workers == 1 {
 			inst, err := newInstance(rt.main, h, h.spec)

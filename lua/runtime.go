@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	glua "github.com/yuin/gopher-lua"
 
@@ -32,6 +33,9 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Getenv looks up environment variables. Default: os.LookupEnv.
 	Getenv func(string) (string, bool)
+	// State is the run's persistent state, committed with the positions of
+	// its sources (see commits); nil for none.
+	State StateCommitter
 }
 
 // Runtime runs one script: its main Lua state, its handlers and their
@@ -72,6 +76,7 @@ type Runtime struct {
 	feeds    []*feed
 
 	handlers []*Handler
+	commits  *commits // nil when the run commits no state
 	// handlersMu guards appending to handlers (the top level, in the
 	// scheduler's goroutine) against Handlers (a /metrics scrape).
 	handlersMu sync.Mutex
@@ -275,8 +280,13 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 	if e := rt.failed(); e != nil {
 		return nil
 	}
-	// 2. Handlers and their workers.
+	// 2. Handlers and their workers, and where their sources resume.
 	if err := rt.buildHandlers(); err != nil {
+		rt.Fail(err)
+		return nil
+	}
+	rt.commits = newCommits(rt, rt.opts.State, rt.commitInterval())
+	if err := rt.commits.resume(rt.feeds); err != nil {
 		rt.Fail(err)
 		return nil
 	}
@@ -293,6 +303,7 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 	}
 	rt.sch.loop(func() bool { return pending == 0 })
 	if rt.failed() == nil {
+		rt.commits.start()
 		for _, h := range rt.handlers {
 			h.start()
 		}
@@ -346,7 +357,30 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 		}})
 	}
 	rt.sch.loop(func() bool { return pending == 0 })
+	// 5. The last commit, once everything drained.
+	if err := rt.commits.close(); err != nil {
+		rt.Fail(err)
+	}
 	return nil
+}
+
+// recordDone tells the commits that a handler is done with a record.
+func (rt *Runtime) recordDone() {
+	if rt.commits != nil {
+		rt.commits.recordDone()
+	}
+}
+
+// commitInterval is the least commit_interval of the handlers, 0 for the
+// default.
+func (rt *Runtime) commitInterval() time.Duration {
+	var d time.Duration
+	for _, h := range rt.handlers {
+		if ci := h.spec.CommitInterval; ci > 0 && (d == 0 || ci < d) {
+			d = ci
+		}
+	}
+	return d
 }
 
 func (rt *Runtime) finalError(err error) error {

@@ -24,6 +24,7 @@ func (h *Handler) startWorkers() {
 			defer wg.Done()
 			for rec := range ch {
 				if rt.failed() != nil {
+					rt.recordDone()
 					continue
 				}
 				inst.runDirect(queued{rec: rec, kind: stepRecord})
@@ -46,6 +47,7 @@ func (h *Handler) startWorkers() {
 				k, err := keyer.key(&rec)
 				if err != nil {
 					h.workers[0].fail(&rec, err, exitcode.Runtime)
+					rt.recordDone()
 					continue
 				}
 				i = int(k % uint32(n))
@@ -79,8 +81,12 @@ func (in *instance) runDirect(q queued) {
 	in.s.workerCur = nil
 	rec := in.cur
 	in.cur = nil
+	defer in.recordDone()
 	switch {
 	case errors.Is(err, ErrStopped):
+		if in.counted {
+			in.h.rt.commits.taint()
+		}
 		in.finishAck(ErrStopped)
 		return
 	case err != nil:

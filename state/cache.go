@@ -1,34 +1,32 @@
 package state
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/iterator"
-	"github.com/syndtr/goleveldb/leveldb/util"
-
 	"github.com/streamctl/streamctl/value"
+	"github.com/syndtr/goleveldb/leveldb"
 )
 
 // CacheConfig configures a cache; the zero value is a persistent cache
 // without TTL or fsync.
 type CacheConfig struct {
-	// Memory keeps the cache in a goleveldb memory storage instead of
-	// DIR/cache/NAME/: nothing is persisted, nothing is locked. Default false.
+	// Memory keeps the cache in a goleveldb memory storage of its own
+	// instead of the state directory's database: nothing is persisted,
+	// nothing is locked, and deferred writes are not deferred. Default false.
 	Memory bool
 	// TTL is the default time to live of entries, counted from their last
 	// write; 0 (the default) means entries never expire.
 	TTL time.Duration
-	// Sync fsyncs goleveldb's journal on every write (leveldb
-	// WriteOptions{Sync: true}), so writes also survive power loss and OS
-	// crashes. Default false: writes survive a killed process only.
+	// Sync fsyncs goleveldb's journal on every immediate write (leveldb
+	// WriteOptions{Sync: true}), and every commit while the cache is open,
+	// so writes also survive power loss and OS crashes. Default false:
+	// writes survive a killed process only.
 	Sync bool
 }
 
@@ -46,45 +44,60 @@ type RangeOptions struct {
 	Reverse bool // visit in descending key order
 }
 
-// Cache is one goleveldb database of key/value entries (keys.go, values.go).
-// Its methods are safe for concurrent use. Reads see every write that
-// returned before them. Writes (Put, Delete, Incr, Update, PutMany, Sweep,
+// Cache is one cache of key/value entries (keys.go, values.go) in the state
+// directory's database, or in memory. Its methods are safe for concurrent
+// use. Reads see every write that returned before them, deferred ones
+// included. Writes (Put, Delete, Incr, Update, PutMany, WriteBatch, Sweep,
 // Clear) are serialized by a per-cache mutex, so Incr and Update are atomic
 // read-modify-writes with respect to every other write of the process.
 //
-// Durability: once a write returns, it is in goleveldb's journal in the
-// operating system (one write(2) per write call): it survives the process
-// being killed, kill -9 included. With CacheConfig.Sync the journal is also
-// fsynced before the call returns, so the write survives power loss.
+// Durability: the *Cache that Store.Cache returns writes immediately: once
+// a write returns it is in goleveldb's journal in the operating system (one
+// write(2) per write call), so it survives the process being killed, kill -9
+// included; with CacheConfig.Sync the journal is also fsynced before the
+// call returns, so the write survives power loss. Its Deferred view writes
+// into the Store's pending writes instead, which Store.Commit makes durable
+// together with source positions.
 //
 // TTL: entries carry their expiry time. An expired entry is invisible to
 // every read (Get, Has, Range, Floor, Ceil, Count, Incr, Update) at once; a
 // background goroutine started by Store.Cache deletes expired entries every
 // sweep interval (WithSweepInterval) until the last Close.
 type Cache struct {
-	store *Store
-	name  string
-	cfg   CacheConfig
-	dir   string // "" for memory caches
-	db    *leveldb.DB
+	core     *cacheCore
+	deferred bool
+}
 
-	mu   sync.Mutex // serializes writes
-	refs int        // guarded by store.mu
+// cacheCore is what the immediate and the deferred view of a cache share.
+type cacheCore struct {
+	store  *Store
+	name   string
+	cfg    CacheConfig
+	db     *leveldb.DB // the store's database, or the memory cache's own
+	prefix []byte      // cachePrefix(name); nil for memory caches
+	imm    *Cache      // the view Store.Cache returns
+	def    *Cache      // its Deferred view
+
+	mu     sync.Mutex // serializes writes
+	refs   int        // guarded by store.mu
+	closed atomic.Bool
 
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
 }
 
-// Cache returns the cache name, opening DIR/cache/NAME/ (creating it) the
-// first time; later calls in the process return the same *Cache with one
-// more reference, and each call needs its own Close. Errors: ErrBadName for
-// names outside [A-Za-z0-9_.-]+, ErrConfig when the cache is already open
-// with a different cfg, *LockedError when another process holds it,
-// *CorruptedError when its files are damaged. The first open of a cache
-// starts its sweep goroutine. It blocks while goleveldb opens the database
-// (replaying its journal).
-func (s *Store) Cache(name string, cfg CacheConfig) (*Cache, error) {
+// Cache returns the cache name, opening the state directory's database
+// (creating and locking it) if this is the first use; later calls in the
+// process return the same *Cache with one more reference, and each call
+// needs its own Close. Errors: ErrBadName for names outside
+// [A-Za-z0-9_.-]+, ErrConfig when the cache is already open with a
+// different cfg, *LockedError when another process holds the state
+// directory, *CorruptedError when its files are damaged. The first open of a
+// cache starts its sweep goroutine. It blocks while goleveldb opens the
+// database (replaying its journal).
+func (s *Store) Cache(name string, cfg CacheConfig) (_ *Cache, err error) {
+	defer s.guard(&err)
 	if err := checkName("cache", name); err != nil {
 		return nil, err
 	}
@@ -98,19 +111,33 @@ func (s *Store) Cache(name string, cfg CacheConfig) (*Cache, error) {
 			return nil, errorf(ErrConfig, "cache %q is already open with %s, not %s", name, c.cfg, cfg)
 		}
 		c.refs++
-		return c, nil
+		return c.imm, nil
 	}
-	c := &Cache{store: s, name: name, cfg: cfg, refs: 1}
-	var err error
+	s.used.Store(true)
+	c := &cacheCore{store: s, name: name, cfg: cfg, refs: 1}
 	if cfg.Memory {
-		c.db, err = newMemDB()
+		db, err := newMemDB()
+		if err != nil {
+			return nil, err
+		}
+		c.db = db
 	} else {
-		c.dir = filepath.Join(s.dir, cacheDir, name)
-		c.db, err = openDB("cache", name, c.dir)
+		db, err := s.database()
+		if err != nil {
+			return nil, err
+		}
+		reg := nsKey(nsRegister, name)
+		if ok, err := db.Has(reg, nil); err != nil {
+			return nil, s.classify(err)
+		} else if !ok {
+			if err := db.Put(reg, nil, nil); err != nil {
+				return nil, s.classify(err)
+			}
+		}
+		c.db, c.prefix = db, cachePrefix(name)
 	}
-	if err != nil {
-		return nil, err
-	}
+	c.imm = &Cache{core: c}
+	c.def = &Cache{core: c, deferred: true}
 	c.stop, c.done = make(chan struct{}), make(chan struct{})
 	if s.cfg.sweep > 0 {
 		go c.sweeper(s.cfg.sweep)
@@ -118,7 +145,7 @@ func (s *Store) Cache(name string, cfg CacheConfig) (*Cache, error) {
 		close(c.done)
 	}
 	s.caches[name] = c
-	return c, nil
+	return c.imm, nil
 }
 
 // String describes a config for ErrConfig messages.
@@ -127,36 +154,48 @@ func (cfg CacheConfig) String() string {
 }
 
 // Name returns the cache's name.
-func (c *Cache) Name() string { return c.name }
+func (c *Cache) Name() string { return c.core.name }
 
 // Config returns the configuration the cache was opened with.
-func (c *Cache) Config() CacheConfig { return c.cfg }
+func (c *Cache) Config() CacheConfig { return c.core.cfg }
+
+// Deferred returns the view of the cache whose writes wait for the next
+// Store.Commit (see commit.go); reads are the same in both views. For a
+// memory cache, whose writes are never durable, it writes at once too. The
+// view shares the cache's reference: Close either one.
+func (c *Cache) Deferred() *Cache { return c.core.def }
+
+// Immediate returns the view of the cache whose writes are durable when
+// they return (the one Store.Cache returns).
+func (c *Cache) Immediate() *Cache { return c.core.imm }
 
 // Close drops one reference. The last Close stops the sweep goroutine (waiting
-// for a running sweep), closes the database and releases its lock; later
-// calls of the Cache's methods return ErrClosed. Closing more often than
-// opening is a no-op.
+// for a running sweep) and forgets the cache; later calls of the Cache's
+// methods return ErrClosed. Pending deferred writes of the cache stay pending
+// until the next commit. Closing more often than opening is a no-op.
 func (c *Cache) Close() error {
-	s := c.store
+	core := c.core
+	s := core.store
 	s.mu.Lock()
-	if c.refs <= 0 {
+	if core.refs <= 0 {
 		s.mu.Unlock()
 		return nil
 	}
-	c.refs--
-	if c.refs > 0 {
+	core.refs--
+	if core.refs > 0 {
 		s.mu.Unlock()
 		return nil
 	}
-	if s.caches[c.name] == c {
-		delete(s.caches, c.name)
+	if s.caches[core.name] == core {
+		delete(s.caches, core.name)
 	}
 	s.mu.Unlock()
-	return c.shutdown()
+	return core.shutdown()
 }
 
-// shutdown stops the sweeper and closes the database, once.
-func (c *Cache) shutdown() error {
+// shutdown stops the sweeper and, for a memory cache, closes its database,
+// once.
+func (c *cacheCore) shutdown() error {
 	var err error
 	c.once.Do(func() {
 		c.store.mu.Lock()
@@ -166,18 +205,15 @@ func (c *Cache) shutdown() error {
 		<-c.done
 		c.mu.Lock() // let a running write finish
 		defer c.mu.Unlock()
-		if c.dir == "" {
+		c.closed.Store(true)
+		if c.prefix == nil {
 			err = c.db.Close()
-			return
-		}
-		if err = closeDB(c.db, c.dir); err != nil {
-			err = fmt.Errorf("cache %q: close: %w", c.name, err)
 		}
 	})
 	return err
 }
 
-func (c *Cache) sweeper(every time.Duration) {
+func (c *cacheCore) sweeper(every time.Duration) {
 	defer close(c.done)
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -186,7 +222,7 @@ func (c *Cache) sweeper(every time.Duration) {
 		case <-c.stop:
 			return
 		case <-t.C:
-			if err := c.sweep(nil); err != nil && !errors.Is(err, ErrClosed) {
+			if err := c.imm.sweep(nil); err != nil && !errors.Is(err, ErrClosed) {
 				c.store.cfg.log.Warn("cache sweep failed", "cache", c.name, "err", err)
 			}
 		}
@@ -197,18 +233,18 @@ func (c *Cache) sweeper(every time.Duration) {
 // then an EncodeValue encoding (with its own version byte).
 const entryVersion = 0x01
 
-func (c *Cache) now() int64 { return c.store.cfg.now().UnixNano() }
+func (c *Cache) now() int64 { return c.core.store.cfg.now().UnixNano() }
 
 // expiry returns the expiry time of a write with ttl (0 = the cache's TTL,
 // negative = never).
 func (c *Cache) expiry(ttl time.Duration) int64 {
 	if ttl == 0 {
-		ttl = c.cfg.TTL
+		ttl = c.core.cfg.TTL
 	}
 	if ttl <= 0 {
 		return 0
 	}
-	return c.store.cfg.now().Add(ttl).UnixNano()
+	return c.core.store.cfg.now().Add(ttl).UnixNano()
 }
 
 func encodeEntry(v any, exp int64) ([]byte, error) {
@@ -247,21 +283,76 @@ func (c *Cache) fail(err error) error {
 	if errors.Is(err, ErrBadKey) || errors.Is(err, ErrBadValue) {
 		return err
 	}
-	return classify("cache", c.name, c.dir, err)
+	if c.core.prefix == nil {
+		if errors.Is(err, leveldb.ErrClosed) {
+			return c.closedErr()
+		}
+		return fmt.Errorf("cache %q: %w", c.core.name, err)
+	}
+	return c.core.store.classify(err)
 }
 
-// raw returns the live entry at an encoded key, or nil.
-func (c *Cache) raw(key []byte) ([]byte, error) {
-	b, err := c.db.Get(key, nil)
+func (c *Cache) closedErr() error { return errorf(ErrClosed, "cache %q is closed", c.core.name) }
+
+// check returns ErrClosed after the last Close.
+func (c *Cache) check() error {
+	if c.core.closed.Load() {
+		return c.closedErr()
+	}
+	return nil
+}
+
+// dbKey returns the database key of an encoded cache key.
+func (c *Cache) dbKey(key []byte) []byte {
+	if c.core.prefix == nil {
+		return key
+	}
+	b := make([]byte, 0, len(c.core.prefix)+len(key))
+	return append(append(b, c.core.prefix...), key...)
+}
+
+// encode encodes k and returns its database key.
+func (c *Cache) encode(k any) ([]byte, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	key, err := EncodeKey(k)
+	if err != nil {
+		return nil, err
+	}
+	return c.dbKey(key), nil
+}
+
+// get returns the stored entry at a database key, pending writes first: nil
+// when there is none.
+func (c *Cache) get(dbk []byte) ([]byte, error) {
+	if c.core.prefix != nil {
+		if val, deleted, found := c.core.store.pend.Load().get(dbk); found {
+			if deleted {
+				return nil, nil
+			}
+			return val, nil
+		}
+	}
+	b, err := c.core.db.Get(dbk, nil)
 	if err == leveldb.ErrNotFound {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, c.fail(err)
 	}
+	return b, nil
+}
+
+// raw returns the live entry at a database key, or nil.
+func (c *Cache) raw(dbk []byte) ([]byte, error) {
+	b, err := c.get(dbk)
+	if err != nil || b == nil {
+		return nil, err
+	}
 	ok, err := live(b, c.now())
 	if err != nil {
-		return nil, c.fail(fmt.Errorf("entry %s: %w", FormatKey(mustDecodeKey(key)), err))
+		return nil, c.fail(fmt.Errorf("entry %s: %w", FormatKey(c.keyOf(dbk)), err))
 	}
 	if !ok {
 		return nil, nil
@@ -269,7 +360,9 @@ func (c *Cache) raw(key []byte) ([]byte, error) {
 	return b, nil
 }
 
-func mustDecodeKey(b []byte) any {
+// keyOf decodes the cache key of a database key for messages.
+func (c *Cache) keyOf(dbk []byte) any {
+	b := dbk[len(c.core.prefix):]
 	k, err := DecodeKey(b)
 	if err != nil {
 		return fmt.Sprintf("%x", b)
@@ -277,15 +370,73 @@ func mustDecodeKey(b []byte) any {
 	return k
 }
 
+// writes is a set of changes to a cache: a goleveldb batch of database keys
+// (a nil value deletes).
+type writes struct {
+	keys, vals [][]byte
+}
+
+func (w *writes) put(k, v []byte) { w.keys, w.vals = append(w.keys, k), append(w.vals, v) }
+func (w *writes) del(k []byte)    { w.keys, w.vals = append(w.keys, k), append(w.vals, nil) }
+
+// apply makes the writes: deferred ones into the store's pending writes;
+// immediate ones in one atomic goleveldb batch, after updating the pending
+// writes of the same keys so reads keep seeing the newest value. Caller
+// holds c.core.mu.
+func (c *Cache) apply(w *writes) error {
+	if len(w.keys) == 0 {
+		return nil
+	}
+	core := c.core
+	if core.prefix != nil {
+		s := core.store
+		s.txMu.RLock()
+		p := s.pend.Load()
+		for i, k := range w.keys {
+			if !c.deferred && !p.has(k) {
+				continue
+			}
+			if w.vals[i] == nil {
+				p.del(k)
+			} else {
+				p.put(k, w.vals[i])
+			}
+		}
+		s.txMu.RUnlock()
+		if c.deferred {
+			return nil
+		}
+	}
+	var batch leveldb.Batch
+	for i, k := range w.keys {
+		if w.vals[i] == nil {
+			batch.Delete(k)
+		} else {
+			batch.Put(k, w.vals[i])
+		}
+	}
+	if err := core.db.Write(&batch, writeOptions(core.cfg.Sync)); err != nil {
+		return c.fail(err)
+	}
+	return nil
+}
+
+// write1 applies a single put (val non-nil) or delete. Caller holds c.core.mu.
+func (c *Cache) write1(dbk, val []byte) error {
+	w := writes{keys: [][]byte{dbk}, vals: [][]byte{val}}
+	return c.apply(&w)
+}
+
 // Get returns the value at k and whether it exists (and has not expired). A
 // stored null is nil, true; a missing key nil, false. It does not block on
 // writers.
 func (c *Cache) Get(k any) (v any, ok bool, err error) {
-	key, err := EncodeKey(k)
+	defer c.core.store.guard(&err)
+	dbk, err := c.encode(k)
 	if err != nil {
 		return nil, false, err
 	}
-	b, err := c.raw(key)
+	b, err := c.raw(dbk)
 	if err != nil || b == nil {
 		return nil, false, err
 	}
@@ -297,23 +448,25 @@ func (c *Cache) Get(k any) (v any, ok bool, err error) {
 }
 
 // Has reports whether k exists and has not expired.
-func (c *Cache) Has(k any) (bool, error) {
-	key, err := EncodeKey(k)
+func (c *Cache) Has(k any) (_ bool, err error) {
+	defer c.core.store.guard(&err)
+	dbk, err := c.encode(k)
 	if err != nil {
 		return false, err
 	}
-	b, err := c.raw(key)
+	b, err := c.raw(dbk)
 	return b != nil, err
 }
 
 // Expires returns the expiry time of the live entry at k: zero when it
 // never expires; ok is false when k is missing or expired.
 func (c *Cache) Expires(k any) (t time.Time, ok bool, err error) {
-	key, err := EncodeKey(k)
+	defer c.core.store.guard(&err)
+	dbk, err := c.encode(k)
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	b, err := c.raw(key)
+	b, err := c.raw(dbk)
 	if err != nil || b == nil {
 		return time.Time{}, false, err
 	}
@@ -326,8 +479,9 @@ func (c *Cache) Expires(k any) (t time.Time, ok bool, err error) {
 // PutExpiring stores v at k to expire at the time expires (zero: never), for
 // restoring an entry exactly as Expires reported it. An expiry in the past
 // stores the entry expired: invisible, then swept. Durable as Put is.
-func (c *Cache) PutExpiring(k, v any, expires time.Time) error {
-	key, err := EncodeKey(k)
+func (c *Cache) PutExpiring(k, v any, expires time.Time) (err error) {
+	defer c.core.store.guard(&err)
+	dbk, err := c.encode(k)
 	if err != nil {
 		return err
 	}
@@ -335,42 +489,44 @@ func (c *Cache) PutExpiring(k, v any, expires time.Time) error {
 	if !expires.IsZero() {
 		exp = max(expires.UnixNano(), 1) // 0 means never
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.put(key, v, exp)
+	c.core.mu.Lock()
+	defer c.core.mu.Unlock()
+	return c.put(dbk, v, exp)
 }
 
 // Put stores v at k. ttl > 0 sets the entry's time to live, 0 uses the
 // cache's TTL, < 0 means it never expires. Durable against a killed process
-// once it returns (see Cache).
-func (c *Cache) Put(k, v any, ttl time.Duration) error {
-	key, err := EncodeKey(k)
+// once it returns (see Cache), or at the next commit for the Deferred view.
+func (c *Cache) Put(k, v any, ttl time.Duration) (err error) {
+	defer c.core.store.guard(&err)
+	dbk, err := c.encode(k)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.put(key, v, c.expiry(ttl))
+	c.core.mu.Lock()
+	defer c.core.mu.Unlock()
+	return c.put(dbk, v, c.expiry(ttl))
 }
 
-func (c *Cache) put(key []byte, v any, exp int64) error {
+func (c *Cache) put(dbk []byte, v any, exp int64) error {
 	b, err := encodeEntry(v, exp)
 	if err != nil {
 		return err
 	}
-	if err := c.db.Put(key, b, writeOptions(c.cfg.Sync)); err != nil {
-		return c.fail(err)
-	}
-	return nil
+	return c.write1(dbk, b)
 }
 
-// PutMany stores every entry of kvs in one atomic goleveldb batch, with ttl as
-// for Put. A bad key or value stores nothing.
-func (c *Cache) PutMany(kvs []KV, ttl time.Duration) error {
-	var batch leveldb.Batch
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// PutMany stores every entry of kvs in one atomic write, with ttl as for
+// Put. A bad key or value stores nothing.
+func (c *Cache) PutMany(kvs []KV, ttl time.Duration) (err error) {
+	defer c.core.store.guard(&err)
+	if err := c.check(); err != nil {
+		return err
+	}
+	c.core.mu.Lock()
+	defer c.core.mu.Unlock()
 	exp := c.expiry(ttl)
+	var w writes
 	for _, kv := range kvs {
 		key, err := EncodeKey(kv.Key)
 		if err != nil {
@@ -380,42 +536,38 @@ func (c *Cache) PutMany(kvs []KV, ttl time.Duration) error {
 		if err != nil {
 			return fmt.Errorf("value at %s: %w", FormatKey(kv.Key), err)
 		}
-		batch.Put(key, b)
+		w.put(c.dbKey(key), b)
 	}
-	if err := c.db.Write(&batch, writeOptions(c.cfg.Sync)); err != nil {
-		return c.fail(err)
-	}
-	return nil
+	return c.apply(&w)
 }
 
 // Delete removes k; a missing key is not an error.
-func (c *Cache) Delete(k any) error {
-	key, err := EncodeKey(k)
+func (c *Cache) Delete(k any) (err error) {
+	defer c.core.store.guard(&err)
+	dbk, err := c.encode(k)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.db.Delete(key, writeOptions(c.cfg.Sync)); err != nil {
-		return c.fail(err)
-	}
-	return nil
+	c.core.mu.Lock()
+	defer c.core.mu.Unlock()
+	return c.write1(dbk, nil)
 }
 
 // Incr adds by to the number at k (a missing or expired key counts as 0),
 // stores the sum with the cache's TTL and returns it. It is atomic: the read
-// and the single goleveldb write happen under the cache's write mutex. The
-// sum stays an int64 while both operands are integers and it does not
-// overflow, else it is a float64. A value that is not a number gives an
-// error wrapping ErrNotNumber: `value at "hits" is a string, not a number`.
-func (c *Cache) Incr(k any, by float64) (float64, error) {
-	key, err := EncodeKey(k)
+// and the write happen under the cache's write mutex. The sum stays an int64
+// while both operands are integers and it does not overflow, else it is a
+// float64. A value that is not a number gives an error wrapping
+// ErrNotNumber: `value at "hits" is a string, not a number`.
+func (c *Cache) Incr(k any, by float64) (_ float64, err error) {
+	defer c.core.store.guard(&err)
+	dbk, err := c.encode(k)
 	if err != nil {
 		return 0, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, err := c.raw(key)
+	c.core.mu.Lock()
+	defer c.core.mu.Unlock()
+	b, err := c.raw(dbk)
 	if err != nil {
 		return 0, err
 	}
@@ -443,7 +595,7 @@ func (c *Cache) Incr(k any, by float64) (float64, error) {
 		t := typeName(old)
 		return 0, errorf(ErrNotNumber, "value at %s is %s%s, not a number", FormatKey(k), article(t), t)
 	}
-	if err := c.put(key, sum, c.expiry(0)); err != nil {
+	if err := c.put(dbk, sum, c.expiry(0)); err != nil {
 		return 0, err
 	}
 	if i, ok := sum.(int64); ok {
@@ -458,14 +610,15 @@ func (c *Cache) Incr(k any, by float64) (float64, error) {
 // returns fn's error. It returns the new value (nil after a delete). fn runs
 // with the cache's write mutex held: it may read this cache but must not
 // write to it (that would deadlock).
-func (c *Cache) Update(k any, fn func(old any, ok bool) (new any, del bool, err error)) (any, error) {
-	key, err := EncodeKey(k)
+func (c *Cache) Update(k any, fn func(old any, ok bool) (new any, del bool, err error)) (_ any, err error) {
+	defer c.core.store.guard(&err)
+	dbk, err := c.encode(k)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, err := c.raw(key)
+	c.core.mu.Lock()
+	defer c.core.mu.Unlock()
+	b, err := c.raw(dbk)
 	if err != nil {
 		return nil, err
 	}
@@ -483,267 +636,7 @@ func (c *Cache) Update(k any, fn func(old any, ok bool) (new any, del bool, err 
 		if b == nil {
 			return nil, nil
 		}
-		if err := c.db.Delete(key, writeOptions(c.cfg.Sync)); err != nil {
-			return nil, c.fail(err)
-		}
-		return nil, nil
+		return nil, c.write1(dbk, nil)
 	}
-	return nv, c.put(key, nv, c.expiry(0))
-}
-
-// Range calls fn with the live entries selected by o, in key order (or
-// reverse), until fn returns false or o.Limit entries were visited. It reads
-// a consistent snapshot taken at the call, so fn may write to the cache
-// (the writes are not visited). Bounds that are not keys give ErrBadKey.
-func (c *Cache) Range(o RangeOptions, fn func(k, v any) bool) error {
-	r := &util.Range{}
-	if o.Prefix != nil {
-		p, err := PrefixKey(o.Prefix)
-		if err != nil {
-			return err
-		}
-		r = util.BytesPrefix(p)
-	}
-	if o.From != nil {
-		f, err := EncodeKey(o.From)
-		if err != nil {
-			return err
-		}
-		if r.Start == nil || bytes.Compare(f, r.Start) > 0 {
-			r.Start = f
-		}
-	}
-	if o.To != nil {
-		t, err := EncodeKey(o.To)
-		if err != nil {
-			return err
-		}
-		if r.Limit == nil || bytes.Compare(t, r.Limit) < 0 {
-			r.Limit = t
-		}
-	}
-	if r.Start != nil && r.Limit != nil && bytes.Compare(r.Start, r.Limit) >= 0 {
-		return nil
-	}
-	it := c.db.NewIterator(r, nil)
-	defer it.Release()
-	next, ok := it.Next, it.First()
-	if o.Reverse {
-		next, ok = it.Prev, it.Last()
-	}
-	now, n := c.now(), 0
-	for ; ok; ok = next() {
-		k, v, alive, err := c.entry(it, now)
-		if err != nil {
-			return err
-		}
-		if !alive {
-			continue
-		}
-		if !fn(k, v) {
-			return nil
-		}
-		if n++; o.Limit > 0 && n >= o.Limit {
-			return nil
-		}
-	}
-	if err := it.Error(); err != nil {
-		return c.fail(err)
-	}
-	return nil
-}
-
-// entry decodes the iterator's current entry if it is live at now.
-func (c *Cache) entry(it iterator.Iterator, now int64) (k, v any, alive bool, err error) {
-	alive, err = live(it.Value(), now)
-	if err != nil || !alive {
-		if err != nil {
-			err = c.fail(fmt.Errorf("entry %s: %w", FormatKey(mustDecodeKey(it.Key())), err))
-		}
-		return nil, nil, false, err
-	}
-	if k, err = DecodeKey(it.Key()); err != nil {
-		return nil, nil, false, c.fail(fmt.Errorf("stored key %x: %w", it.Key(), err))
-	}
-	if v, err = decodeEntry(it.Value()); err != nil {
-		return nil, nil, false, c.fail(fmt.Errorf("entry %s: %w", FormatKey(k), err))
-	}
-	return k, v, true, nil
-}
-
-// Floor returns the live entry with the greatest key <= k (for temporal
-// joins: the latest reading at or before a time), ok false if there is none.
-// Keys sort by type first, so with tuple keys {id, time} check that the
-// returned key has the same id.
-func (c *Cache) Floor(k any) (key, value any, ok bool, err error) {
-	enc, err := EncodeKey(k)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	it := c.db.NewIterator(nil, nil)
-	defer it.Release()
-	now := c.now()
-	valid := it.Seek(enc)
-	if valid && bytes.Equal(it.Key(), enc) {
-		if key, value, ok, err = c.entry(it, now); ok || err != nil {
-			return key, value, ok, err
-		}
-	}
-	if valid {
-		valid = it.Prev()
-	} else {
-		valid = it.Last()
-	}
-	for ; valid; valid = it.Prev() {
-		if key, value, ok, err = c.entry(it, now); ok || err != nil {
-			return key, value, ok, err
-		}
-	}
-	return nil, nil, false, c.iterErr(it)
-}
-
-// Ceil returns the live entry with the least key >= k, ok false if there is
-// none.
-func (c *Cache) Ceil(k any) (key, value any, ok bool, err error) {
-	enc, err := EncodeKey(k)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	it := c.db.NewIterator(nil, nil)
-	defer it.Release()
-	now := c.now()
-	for valid := it.Seek(enc); valid; valid = it.Next() {
-		if key, value, ok, err = c.entry(it, now); ok || err != nil {
-			return key, value, ok, err
-		}
-	}
-	return nil, nil, false, c.iterErr(it)
-}
-
-func (c *Cache) iterErr(it iterator.Iterator) error {
-	if err := it.Error(); err != nil {
-		return c.fail(err)
-	}
-	return nil
-}
-
-// Sweep calls fn with every live entry in key order and deletes those for
-// which fn returns false; expired entries are deleted without calling fn.
-// It iterates a snapshot and deletes in batches under the write mutex, and
-// only entries not rewritten since the snapshot, so it never loses a
-// concurrent write. fn may read the cache but must not write to it.
-func (c *Cache) Sweep(fn func(k, v any) bool) error {
-	return c.sweep(fn)
-}
-
-func (c *Cache) sweep(fn func(k, v any) bool) error {
-	type doomed struct{ key, val []byte }
-	var pending []doomed
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		var batch leveldb.Batch
-		for _, d := range pending {
-			cur, err := c.db.Get(d.key, nil)
-			if err == leveldb.ErrNotFound {
-				continue
-			}
-			if err != nil {
-				return c.fail(err)
-			}
-			if bytes.Equal(cur, d.val) {
-				batch.Delete(d.key)
-			}
-		}
-		pending = pending[:0]
-		if batch.Len() == 0 {
-			return nil
-		}
-		if err := c.db.Write(&batch, writeOptions(c.cfg.Sync)); err != nil {
-			return c.fail(err)
-		}
-		return nil
-	}
-	it := c.db.NewIterator(nil, nil)
-	defer it.Release()
-	now := c.now()
-	for ok := it.First(); ok; ok = it.Next() {
-		alive, err := live(it.Value(), now)
-		if err != nil {
-			return c.fail(fmt.Errorf("entry %s: %w", FormatKey(mustDecodeKey(it.Key())), err))
-		}
-		keep := alive
-		if alive && fn != nil {
-			k, v, _, err := c.entry(it, now)
-			if err != nil {
-				return err
-			}
-			keep = fn(k, v)
-		}
-		if !keep {
-			pending = append(pending, doomed{bytes.Clone(it.Key()), bytes.Clone(it.Value())})
-			if len(pending) >= 1000 {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-		select {
-		case <-c.stop:
-			if fn == nil { // background sweep: stop early on Close
-				return flush()
-			}
-		default:
-		}
-	}
-	if err := it.Error(); err != nil {
-		return c.fail(err)
-	}
-	return flush()
-}
-
-// Clear deletes every entry. It holds the write mutex throughout, so no
-// write interleaves with it.
-func (c *Cache) Clear() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	it := c.db.NewIterator(nil, nil)
-	defer it.Release()
-	var batch leveldb.Batch
-	for ok := it.First(); ok; ok = it.Next() {
-		batch.Delete(it.Key()) // Delete copies the key
-		if batch.Len() >= 10000 {
-			if err := c.db.Write(&batch, writeOptions(c.cfg.Sync)); err != nil {
-				return c.fail(err)
-			}
-			batch.Reset()
-		}
-	}
-	if err := it.Error(); err != nil {
-		return c.fail(err)
-	}
-	if err := c.db.Write(&batch, writeOptions(c.cfg.Sync)); err != nil {
-		return c.fail(err)
-	}
-	return nil
-}
-
-// Count returns the number of live entries. It iterates the whole cache.
-func (c *Cache) Count() (int, error) {
-	it := c.db.NewIterator(nil, nil)
-	defer it.Release()
-	now, n := c.now(), 0
-	for ok := it.First(); ok; ok = it.Next() {
-		alive, err := live(it.Value(), now)
-		if err != nil {
-			return 0, c.fail(fmt.Errorf("entry %s: %w", FormatKey(mustDecodeKey(it.Key())), err))
-		}
-		if alive {
-			n++
-		}
-	}
-	return n, c.iterErr(it)
+	return nv, c.put(dbk, nv, c.expiry(0))
 }

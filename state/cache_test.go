@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"github.com/syndtr/goleveldb/leveldb/util"
 	"math"
 	"os"
 	"path/filepath"
@@ -247,7 +248,11 @@ func TestTTL(t *testing.T) {
 // rawCount counts the entries in goleveldb, expired or not.
 func rawCount(t *testing.T, c *Cache) int {
 	t.Helper()
-	it := c.db.NewIterator(nil, nil)
+	var r *util.Range
+	if c.core.prefix != nil {
+		r = util.BytesPrefix(c.core.prefix)
+	}
+	it := c.core.db.NewIterator(r, nil)
 	defer it.Release()
 	n := 0
 	for it.Next() {
@@ -428,14 +433,14 @@ func TestCacheOpen(t *testing.T) {
 		t.Errorf("Put after last Close = %v", err)
 	}
 	// Reopen: the data persisted; the pid file is gone after Close.
-	if _, err := os.Stat(filepath.Join(s.Dir(), "cache", "c1", pidFile)); !os.IsNotExist(err) {
-		t.Errorf("pid file after Close: %v", err)
+	if _, err := os.Stat(filepath.Join(s.Dir(), "db", pidFile)); err != nil {
+		t.Errorf("pid file while the store is open: %v", err)
 	}
 	c := openCache(t, s, "c1", CacheConfig{Sync: true})
 	if v, _, _ := c.Get("k"); v != int64(1) {
 		t.Errorf("after reopen Get = %v", v)
 	}
-	if pid := readPID(filepath.Join(s.Dir(), "cache", "c1", pidFile)); pid != os.Getpid() {
+	if pid := readPID(filepath.Join(s.Dir(), "db", pidFile)); pid != os.Getpid() {
 		t.Errorf("pid file holds %d, want %d", pid, os.Getpid())
 	}
 
@@ -542,17 +547,24 @@ func TestLockedByAnotherProcess(t *testing.T) {
 	if !errors.As(err, &le) {
 		t.Fatalf("Cache of a held cache = %v, want *LockedError", err)
 	}
-	want := fmt.Sprintf("cache busy (%s) is in use by pid %d", filepath.Join(dir, "cache", "busy"), ch.cmd.Process.Pid)
+	want := fmt.Sprintf("state directory %s is in use by pid %d", dir, ch.cmd.Process.Pid)
 	if err.Error() != want || le.ExitCode() != 75 || !errors.Is(err, ErrLocked) {
 		t.Errorf("error = %q (exit %d), want %q (exit 75)", err, le.ExitCode(), want)
 	}
-	// Another cache in the same directory is free.
-	other, err := s.Cache("free", CacheConfig{})
+	// One process holds the whole state directory: every other cache and
+	// the collector state are held too; a memory cache is free.
+	if _, err := s.Cache("free", CacheConfig{}); err == nil || err.Error() != want {
+		t.Errorf("another cache of the held directory: %v", err)
+	}
+	if _, _, err := s.Load("col"); err == nil || err.Error() != want {
+		t.Errorf("collector state of the held directory: %v", err)
+	}
+	mem, err := s.Cache("mem", CacheConfig{Memory: true})
 	must(t, err)
-	must(t, other.Close())
+	must(t, mem.Close())
 
 	// Without the pid file the holder is unnamed.
-	must(t, os.Remove(filepath.Join(dir, "cache", "busy", pidFile)))
+	must(t, os.Remove(filepath.Join(dir, "db", pidFile)))
 	if _, err := s.Cache("busy", CacheConfig{}); err == nil || !strings.HasSuffix(err.Error(), "is in use by another process") {
 		t.Errorf("without pid file: %v", err)
 	}
@@ -572,9 +584,9 @@ func TestLockedRepair(t *testing.T) {
 	dir := t.TempDir()
 	ch := startHelper(t, "hold", dir, "busy")
 	ch.line(t)
-	err := Repair(dir, "busy")
+	_, err := Repair(dir)
 	if !errors.Is(err, ErrLocked) {
-		t.Errorf("Repair of a held cache = %v", err)
+		t.Errorf("Repair of a held state directory = %v", err)
 	}
 }
 

@@ -101,7 +101,7 @@ func TestLockedState(t *testing.T) {
 	defer s2.Close()
 	_, _, err = s2.Load("col")
 	var le *LockedError
-	if !errors.As(err, &le) || !strings.HasPrefix(err.Error(), "state col (") || le.PID == 0 {
+	if !errors.As(err, &le) || !strings.HasPrefix(err.Error(), "state directory "+dir+" is in use by pid ") || le.PID == 0 {
 		t.Errorf("Load of a held state = %v", err)
 	}
 }

@@ -70,12 +70,12 @@ func TestCorruption(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			fillCache(t, dir, "c", 200)
-			db := filepath.Join(dir, "cache", "c")
+			db := filepath.Join(dir, "db")
 			tt.corrupt(t, db)
 
 			s, err := Open(dir)
 			must(t, err)
-			defer s.Close()
+			defer func() { s.Close() }()
 			c, err := s.Cache("c", CacheConfig{})
 			if tt.onRead {
 				must(t, err)
@@ -86,15 +86,18 @@ func TestCorruption(t *testing.T) {
 			if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupted) {
 				t.Fatalf("got %v, want *CorruptedError", err)
 			}
-			prefix := fmt.Sprintf("cache c (%s) is corrupted: ", db)
-			suffix := `; run "streamctl state repair c" to recover what is readable`
+			prefix := fmt.Sprintf("state directory %s is corrupted: ", dir)
+			suffix := `; run "streamctl state repair" to recover what is readable`
 			msg := err.Error()
 			if !strings.HasPrefix(msg, prefix) || !strings.HasSuffix(msg, suffix) || !strings.Contains(msg, tt.want) {
 				t.Errorf("error = %q", msg)
 			}
 			t.Log(msg)
 
-			must(t, Repair(dir, "c"))
+			must(t, s.Close()) // release the state directory
+			mustRepair(t, dir)
+			s, err = Open(dir)
+			must(t, err)
 			c, err = s.Cache("c", CacheConfig{})
 			must(t, err)
 			n, err := c.Count()
@@ -114,18 +117,18 @@ func TestCorruptState(t *testing.T) {
 	must(t, err)
 	must(t, s.Save("col", obj("offset", 5)))
 	must(t, s.Close())
-	db := filepath.Join(dir, "state", "col")
+	db := filepath.Join(dir, "db")
 	must(t, os.Truncate(globOne(t, filepath.Join(db, "MANIFEST-*")), 0))
 
 	s, err = Open(dir)
 	must(t, err)
 	defer s.Close()
 	_, _, err = s.Load("col")
-	if !errors.Is(err, ErrCorrupted) || !strings.HasPrefix(err.Error(), fmt.Sprintf("state col (%s) is corrupted: ", db)) ||
-		!strings.HasSuffix(err.Error(), `run "streamctl state repair state/col" to recover what is readable`) {
+	if !errors.Is(err, ErrCorrupted) || !strings.HasPrefix(err.Error(), fmt.Sprintf("state directory %s is corrupted: ", dir)) ||
+		!strings.HasSuffix(err.Error(), `run "streamctl state repair" to recover what is readable`) {
 		t.Fatalf("Load = %v", err)
 	}
-	must(t, Repair(dir, "state/col"))
+	mustRepair(t, dir)
 	v, ok, err := s.Load("col")
 	if err != nil || !ok || !valueEqual(v, obj("offset", int64(5))) {
 		t.Errorf("after repair Load = %v, %t, %v", v, ok, err)
@@ -134,10 +137,14 @@ func TestCorruptState(t *testing.T) {
 
 func TestRepairErrors(t *testing.T) {
 	dir := t.TempDir()
-	if err := Repair(dir, "nope"); err == nil || !strings.HasPrefix(err.Error(), `repair cache "nope": `) {
-		t.Errorf("Repair of a missing cache = %v", err)
+	if _, err := Repair(dir); err == nil || !strings.HasPrefix(err.Error(), "repair state directory "+dir+": ") || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Repair of an empty state directory = %v", err)
 	}
-	if err := Repair(dir, "state/../x"); !errors.Is(err, ErrBadName) {
-		t.Errorf("Repair of a bad name = %v", err)
-	}
+}
+
+func mustRepair(t *testing.T, dir string) {
+	t.Helper()
+	n, err := Repair(dir)
+	must(t, err)
+	t.Logf("repair kept %d entries", n)
 }

@@ -32,20 +32,41 @@ type Format interface {
 	Unmarshal(data []byte) (any, error)
 }
 
+// Reader is what `streamctl state ls|get|dump` read: a *Store of a
+// directory no job holds, or, while a job holds it, the job's last commit
+// read through it (package live).
+type Reader interface {
+	// Names lists the caches and states (see Store.Names).
+	Names() ([]string, error)
+	// CheckExists reports a name that does not exist (see
+	// Store.CheckExists).
+	CheckExists(name string) error
+	// Dump calls fn with each entry of a cache or state (see Store.Dump).
+	Dump(name string, fn func(DumpLine) error) error
+	// Get returns the value at key of the cache name, or the value saved
+	// as "state/NAME" (key ignored); ok false when absent.
+	Get(name string, key any) (v any, ok bool, err error)
+}
+
 // Export writes the entries of the caches and states called names (every
-// one of Names when there are none) to w, one dump line each, each cache in
-// key order (see Dump). Each line is written to w as it is made. A value
-// outside the data model is an error wrapping ErrBadValue.
+// one of s.Names when there are none) to w, one dump line each, each cache
+// in key order (see Store.Dump). Each line is written to w as it is made. A
+// value outside the data model is an error wrapping ErrBadValue.
 func (s *Store) Export(w io.Writer, f Format, names ...string) error {
+	return Export(s, w, f, names...)
+}
+
+// Export is Store.Export for any Reader.
+func Export(r Reader, w io.Writer, f Format, names ...string) error {
 	if len(names) == 0 {
 		var err error
-		if names, err = s.Names(); err != nil {
+		if names, err = r.Names(); err != nil {
 			return err
 		}
 	}
 	var line []byte
 	for _, name := range names {
-		err := s.Dump(name, func(l DumpLine) error {
+		err := r.Dump(name, func(l DumpLine) error {
 			var err error
 			if line, err = appendDumpLine(line[:0], f, l); err != nil {
 				return err
@@ -59,6 +80,29 @@ func (s *Store) Export(w io.Writer, f Format, names ...string) error {
 	}
 	return nil
 }
+
+// Get implements Reader: the value at key of the cache name, or the value
+// saved as "state/NAME"; nothing is created (CheckExists first).
+func (s *Store) Get(name string, key any) (any, bool, error) {
+	kind, bare, err := splitName(name)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.CheckExists(name); err != nil {
+		return nil, false, err
+	}
+	if kind == "state" {
+		return s.Load(bare)
+	}
+	c, err := s.acquire(bare)
+	if err != nil {
+		return nil, false, err
+	}
+	v, ok, err := c.Get(key)
+	return v, ok, withClose(err, c.Close())
+}
+
+var _ Reader = (*Store)(nil)
 
 // Import reads dump lines from r and writes them into their caches and
 // states (see LoadDump), each run of consecutive lines of one cache as one

@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/streamctl/streamctl/exitcode"
 )
@@ -31,9 +32,10 @@ var (
 	// when a name breaks the rule [A-Za-z0-9_.-]+ (and not "." or "..").
 	ErrBadName = errors.New("bad name")
 
-	// ErrNotExist is wrapped by Store.CheckExists and Store.Dump when a cache
-	// or saved state does not exist in the state directory, and by
-	// Store.Names when the state directory itself does not exist.
+	// ErrNotExist is wrapped by Store.CheckExists, Store.Dump and reads of
+	// a held state directory (package live) when a cache or saved state does
+	// not exist in the state directory, and by Store.Names when the state
+	// directory itself does not exist.
 	ErrNotExist = errors.New("does not exist")
 
 	// ErrClosed is wrapped by Cache methods called after the last Close, and
@@ -52,6 +54,17 @@ var (
 	// not be opened or read because its files are damaged.
 	ErrCorrupted = errors.New("corrupted")
 )
+
+// NotExist returns the error wrapping ErrNotExist for the cache or
+// "state/NAME" name that the state directory dir does not hold: `cache hits
+// does not exist in DIR`, `state progress does not exist in DIR`.
+func NotExist(dir, name string) error {
+	kind, bare := "cache", name
+	if rest, ok := strings.CutPrefix(name, statePrefix); ok {
+		kind, bare = "state", rest
+	}
+	return errorf(ErrNotExist, "%s %s does not exist in %s", kind, bare, dir)
+}
 
 // sentinelError is an error with its own message that matches a sentinel.
 type sentinelError struct {
@@ -75,27 +88,21 @@ func errorf(kind error, format string, args ...any) error {
 	return &sentinelError{msg: err.Error(), kind: kind, err: errors.Unwrap(err)}
 }
 
-// LockedError is returned by Store.Cache, Store.Load and Store.Save when
-// another process holds the database's LOCK file. It prints
-// `cache NAME (DIR) is in use by pid N`, or "by another process" when the
-// holder's pid is unknown, and makes the CLI exit with code 75.
+// LockedError is returned by every Store method that opens the database
+// when another process holds its LOCK file. It prints `state directory DIR
+// is in use by pid N`, or "by another process" when the holder's pid is
+// unknown, and makes the CLI exit with code 75.
 type LockedError struct {
-	Kind  string // "cache" or "state"
-	Cache string // the cache or state name
-	Dir   string // the database directory
-	PID   int    // the holder's pid, 0 when unknown
+	Dir string // the state directory
+	PID int    // the holder's pid, 0 when unknown
 }
 
 func (e *LockedError) Error() string {
-	kind := e.Kind
-	if kind == "" {
-		kind = "cache"
-	}
 	by := "another process"
 	if e.PID > 0 {
 		by = fmt.Sprintf("pid %d", e.PID)
 	}
-	return fmt.Sprintf("%s %s (%s) is in use by %s", kind, e.Cache, e.Dir, by)
+	return fmt.Sprintf("state directory %s is in use by %s", e.Dir, by)
 }
 
 // ExitCode returns exitcode.Locked (75, EX_TEMPFAIL): try again when the
@@ -105,24 +112,19 @@ func (e *LockedError) ExitCode() int { return exitcode.Locked }
 // Is matches ErrLocked.
 func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
-// CorruptedError is returned when a database's files are damaged (a torn
+// CorruptedError is returned when the database's files are damaged (a torn
 // manifest, a missing CURRENT file, a bad table checksum). Its message says
-// what happened and how to fix it:
-// `cache NAME (DIR) is corrupted: CAUSE; run "streamctl state repair NAME"`.
+// what happened and how to fix it: `state directory DIR is corrupted:
+// CAUSE; run "streamctl state repair" to recover what is readable`.
 type CorruptedError struct {
-	Kind string // "cache" or "state"
-	Name string // the name to pass to Repair and `streamctl state repair`
-	Dir  string // the database directory
+	Dir  string // the state directory
+	Path string // the damaged database directory
 	Err  error  // what goleveldb reported
 }
 
 func (e *CorruptedError) Error() string {
-	kind := e.Kind
-	if kind == "" {
-		kind = "cache"
-	}
-	return fmt.Sprintf("%s %s (%s) is corrupted: %v; run \"streamctl state repair %s\" to recover what is readable",
-		kind, shortName(e.Kind, e.Name), e.Dir, e.Err, e.Name)
+	return fmt.Sprintf("state directory %s is corrupted: %v; run \"streamctl state repair\" to recover what is readable",
+		e.Dir, e.Err)
 }
 
 // Unwrap returns goleveldb's error.
@@ -130,15 +132,6 @@ func (e *CorruptedError) Unwrap() error { return e.Err }
 
 // Is matches ErrCorrupted.
 func (e *CorruptedError) Is(target error) bool { return target == ErrCorrupted }
-
-// shortName strips the "state/" prefix that Names and Repair use for state
-// names, since the message already says "state".
-func shortName(kind, name string) string {
-	if kind == "state" && len(name) > len(statePrefix) && name[:len(statePrefix)] == statePrefix {
-		return name[len(statePrefix):]
-	}
-	return name
-}
 
 // ImportError is returned by Store.Import for a dump line it could not
 // read: one that does not decode, lacks the cache, the key or the value, has

@@ -3,6 +3,7 @@ package state
 import (
 	"bufio"
 	"fmt"
+	"github.com/syndtr/goleveldb/leveldb"
 	"io"
 	"os"
 	"os/exec"
@@ -171,4 +172,15 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// openLegacy opens (creating) a goleveldb database at path, as earlier
+// versions kept one per cache.
+func openLegacy(t *testing.T, path string) *leveldb.DB {
+	t.Helper()
+	db, err := leveldb.OpenFile(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -33,10 +33,10 @@ func isLockError(err error) bool {
 	return strings.Contains(err.Error(), "resource temporarily unavailable")
 }
 
-// lockedError builds the LockedError for a database at dir, reading the
-// holder's pid when it is known.
-func lockedError(kind, name, dir string) *LockedError {
-	return &LockedError{Kind: kind, Cache: name, Dir: dir, PID: readPID(filepath.Join(dir, pidFile))}
+// lockedError builds the LockedError for the state directory dir whose
+// database at path is locked, reading the holder's pid when it is known.
+func lockedError(dir, path string) *LockedError {
+	return &LockedError{Dir: dir, PID: readPID(filepath.Join(path, pidFile))}
 }
 
 // readPID returns the pid in path, or 0 when it is missing or unreadable.

@@ -1,26 +1,34 @@
-// Package state stores the persistent caches and collector state of a
-// streamctl state directory, each in its own goleveldb database. It is plain
-// Go: the Lua bindings (cache.open, state.load/save) and the `streamctl state`
-// CLI sit on top of it.
+// Package state stores the persistent caches, collector state and source
+// positions of a streamctl state directory in one goleveldb database. It is
+// plain Go: the Lua bindings (cache.open, state.load/save, windows,
+// checkpoints) and the `streamctl state` CLI sit on top of it.
 //
 // Layout of a state directory DIR:
 //
-//	DIR/cache/NAME/   one goleveldb database per cache (Store.Cache)
-//	DIR/state/NAME/   one goleveldb database per collector state (Store.Load, Store.Save)
+//	DIR/db/     the goleveldb database (see layout.go for its keys)
 //
-// Each database is locked by the process that opened it (see lock.go): two
-// processes may share DIR as long as they open different names; the second
-// opener of the same name gets a *LockedError (exit code 75).
+// The database is locked by the process that opened it (see lock.go): one
+// job holds a state directory at a time; a second process gets a
+// *LockedError (exit code 75) naming the holder's pid. Directories written
+// by earlier versions, with one database per cache (DIR/cache/NAME/) and per
+// collector state (DIR/state/NAME/), are imported on first open
+// (migrate.go).
 //
 // Keys use an order-preserving encoding (keys.go) so that ranges, prefixes,
 // Floor and Ceil follow the key order; values use an exact tagged binary
 // encoding (values.go).
 //
-// Durability: goleveldb appends every write to its journal with a write(2)
-// before the call returns, so once a Cache write or Store.Save returns, the
-// data survives the process being killed (kill -9): it is in the operating
-// system's page cache. Surviving power loss or an OS crash needs fsync:
-// CacheConfig.Sync for caches; Store.Save always syncs.
+// Writes come in two kinds (see Cache.Deferred and commit.go):
+//
+//   - Immediate writes (a Cache from Store.Cache, Store.Save) are in
+//     goleveldb's journal when the call returns: goleveldb appends every
+//     write with a write(2), so it survives the process being killed
+//     (kill -9). Surviving power loss or an OS crash needs fsync:
+//     CacheConfig.Sync for caches; Store.Save always syncs.
+//   - Deferred writes (a Cache's Deferred view, Store.SaveDeferred) wait in
+//     memory, visible to every read of the process, until Store.Commit
+//     writes all of them together with the positions of the sources they
+//     came from, in one atomic batch.
 package state
 
 import (
@@ -34,39 +42,50 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
+	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
 const (
-	cacheDir    = "cache"
-	stateDir    = "state"
-	statePrefix = "state/" // how Names and Repair spell state names
+	dbDir       = "db"
+	statePrefix = "state/" // how Names, Dump and the CLI spell state names
 )
 
 // Store is an open state directory. It hands out caches and collector state
-// by name; a name opened twice in one process is the same database. Open
-// itself locks nothing: each database is locked when first opened. A Store
-// is safe for concurrent use.
+// by name; a name opened twice in one process is the same cache. Open itself
+// creates and locks nothing: the database is opened (and locked) by the
+// first call that needs it. A Store is safe for concurrent use.
 type Store struct {
 	dir string
 	cfg cfg
 
 	mu     sync.Mutex
 	closed bool
-	caches map[string]*Cache
-	states map[string]*leveldb.DB
+	db     *leveldb.DB // nil until opened
+	caches map[string]*cacheCore
+	hooks  map[int]func() error
+	hookID int
+
+	// pend holds the deferred writes since the last commit. Writers of
+	// deferred writes hold txMu for reading, Commit holds it for writing
+	// while it writes pend and swaps in a new one.
+	pend atomic.Pointer[pending]
+	txMu sync.RWMutex
+	used atomic.Bool // a cache or collector state was opened
 }
 
 // cfg holds the Go-only knobs set by Opt.
 type cfg struct {
-	now   func() time.Time
-	sweep time.Duration
-	log   *slog.Logger
+	now    func() time.Time
+	sweep  time.Duration
+	log    *slog.Logger
+	onOpen func(*Store) error
 }
 
 func defaultCfg() cfg {
@@ -93,12 +112,17 @@ func WithSweepInterval(d time.Duration) Opt { return optFunc(func(c *cfg) { c.sw
 // default of discarding them.
 func WithLogger(l *slog.Logger) Opt { return optFunc(func(c *cfg) { c.log = l }) }
 
+// WithOnOpen sets a function called once the database was opened and
+// locked by this process (package live starts serving reads then). It runs
+// while the Store is locked: it must not call the Store's methods, only
+// start what calls them later. Its error fails the open.
+func WithOnOpen(fn func(*Store) error) Opt { return optFunc(func(c *cfg) { c.onOpen = fn }) }
+
 // Open returns the state directory dir. It creates nothing, opens no
-// database and starts no goroutine: the directory and a database's
-// subdirectory are created when a cache or a state name is first opened
-// (Store.Cache, Load, Save), so reads (Names, Dump, CheckExists) of a
-// directory that does not exist leave none behind. Close the Store at
-// shutdown.
+// database and starts no goroutine: the directory and its database are
+// created when a cache or a state name is first opened (Store.Cache, Load,
+// Save), so reads (Names, Dump, CheckExists) of a directory that does not
+// exist leave none behind. Close the Store at shutdown.
 func Open(dir string, opts ...Opt) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("state directory: empty path")
@@ -107,29 +131,113 @@ func Open(dir string, opts ...Opt) (*Store, error) {
 	for _, o := range opts {
 		o.apply(&c)
 	}
-	return &Store{dir: dir, cfg: c, caches: map[string]*Cache{}, states: map[string]*leveldb.DB{}}, nil
+	s := &Store{dir: dir, cfg: c, caches: map[string]*cacheCore{}, hooks: map[int]func() error{}}
+	s.pend.Store(newPending())
+	return s, nil
 }
 
 // Dir returns the state directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Close closes every cache and state database still open, whatever their
-// reference counts, stopping their sweep goroutines and releasing their locks.
-// It is safe to call twice. Errors of the individual closes are joined.
+// InUse reports whether a cache (memory caches included) or a collector
+// state was opened: the runtime commits only the state of a script that
+// uses it.
+func (s *Store) InUse() bool { return s.used.Load() }
+
+// dbPath returns the database directory.
+func (s *Store) dbPath() string { return filepath.Join(s.dir, dbDir) }
+
+// Exists reports whether the state directory holds a database (or the
+// layout of an earlier version, which the first open imports). Read-only
+// commands use it to tell "nothing stored yet" from an empty store without
+// creating anything.
+func (s *Store) Exists() bool {
+	for _, p := range []string{s.dbPath(), filepath.Join(s.dir, legacyCacheDir), filepath.Join(s.dir, legacyStateDir)} {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// database returns the open database, opening (creating, locking and, for
+// an earlier layout, importing) it on first use. Under s.mu.
+func (s *Store) database() (*leveldb.DB, error) {
+	if s.closed {
+		return nil, errorf(ErrClosed, "state directory %s is closed", s.dir)
+	}
+	if s.db != nil {
+		return s.db, nil
+	}
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	path := s.dbPath()
+	if err := checkCurrent(path); err != nil {
+		return nil, &CorruptedError{Dir: s.dir, Path: path, Err: err}
+	}
+	db, err := leveldb.OpenFile(path, nil)
+	if err != nil {
+		return nil, s.classify(err)
+	}
+	if err := writePID(path); err != nil {
+		return nil, errors.Join(fmt.Errorf("state directory %s: record holder pid: %w", s.dir, err), db.Close())
+	}
+	if err := migrate(s.dir, db); err != nil {
+		return nil, errors.Join(err, closeDB(db, path))
+	}
+	s.db = db
+	if s.cfg.onOpen != nil {
+		if err := s.cfg.onOpen(s); err != nil {
+			s.db = nil
+			return nil, errors.Join(err, closeDB(db, path))
+		}
+	}
+	return db, nil
+}
+
+// open returns the database for callers outside s.mu.
+func (s *Store) open() (*leveldb.DB, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.database()
+}
+
+// classify turns an error of opening or reading the database into a
+// *LockedError, a *CorruptedError or a plain wrapped error.
+func (s *Store) classify(err error) error {
+	var missing *lerrors.ErrMissingFiles
+	switch {
+	case isLockError(err):
+		return lockedError(s.dir, s.dbPath())
+	case lerrors.IsCorrupted(err) || errors.As(err, &missing):
+		return &CorruptedError{Dir: s.dir, Path: s.dbPath(), Err: err}
+	case errors.Is(err, leveldb.ErrClosed):
+		return errorf(ErrClosed, "state directory %s is closed", s.dir)
+	}
+	return fmt.Errorf("state directory %s: %w", s.dir, err)
+}
+
+// Close closes every cache still open, whatever their reference counts,
+// stopping their sweep goroutines, then the database, releasing its lock.
+// Deferred writes not committed are dropped: commit first. It is safe to
+// call twice. Errors of the individual closes are joined.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	caches := s.caches
-	states := s.states
-	s.caches, s.states = map[string]*Cache{}, map[string]*leveldb.DB{}
+	db := s.db
+	s.caches, s.db = map[string]*cacheCore{}, nil
 	s.mu.Unlock()
 
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(caches)) {
 		errs = append(errs, caches[name].shutdown())
 	}
-	for _, name := range slices.Sorted(maps.Keys(states)) {
-		errs = append(errs, closeDB(states[name], filepath.Join(s.dir, stateDir, name)))
+	if db != nil {
+		if err := closeDB(db, s.dbPath()); err != nil {
+			errs = append(errs, fmt.Errorf("state directory %s: close: %w", s.dir, err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -145,42 +253,6 @@ func checkName(kind, name string) error {
 		return errorf(ErrBadName, "%s name %q must match [A-Za-z0-9_.-]+ (at most 200 characters, no \"..\")", kind, name)
 	}
 	return nil
-}
-
-// openDB opens (creating) the goleveldb database of a cache or state name at
-// dir, turning goleveldb's failures into *LockedError and *CorruptedError,
-// and records this process as the holder.
-func openDB(kind, name, dir string) (*leveldb.DB, error) {
-	display := name
-	if kind == "state" {
-		display = statePrefix + name
-	}
-	if err := checkCurrent(dir); err != nil {
-		return nil, &CorruptedError{Kind: kind, Name: display, Dir: dir, Err: err}
-	}
-	db, err := leveldb.OpenFile(dir, nil)
-	if err != nil {
-		return nil, classify(kind, display, dir, err)
-	}
-	if err := writePID(dir); err != nil {
-		return nil, errors.Join(fmt.Errorf("%s %q: record holder pid: %w", kind, name, err), db.Close())
-	}
-	return db, nil
-}
-
-// classify turns an error of opening or reading a database into a
-// *LockedError, a *CorruptedError or a plain wrapped error.
-func classify(kind, display, dir string, err error) error {
-	var missing *lerrors.ErrMissingFiles
-	switch {
-	case isLockError(err):
-		return lockedError(kind, shortName(kind, display), dir)
-	case lerrors.IsCorrupted(err) || errors.As(err, &missing):
-		return &CorruptedError{Kind: kind, Name: display, Dir: dir, Err: err}
-	case errors.Is(err, leveldb.ErrClosed):
-		return errorf(ErrClosed, "%s %q is closed", kind, shortName(kind, display))
-	}
-	return fmt.Errorf("%s %q: %w", kind, shortName(kind, display), err)
 }
 
 // checkCurrent catches a database whose CURRENT file is gone while its data
@@ -212,102 +284,217 @@ func closeDB(db *leveldb.DB, dir string) error {
 	return errors.Join(err, removePID(dir))
 }
 
-// Names lists the caches and collector states in the state directory, for
-// `streamctl state ls`: cache names as is, state names as "state/NAME",
-// sorted. It reads the directory and opens nothing. A state directory that
-// does not exist is an error wrapping ErrNotExist.
-func (s *Store) Names() ([]string, error) {
-	if _, err := os.Stat(s.dir); err != nil {
-		if os.IsNotExist(err) {
-			return nil, errorf(ErrNotExist, "state directory %s does not exist", s.dir)
+// Names lists the persistent caches and collector states of the state
+// directory, for `streamctl state ls`: cache names as is, state names as
+// "state/NAME", sorted. A state directory without a database lists nothing
+// and is not created; one that does not exist is an error wrapping
+// ErrNotExist.
+func (s *Store) Names() (_ []string, err error) {
+	defer s.guard(&err)
+	if !s.Exists() {
+		if _, err := os.Stat(s.dir); err != nil {
+			if os.IsNotExist(err) {
+				return nil, errorf(ErrNotExist, "state directory %s does not exist", s.dir)
+			}
+			return nil, fmt.Errorf("state directory: %w", err)
 		}
-		return nil, fmt.Errorf("state directory: %w", err)
+		return nil, nil
+	}
+	db, err := s.open()
+	if err != nil {
+		return nil, err
 	}
 	var names []string
-	for _, kind := range []string{cacheDir, stateDir} {
-		ents, err := os.ReadDir(filepath.Join(s.dir, kind))
-		if err != nil {
-			if os.IsNotExist(err) {
-				continue
+	for _, ns := range []byte{nsRegister, nsState} {
+		it := db.NewIterator(util.BytesPrefix([]byte{ns}), nil)
+		for it.Next() {
+			name := string(it.Key()[1:])
+			if ns == nsState {
+				name = statePrefix + name
 			}
-			return nil, fmt.Errorf("list %s names: %w", kind, err)
+			names = append(names, name)
 		}
-		for _, e := range ents {
-			if !e.IsDir() || checkName(kind, e.Name()) != nil {
-				continue
-			}
-			if kind == stateDir {
-				names = append(names, statePrefix+e.Name())
-			} else {
-				names = append(names, e.Name())
-			}
+		it.Release()
+		if err := it.Error(); err != nil {
+			return nil, s.classify(err)
 		}
 	}
 	slices.Sort(names)
 	return names, nil
 }
 
-// splitName maps a name as Names prints it to its kind, bare name and
-// database directory.
-func splitName(dir, name string) (kind, bare, path string, err error) {
-	kind, bare, sub := "cache", name, cacheDir
+// Has reports whether the state directory holds the cache or "state/NAME"
+// name (as Names lists them), without creating anything.
+func (s *Store) Has(name string) (_ bool, err error) {
+	defer s.guard(&err)
+	kind, bare, err := splitName(name)
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	if c, ok := s.caches[bare]; ok && kind == "cache" && c.cfg.Memory {
+		s.mu.Unlock()
+		return true, nil
+	}
+	s.mu.Unlock()
+	if !s.Exists() {
+		return false, nil
+	}
+	db, err := s.open()
+	if err != nil {
+		return false, err
+	}
+	ns := byte(nsRegister)
+	if kind == "state" {
+		ns = nsState
+	}
+	ok, err := db.Has(nsKey(ns, bare), nil)
+	if err != nil {
+		return false, s.classify(err)
+	}
+	return ok, nil
+}
+
+// splitName maps a name as Names prints it to its kind and bare name.
+func splitName(name string) (kind, bare string, err error) {
+	kind, bare = "cache", name
 	if rest, ok := strings.CutPrefix(name, statePrefix); ok {
-		kind, bare, sub = "state", rest, stateDir
+		kind, bare = "state", rest
 	}
 	if err := checkName(kind, bare); err != nil {
-		return "", "", "", err
+		return "", "", err
 	}
-	return kind, bare, filepath.Join(dir, sub, bare), nil
+	return kind, bare, nil
 }
 
 // CheckExists returns nil when the cache name (or "state/NAME", as Names
-// spells it) exists: open in this process, or its database in the state
-// directory. Otherwise it returns an error wrapping ErrNotExist,
-// `cache NAME does not exist in DIR`; ErrBadName for a bad name. It opens
-// and creates nothing, for the CLI's reads and deletes.
+// spells it) exists: open in this process, or in the state directory's
+// database. Otherwise it returns an error wrapping ErrNotExist, `cache NAME
+// does not exist in DIR` (NotExist); ErrBadName for a bad name. It creates
+// nothing, for the CLI's reads and deletes.
 func (s *Store) CheckExists(name string) error {
-	kind, bare, path, err := splitName(s.dir, name)
+	ok, err := s.Has(name)
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	_, isCache := s.caches[bare]
-	_, isState := s.states[bare]
-	s.mu.Unlock()
-	if kind == "cache" && isCache || kind == "state" && isState {
-		return nil
-	}
-	if _, err := os.Stat(path); err != nil {
-		if os.IsNotExist(err) {
-			return errorf(ErrNotExist, "%s %s does not exist in %s", kind, bare, s.dir)
-		}
-		return fmt.Errorf("%s %q: %w", kind, bare, err)
+	if !ok {
+		return NotExist(s.dir, name)
 	}
 	return nil
 }
 
-// Repair rebuilds the database of a cache (or of "state/NAME") in the state
-// directory dir with leveldb.RecoverFile, for `streamctl state repair NAME`:
-// it ignores the manifest, rebuilds it from the table files and replays the
-// journals, keeping every record that is still readable. The database must
-// not be open in any process (a *LockedError says who holds it). It blocks
-// until the database is rebuilt and closed.
-func Repair(dir, name string) error {
-	kind, bare, path, err := splitName(dir, name)
+// Repair rebuilds the databases of the state directory dir (and any left
+// from an earlier layout), for `streamctl state repair`: leveldb.RecoverFile
+// rebuilds the manifest from the table files and replays the journals, then
+// every entry that is still readable is copied into a fresh database that
+// replaces the old one, so damaged table blocks are left behind. No process
+// may hold the state directory (a *LockedError says who does). It blocks
+// until the databases are rebuilt and closed, and returns how many entries
+// it kept.
+func Repair(dir string) (kept int, err error) {
+	paths := []string{filepath.Join(dir, dbDir)}
+	for _, kind := range []string{legacyCacheDir, legacyStateDir} {
+		ents, _ := os.ReadDir(filepath.Join(dir, kind))
+		for _, e := range ents {
+			if e.IsDir() {
+				paths = append(paths, filepath.Join(dir, kind, e.Name()))
+			}
+		}
+	}
+	repaired := 0
+	for _, path := range paths {
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		n, err := repairDB(dir, path)
+		if err != nil {
+			return kept, err
+		}
+		kept += n
+		repaired++
+	}
+	if repaired == 0 {
+		return 0, fmt.Errorf("repair state directory %s: %w", dir, os.ErrNotExist)
+	}
+	return kept, nil
+}
+
+// repairDB recovers the database at path and rewrites what is readable.
+func repairDB(dir, path string) (kept int, err error) {
+	fail := func(err error) (int, error) {
+		if isLockError(err) {
+			return 0, lockedError(dir, path)
+		}
+		return 0, fmt.Errorf("repair state directory %s: %w", dir, err)
+	}
+	old, err := leveldb.RecoverFile(path, nil)
 	if err != nil {
+		return fail(err)
+	}
+	fresh := path + ".repair"
+	if err := os.RemoveAll(fresh); err != nil {
+		return fail(errors.Join(err, old.Close()))
+	}
+	db, err := leveldb.OpenFile(fresh, nil)
+	if err != nil {
+		return fail(errors.Join(err, old.Close()))
+	}
+	kept, cerr := copyReadable(old, db)
+	if err := errors.Join(cerr, db.Close(), old.Close()); err != nil {
+		return fail(err)
+	}
+	// Swap: a crash between the two renames leaves the old database at
+	// path.old and none at path; repairing again is then up to the user,
+	// with both copies at hand.
+	if err := os.RemoveAll(path + ".old"); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(path, path+".old"); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(fresh, path); err != nil {
+		return fail(err)
+	}
+	if err := os.RemoveAll(path + ".old"); err != nil {
+		return fail(err)
+	}
+	return kept, nil
+}
+
+// copyReadable copies every entry of src that can be read into dst,
+// skipping damaged blocks (a non-strict read) and stopping at data that
+// makes goleveldb panic.
+func copyReadable(src, dst *leveldb.DB) (n int, err error) {
+	var batch leveldb.Batch
+	flush := func() error {
+		err := dst.Write(&batch, &opt.WriteOptions{Sync: true})
+		batch.Reset()
 		return err
 	}
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("repair %s %q: %w", kind, bare, err)
-	}
-	db, err := leveldb.RecoverFile(path, nil)
-	if err != nil {
-		if isLockError(err) {
-			return lockedError(kind, bare, path)
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if msg, ok := r.(string); !ok || !strings.HasPrefix(msg, "leveldb: ") {
+					panic(r)
+				}
+			}
+		}()
+		it := src.NewIterator(nil, &opt.ReadOptions{Strict: opt.StrictOverride})
+		defer it.Release()
+		for it.Next() {
+			batch.Put(it.Key(), it.Value())
+			n++
+			if batch.Len() >= 1000 {
+				if err = flush(); err != nil {
+					return
+				}
+			}
 		}
-		return fmt.Errorf("repair %s %q: %w", kind, bare, err)
+	}()
+	if err != nil {
+		return n, err
 	}
-	return db.Close()
+	return n, flush()
 }
 
 // Dump calls fn with every live entry of a cache in key order (with its
@@ -318,7 +505,7 @@ func Repair(dir, name string) error {
 // that does not exist is an error wrapping ErrNotExist (CheckExists), and
 // nothing is created. fn's error stops the dump and is returned.
 func (s *Store) Dump(name string, fn func(DumpLine) error) error {
-	kind, bare, _, err := splitName(s.dir, name)
+	kind, bare, err := splitName(name)
 	if err != nil {
 		return err
 	}
@@ -356,7 +543,7 @@ func (s *Store) Dump(name string, fn func(DumpLine) error) error {
 // Cache entries get their Expires, else the cache's default TTL; those
 // without Expires are written in batches of 1000, each durable when written.
 func (s *Store) LoadDump(name string, next func() (DumpLine, error)) error {
-	kind, bare, _, err := splitName(s.dir, name)
+	kind, bare, err := splitName(name)
 	if err != nil {
 		return err
 	}
@@ -416,7 +603,7 @@ func (s *Store) acquire(name string) (*Cache, error) {
 	if c, ok := s.caches[name]; ok {
 		c.refs++
 		s.mu.Unlock()
-		return c, nil
+		return c.imm, nil
 	}
 	s.mu.Unlock()
 	return s.Cache(name, CacheConfig{})
@@ -445,4 +632,20 @@ func withClose(err, cerr error) error {
 		return cerr
 	}
 	return fmt.Errorf("%w; additionally, close: %v", err, cerr)
+}
+
+// guard turns a panic of goleveldb on damaged table data (it asserts on
+// garbled internal keys: "leveldb: internal key ...: invalid length") into a
+// *CorruptedError in *err: bad files never crash the process. Other panics
+// go on. Use it as `defer s.guard(&err)` in methods that read the database.
+func (s *Store) guard(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	msg, ok := r.(string)
+	if !ok || !strings.HasPrefix(msg, "leveldb: ") {
+		panic(r)
+	}
+	*err = &CorruptedError{Dir: s.dir, Path: s.dbPath(), Err: errors.New(msg)}
 }

@@ -58,46 +58,34 @@ import (
 //
 // Window persistence
 //
-// All state is written through to the WindowStore under keys that start
-// with Name:
+// All state is kept in memory and written to the WindowStore under keys
+// that start with Name:
 //
 //	{name, "m"}                          the kind and sizes, to refuse a changed config
 //	{name, "t"}                          {max event time, floor, sequence}
 //	{name, "w", {key}, start}            open window: {end or last event, acc}
 //	{name, "s", {key}, time, seq}        sliding buffer: the record's value
-//	{name, "o", seq}                     emitted final, not yet acknowledged: {{key}, start, end, value}
+//	{name, "p"}                          per-partition maxima: {{partition, max event time}...}
+//	{name, "o", seq}                     a final of an earlier version, not yet acknowledged
 //
 // ({key} is {} for a nil key; times are Unix nanoseconds; the floor is the
-// watermark CloseAll and CloseIdle left behind.) By default every call that
-// changes anything makes exactly one atomic WriteBatch before it returns,
-// so the store always holds the state after some whole call; the in-memory
-// copy is loaded once by NewWindower and is authoritative while running.
-// WithWriteEvery(n) lets Add calls that return no finals defer their write
-// (for throughput: see BenchmarkWindowTumbling); the store then holds the
-// state after some whole call at most n-1 Adds ago.
+// watermark CloseAll and CloseIdle left behind.) Add, CloseAll and CloseIdle
+// change only memory; Flush writes every change since the previous Flush in
+// one atomic WriteBatch. The in-memory copy is loaded once by NewWindower and
+// is authoritative while running.
 //
-// Crash semantics: the runtime's rule is output before state: results that
-// a call returned are flushed to the OS before the next state write is made
-// (for a Windower: before the next call; calls must not overlap with the
-// output of earlier ones).
-// A call that closes windows removes them and records their finals in the
-// outbox ({name, "o", seq}) in one write, before returning the finals; the
-// next write of the Windower (any later Add, CloseAll, CloseIdle or Flush
-// that writes) deletes those outbox entries, acknowledging them. After a
-// crash (kill -9 included) NewWindower loads the open windows as of the
-// last completed call, so no window is lost, and the unacknowledged finals,
-// which the first call of the new Windower returns again before anything
-// else. So a final is never lost, and it is emitted twice only if the
-// process died after the call that returned it and before the next write
-// (the final may or may not have reached the sink then; it is re-emitted
-// to be safe: at-least-once). Records added by calls whose write did not
-// complete are not in the store; the source replays them only if its
-// position was not committed past them (Kafka commits after the outputs of
-// a record were accepted, and a record aggregated into an open window has
-// no output, so a crash can lose it or, if its offset was not committed yet
-// but the write completed, count it twice; with WithWriteEvery, call Flush
-// before committing source positions). A write error makes the
-// Windower unusable: every later call returns that error.
+// Crash semantics: the runtime calls Flush as part of a commit (the
+// Windower's store is a cache's Deferred view and Flush is an OnCommit
+// hook), after the outputs of every record added so far reached their sinks
+// and together with the positions of the sources those records came from.
+// After a crash (kill -9 included) NewWindower loads the windows as of the
+// last commit and the sources replay the records after it: the replay
+// rebuilds the same windows and emits the same results again, so no record
+// is counted twice or lost, and a result emitted before the crash may be
+// emitted a second time, with the same value. Finals of an earlier version's
+// outbox ({name, "o", seq}) are returned by the first call and deleted by
+// the next Flush. A write error makes the Windower unusable: every later
+// call returns that error.
 
 // WindowKind selects the window type.
 type WindowKind int
@@ -248,12 +236,18 @@ type Windower struct {
 	open   int // open windows
 
 	hasMax bool
-	maxT   int64 // greatest event time seen
-	floor  int64 // watermark left by CloseAll/CloseIdle; math.MinInt64 for none
-	seq    int64 // last sequence number used (outbox, sliding buffer)
-	saved  bool  // the fingerprint is in the store
-	every  int   // WithWriteEvery
-	calls  int   // Add calls since the last write
+	maxT   int64 // greatest event time seen, over every partition
+	// floor is the watermark so far (it never goes back), or where
+	// CloseAll/CloseIdle left it; math.MinInt64 for none.
+	floor int64
+	// parts are the partitions of the input (AddFrom, SetPartitions), each
+	// with its own greatest event time: the watermark is the least of
+	// those of the partitions that are not idle.
+	parts    []*partMark
+	byPart   map[string]*partMark
+	lastPart *partMark // the one part returned last
+	seq      int64     // last sequence number used (outbox, sliding buffer)
+	saved    bool      // the fingerprint is in the store
 
 	evicted int64 // sliding records before this time are evicted
 
@@ -261,12 +255,10 @@ type Windower struct {
 	metaDirty bool
 	dirty     []*win
 	dels      []any
-	puts      []KV         // outbox entries
 	recs      []pendingRec // sliding records
-	emitted   []int64      // outbox entries returned since the last write
+	emitted   []int64      // outbox entries of an earlier version returned since the last write
 
-	unacked []int64        // outbox entries returned by the last writing call
-	pending []WindowResult // finals of a previous run to return first
+	pending []WindowResult // finals of an earlier version's outbox to return first
 	pendSeq []int64
 
 	adds      uint64 // Add calls, for CloseIdle
@@ -275,6 +267,18 @@ type Windower struct {
 
 	scratch []byte
 	err     error // sticky: a write failed
+}
+
+// partMark is what one partition of the input contributes to the
+// watermark.
+type partMark struct {
+	name      string
+	has       bool  // a record was seen; an expected partition without one holds the watermark
+	maxT      int64 // its greatest event time
+	idle      bool  // no record for idle (CloseIdle): it does not hold the watermark
+	adds      uint64
+	idleAdds  uint64
+	idleSince time.Time
 }
 
 type keyState struct {
@@ -315,14 +319,10 @@ type closeItem struct {
 
 type closeHeap []closeItem
 
-func (h closeHeap) Len() int { return len(h) }
-
+func (h closeHeap) Len() int           { return len(h) }
 func (h closeHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-
-func (h closeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-
-func (h *closeHeap) Push(x any) { *h = append(*h, x.(closeItem)) }
-
+func (h closeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *closeHeap) Push(x any)        { *h = append(*h, x.(closeItem)) }
 func (h *closeHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]
@@ -330,34 +330,13 @@ func (h *closeHeap) Pop() any {
 	return it
 }
 
-// WindowOpt is an option for NewWindower.
-type WindowOpt interface{ applyWindow(*Windower) }
-
-type windowOptFunc func(*Windower)
-
-func (f windowOptFunc) applyWindow(w *Windower) { f(w) }
-
-// WithWriteEvery makes Add write its changes to the store only every n
-// calls, overriding the default of 1 (every call that changes anything
-// writes before it returns). Whatever n, a call that returns finals (or
-// re-emits those of a previous run) writes before it returns, and CloseAll,
-// CloseIdle and Flush write everything pending. In between, the store lags
-// behind memory by up to n-1 Add calls: after a crash those records are
-// missing from their windows unless the source replays them, so the
-// runtime should call Flush before it commits source positions. n < 1
-// means 1.
-func WithWriteEvery(n int) WindowOpt {
-	return windowOptFunc(func(w *Windower) { w.every = max(n, 1) })
-}
-
 // NewWindower returns a Windower for cfg that keeps its state in store,
 // loading what a previous run left under cfg.Name (see "Window persistence"):
-// open windows, sliding buffers, the watermark and finals that were emitted
-// but not acknowledged, which the first call returns again. It reads the
-// store once and blocks while doing so. Errors: an invalid cfg; ErrConfig
-// when the stored windows were made with another kind, size, hop or gap;
-// store errors.
-func NewWindower(cfg WindowConfig, store WindowStore, opts ...WindowOpt) (*Windower, error) {
+// open windows, sliding buffers and the watermark. It reads the store once
+// and blocks while doing so. Errors: an invalid cfg; ErrConfig when the
+// stored windows were made with another kind, size, hop or gap; store
+// errors.
+func NewWindower(cfg WindowConfig, store WindowStore) (*Windower, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -367,10 +346,7 @@ func NewWindower(cfg WindowConfig, store WindowStore, opts ...WindowOpt) (*Windo
 	w := &Windower{
 		cfg: cfg, store: store, name: cfg.Name,
 		size: int64(cfg.Size), hop: int64(cfg.Hop), gap: int64(cfg.Gap), grace: int64(cfg.Grace),
-		keys: map[string]*keyState{}, floor: math.MinInt64, every: 1, evicted: math.MinInt64,
-	}
-	for _, o := range opts {
-		o.applyWindow(w)
+		keys: map[string]*keyState{}, floor: math.MinInt64, evicted: math.MinInt64,
 	}
 	if err := w.load(); err != nil {
 		return nil, fmt.Errorf("window %q: load: %w", cfg.Name, err)
@@ -437,12 +413,66 @@ func (ks *keyState) insertRec(r slideRec) {
 	ks.buf = slices.Insert(ks.buf, i, r)
 }
 
-// watermark returns the current watermark; math.MinInt64 before any record.
-func (w *Windower) watermark() int64 {
-	if !w.hasMax {
-		return w.floor
+// part returns the partition named name, adding it.
+func (w *Windower) part(name string) *partMark {
+	if p := w.lastPart; p != nil && p.name == name {
+		return p // the partition of the previous record: no map lookup
 	}
-	return max(satAdd(w.maxT, -w.grace, 0), w.floor)
+	if p, ok := w.byPart[name]; ok {
+		w.lastPart = p
+		return p
+	}
+	if w.byPart == nil {
+		w.byPart = map[string]*partMark{}
+	}
+	p := &partMark{name: name}
+	w.parts = append(w.parts, p)
+	w.byPart[name] = p
+	return p
+}
+
+// SetPartitions declares the partitions the input comes from now (a Kafka
+// consumer's assignment): a partition that has no record yet holds the
+// watermark until its first record, or until it is idle, so records of a
+// partition that is read later than the others are not late; partitions not
+// listed stop counting. It returns the finals of windows that close
+// because the watermark moved.
+func (w *Windower) SetPartitions(names []string) ([]WindowResult, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return nil, w.err
+	}
+	keep := make(map[string]bool, len(names))
+	for _, n := range names {
+		keep[n] = true
+		w.part(n)
+	}
+	w.lastPart = nil
+	w.parts = slices.DeleteFunc(w.parts, func(p *partMark) bool {
+		if !keep[p.name] {
+			delete(w.byPart, p.name)
+			w.metaDirty = true
+			return true
+		}
+		return false
+	})
+	return w.advance()
+}
+
+// advance raises the floor to the watermark and closes what it passed.
+func (w *Windower) advance() ([]WindowResult, error) {
+	wm := w.watermark()
+	if wm <= w.floor {
+		return nil, nil
+	}
+	w.floor = wm
+	w.metaDirty = true
+	finals, err := w.closeDue(wm)
+	if err != nil {
+		return nil, w.fail(err)
+	}
+	return finals, nil
 }
 
 // Event times must fit in int64 Unix nanoseconds (years 1678 to 2262).
@@ -451,20 +481,24 @@ var (
 	maxEventTime = time.Unix(0, math.MaxInt64-1)
 )
 
-// Add assigns the value v of key at event time t to its windows and
+// Add is AddFrom of the single partition "".
+func (w *Windower) Add(key any, t time.Time, v any) (out []WindowResult, late bool, err error) {
+	return w.AddFrom("", key, t, v)
+}
+
+// AddFrom assigns the value v of key at event time t, read from the input
+// partition part, to its windows and
 // aggregates it, then closes the windows that the advanced watermark passed.
-// It returns what to output: first the unacknowledged finals of a previous
-// run (only on the first call), then, with EmitUpdate, the updated windows
+// It returns what to output: first the unacknowledged finals of an earlier
+// version (only on the first call), then, with EmitUpdate, the updated windows
 // (in start order) or, with EmitFinal, the windows it closed (ordered by
 // end, start and key), and for sliding windows the record's window. late
 // is true when every window of the record was already closed: the record
 // changed nothing. key must be nil or a valid cache key (string, number,
 // boolean or list of those); v must be a value of the data model for sliding
 // windows (it is buffered in the store). An Aggregator error changes
-// nothing and is returned. It writes to the store once when anything
-// changed (see "Crash semantics"; with WithWriteEvery only every n calls or
-// when it returns finals), blocking until the write returns.
-func (w *Windower) Add(key any, t time.Time, v any) (out []WindowResult, late bool, err error) {
+// nothing and is returned. It changes memory only (see Flush).
+func (w *Windower) AddFrom(part string, key any, t time.Time, v any) (out []WindowResult, late bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
@@ -479,11 +513,18 @@ func (w *Windower) Add(key any, t time.Time, v any) (out []WindowResult, late bo
 		return nil, false, fmt.Errorf("window %q: key: %w", w.name, err)
 	}
 	w.adds++
+	p := w.part(part)
+	p.adds++
+	p.idle = false
 
 	// The record advances the watermark before it is assigned.
 	hadMax, oldMax := w.hasMax, w.maxT
+	hadPart, oldPart := p.has, p.maxT
 	if !w.hasMax || ts > w.maxT {
 		w.hasMax, w.maxT = true, ts
+	}
+	if !p.has || ts > p.maxT {
+		p.has, p.maxT = true, ts
 	}
 	wm := w.watermark()
 	ks := w.keys[string(kid)]
@@ -498,25 +539,26 @@ func (w *Windower) Add(key any, t time.Time, v any) (out []WindowResult, late bo
 		upd, late, err = w.addSliding(ks, kid, ts, wm, v)
 	}
 	if err != nil || late {
-		w.hasMax, w.maxT = hadMax, oldMax // a late record is older than the max anyway
+		// A late record is older than the maxima anyway.
+		w.hasMax, w.maxT = hadMax, oldMax
+		p.has, p.maxT = hadPart, oldPart
 		if err != nil {
 			w.resetChanges()
 			return nil, false, fmt.Errorf("window %q: %w", w.name, err)
 		}
-		out = w.takePending()
-		return out, true, w.maybeWrite(len(out) > 0)
+		return w.takePending(), true, nil
 	}
-	if w.maxT != oldMax || !hadMax {
+	if w.maxT != oldMax || !hadMax || p.maxT != oldPart || !hadPart || wm != w.floor {
 		w.metaDirty = true
 	}
+	w.floor = wm
 	out = w.takePending()
 	out = append(out, upd...)
 	finals, err := w.closeDue(wm)
 	if err != nil {
 		return nil, false, w.fail(err)
 	}
-	out = append(out, finals...)
-	return out, false, w.maybeWrite(len(finals) > 0 || len(w.emitted) > 0)
+	return append(out, finals...), false, nil
 }
 
 // newKeyState creates the state of a key seen for the first time; the key
@@ -568,8 +610,8 @@ func (w *Windower) evict(ks *keyState, wm int64) {
 	}
 }
 
-// finals turns closed windows into results (EmitFinal), recording each in
-// the outbox, ordered by end, start and key.
+// finals turns closed windows into results (EmitFinal), ordered by end,
+// start and key.
 func (w *Windower) finals(closed []*win) ([]WindowResult, error) {
 	if w.cfg.Emit != EmitFinal || len(closed) == 0 {
 		return nil, nil
@@ -589,16 +631,12 @@ func (w *Windower) finals(closed []*win) ([]WindowResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		w.seq++
-		w.metaDirty = true
-		w.puts = append(w.puts, KV{w.outKey(w.seq), []any{x.ks.tuple, x.start, x.end, r}})
-		w.emitted = append(w.emitted, w.seq)
 		out = append(out, WindowResult{Key: x.ks.key, Start: time.Unix(0, x.start), End: time.Unix(0, x.end), Value: r})
 	}
 	return out, nil
 }
 
-// takePending returns the finals of a previous run once.
+// takePending returns the finals of an earlier version's outbox once.
 func (w *Windower) takePending() []WindowResult {
 	if w.pending == nil {
 		return nil
@@ -618,13 +656,12 @@ func (w *Windower) fail(err error) error {
 
 // CloseAll closes every open window, as when a finite input ends (the
 // watermark moves to infinity): with EmitFinal it returns their finals
-// (ordered by end, start and key), after the unacknowledged finals of a
-// previous run. Sliding windows have nothing to close and keep their buffer.
+// (ordered by end, start and key), after the unacknowledged finals of an
+// earlier version. Sliding windows have nothing to close and keep their buffer.
 // The stored watermark becomes the point where all of the closed windows
 // count as closed (at least the end of the latest one), so a later run on
 // the same store treats records for them as late instead of emitting them a
-// second time, while newer records go on normally. It writes to the store
-// once when anything changed.
+// second time, while newer records go on normally. It changes memory only.
 func (w *Windower) CloseAll() ([]WindowResult, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -653,18 +690,17 @@ func (w *Windower) closeAll() ([]WindowResult, error) {
 	if err != nil {
 		return nil, w.fail(err)
 	}
-	out = append(out, finals...)
-	return out, w.write()
+	return append(out, finals...), nil
 }
 
 // CloseIdle closes every open window as CloseAll does when the stream has
 // been idle: when no Add happened between an earlier CloseIdle call made at
 // least idle before now and this call. The binding calls it periodically
 // with the wall clock (every idle/10, say); the first call after an Add only
-// starts the idle period. It returns the unacknowledged finals of a
-// previous run if this is the first call, and the finals of the closed
+// starts the idle period. It returns the unacknowledged finals of an
+// earlier version if this is the first call, and the finals of the closed
 // windows with EmitFinal. Records that arrive later for a closed window are
-// late. It writes to the store once when anything changed.
+// late. It changes memory only.
 func (w *Windower) CloseIdle(now time.Time, idle time.Duration) ([]WindowResult, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -676,19 +712,35 @@ func (w *Windower) CloseIdle(now time.Time, idle time.Duration) ([]WindowResult,
 			w.idleSince, w.idleAdds = now, w.adds
 		}
 		out := w.takePending()
-		if len(out) == 0 {
-			return nil, nil
+		// A partition without records for idle stops holding the
+		// watermark back while the others go on.
+		newlyIdle := false
+		for _, p := range w.parts {
+			switch {
+			case p.idle:
+			case p.idleSince.IsZero() || p.adds != p.idleAdds:
+				p.idleSince, p.idleAdds = now, p.adds
+			case now.Sub(p.idleSince) >= idle:
+				p.idle, newlyIdle = true, true
+			}
 		}
-		return out, w.write()
+		if newlyIdle {
+			finals, err := w.advance()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, finals...)
+		}
+		return out, nil
 	}
 	w.idleSince = now
 	return w.closeAll()
 }
 
-// Flush writes the changes that WithWriteEvery held back and acknowledges
-// the finals returned so far (their outbox entries are deleted). Call it
-// after the outputs were flushed: before committing source positions and
-// at a clean shutdown. Open windows stay in the store and continue on the
+// Flush writes every change since the previous Flush to the store in one
+// WriteBatch: the runtime calls it at each commit (an OnCommit hook, with
+// the store a Deferred view), after the outputs of the records added so far
+// reached their sinks. Open windows stay in the store and continue on the
 // next run. It writes only when there is something to write.
 func (w *Windower) Flush() error {
 	w.mu.Lock()
@@ -696,13 +748,7 @@ func (w *Windower) Flush() error {
 	if w.err != nil {
 		return w.err
 	}
-	if err := w.write(); err != nil {
-		return err
-	}
-	if len(w.unacked) > 0 { // returned by the call just written
-		return w.write()
-	}
-	return nil
+	return w.write()
 }
 
 // floorDiv is division rounding toward negative infinity.

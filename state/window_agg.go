@@ -31,6 +31,12 @@ type Aggregator interface {
 }
 
 // builtinNames lists the built-in aggregators in the order errors print them.
+// ValueBlind is implemented by aggregators that never look at the values
+// they aggregate (count): the caller may pass nil instead of converting them.
+type ValueBlind interface {
+	IgnoresValues() bool
+}
+
 var builtinNames = []string{"count", "sum", "min", "max", "avg", "list", "set"}
 
 // BuiltinAggregator returns the built-in aggregator name:
@@ -68,6 +74,9 @@ func BuiltinAggregator(name string) (Aggregator, error) {
 }
 
 type countAgg struct{}
+
+// IgnoresValues implements ValueBlind: a count does not look at values.
+func (countAgg) IgnoresValues() bool { return true }
 
 func (countAgg) Init() any                   { return int64(0) }
 func (countAgg) Add(acc, _ any) (any, error) { return addNumbers("count", acc, int64(1)) }

@@ -4,10 +4,9 @@ import (
 	"cmp"
 	"container/heap"
 	"fmt"
+	"math"
 	"slices"
 	"time"
-
-	"github.com/syndtr/goleveldb/leveldb"
 )
 
 // WindowStore is where a Windower keeps its open windows, accumulators,
@@ -35,19 +34,24 @@ type CheckpointStore interface {
 	WriteBatch(puts []KV, dels []any) error
 }
 
-// WriteBatch deletes the keys dels and then stores puts, in one atomic
-// goleveldb batch (so a key both deleted and put ends up put). Entries
-// written by it never expire, whatever the cache's TTL. A bad key or value
-// writes nothing. Durable against a killed process once it returns (see
-// Cache); it holds the write mutex like every other write.
-func (c *Cache) WriteBatch(puts []KV, dels []any) error {
-	var batch leveldb.Batch
+// WriteBatch deletes the keys dels and then stores puts, in one atomic write
+// (so a key both deleted and put ends up put). Entries written by it never
+// expire, whatever the cache's TTL. A bad key or value writes nothing.
+// Durable against a killed process once it returns, or at the next commit
+// for the Deferred view (see Cache); it holds the write mutex like every
+// other write.
+func (c *Cache) WriteBatch(puts []KV, dels []any) (err error) {
+	defer c.core.store.guard(&err)
+	if err := c.check(); err != nil {
+		return err
+	}
+	var w writes
 	for _, k := range dels {
 		key, err := EncodeKey(k)
 		if err != nil {
 			return err
 		}
-		batch.Delete(key)
+		w.del(c.dbKey(key))
 	}
 	for _, kv := range puts {
 		key, err := EncodeKey(kv.Key)
@@ -58,17 +62,11 @@ func (c *Cache) WriteBatch(puts []KV, dels []any) error {
 		if err != nil {
 			return fmt.Errorf("value at %s: %w", FormatKey(kv.Key), err)
 		}
-		batch.Put(key, b)
+		w.put(c.dbKey(key), b)
 	}
-	if batch.Len() == 0 {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.db.Write(&batch, writeOptions(c.cfg.Sync)); err != nil {
-		return c.fail(err)
-	}
-	return nil
+	c.core.mu.Lock()
+	defer c.core.mu.Unlock()
+	return c.apply(&w)
 }
 
 var (
@@ -77,7 +75,7 @@ var (
 )
 
 // Reading and writing a Windower's state (see "Window persistence" in
-// window.go): load in NewWindower, write after the calls that change it.
+// window.go): load in NewWindower, write in Flush.
 
 // load reads the Windower's entries from the store.
 func (w *Windower) load() error {
@@ -116,6 +114,29 @@ func (w *Windower) load() error {
 				return badEntry(k)
 			}
 			w.hasMax, w.maxT, w.floor, w.seq = m[0] != nil, maxT, floor, seq
+			if w.hasMax && len(w.parts) == 0 { // an earlier version: one partition
+				p := w.part("")
+				p.has, p.maxT = true, maxT
+			}
+		case "p":
+			m, ok := v.([]any)
+			if !ok {
+				return badEntry(k)
+			}
+			w.parts, w.byPart, w.lastPart = nil, nil, nil
+			for _, e := range m {
+				pm, ok := e.([]any)
+				if !ok || len(pm) != 2 {
+					return badEntry(k)
+				}
+				name, ok1 := pm[0].(string)
+				maxT, ok2 := pm[1].(int64)
+				if !ok1 || !ok2 {
+					return badEntry(k)
+				}
+				p := w.part(name)
+				p.has, p.maxT = true, maxT
+			}
 		case "w":
 			tuple, ok1 := keyAt(key, 2)
 			start, ok2 := int64At(key, 3)
@@ -202,13 +223,25 @@ func (w *Windower) recKey(ks *keyState, r slideRec) any {
 
 func (w *Windower) outKey(seq int64) any { return []any{w.name, "o", seq} }
 
-// maybeWrite writes when forced or every w.every Add calls.
-func (w *Windower) maybeWrite(force bool) error {
-	w.calls++
-	if !force && w.calls < w.every {
-		return nil
+// watermark returns the current watermark: the least greatest event time of
+// the partitions that are not idle, minus grace, and never less than the
+// floor (the watermark so far); math.MinInt64 before any record. An
+// expected partition that has no record yet holds it where it is.
+func (w *Windower) watermark() int64 {
+	m, active := int64(math.MaxInt64), false
+	for _, p := range w.parts {
+		switch {
+		case p.idle:
+		case !p.has:
+			return w.floor
+		default:
+			m, active = min(m, p.maxT), true
+		}
 	}
-	return w.write()
+	if !active {
+		return w.floor
+	}
+	return max(satAdd(m, -w.grace, 0), w.floor)
 }
 
 // encodeKid encodes {key} into the scratch buffer.
@@ -226,10 +259,8 @@ func (w *Windower) encodeKid(key any) ([]byte, error) {
 }
 
 // write stores the changes made since the last write in one batch,
-// deletions first: it acknowledges the outbox entries returned before the
-// last write, and the entries returned since become the unacknowledged ones.
+// deletions first, and deletes the outbox entries returned since.
 func (w *Windower) write() error {
-	w.calls = 0
 	var puts []KV
 	for _, x := range w.dirty {
 		x.dirty = false
@@ -242,13 +273,12 @@ func (w *Windower) write() error {
 			puts = append(puts, KV{w.recKey(p.ks, p.r), p.r.v})
 		}
 	}
-	puts = append(puts, w.puts...)
 	dels := w.dels
-	if len(puts) == 0 && len(dels) == 0 && !w.metaDirty && len(w.emitted) == 0 && len(w.unacked) == 0 {
+	if len(puts) == 0 && len(dels) == 0 && !w.metaDirty && len(w.emitted) == 0 {
 		w.resetChanges()
 		return nil
 	}
-	for _, seq := range w.unacked {
+	for _, seq := range w.emitted {
 		dels = append(dels, w.outKey(seq))
 	}
 	if !w.saved {
@@ -259,11 +289,17 @@ func (w *Windower) write() error {
 		maxT = w.maxT
 	}
 	puts = append(puts, KV{[]any{w.name, "t"}, []any{maxT, w.floor, w.seq}})
+	parts := make([]any, 0, len(w.parts))
+	for _, p := range w.parts {
+		if p.has {
+			parts = append(parts, []any{p.name, p.maxT})
+		}
+	}
+	puts = append(puts, KV{[]any{w.name, "p"}, parts})
 	if err := w.store.WriteBatch(puts, dels); err != nil {
 		return w.fail(err)
 	}
 	w.saved = true
-	w.unacked = append(w.unacked[:0], w.emitted...)
 	w.resetChanges()
 	return nil
 }
@@ -275,7 +311,6 @@ func (w *Windower) resetChanges() {
 	clear(w.dirty)
 	w.dirty = w.dirty[:0]
 	w.dels = nil
-	w.puts = nil
 	clear(w.recs)
 	w.recs = w.recs[:0]
 	w.emitted = w.emitted[:0]

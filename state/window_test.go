@@ -249,6 +249,7 @@ func TestWindowerSlidingCookbook(t *testing.T) {
 		"all 2.5-5.5 🏆:1 📞:1 🐟:1 👌:1",
 	})
 	// Evicted by the watermark: only records at >= 5.5-3 stay buffered.
+	must(t, w.Flush())
 	var buffered []any
 	must(t, c.Range(RangeOptions{Prefix: []any{"w", "s"}}, func(k, v any) bool {
 		buffered = append(buffered, v)
@@ -265,6 +266,7 @@ func TestWindowerSlidingCookbook(t *testing.T) {
 	for _, e := range events {
 		w := newWindower(t, WindowConfig{Kind: Sliding, Size: 3 * time.Second, Agg: mustAgg(t, "list")}, c2)
 		got = append(got, feed(t, w, []ev{e})...)
+		must(t, w.Flush())
 	}
 	if want := "all 0.5-3.5 [📞 🐟 👌 🏆]"; len(got) != 8 || got[4] != want {
 		t.Errorf("list outputs %q, want 8 with %q fifth", got, want)
@@ -336,6 +338,7 @@ func TestWindowConfigErrors(t *testing.T) {
 	c := memWindowCache(t)
 	w := newWindower(t, WindowConfig{Kind: Tumbling, Size: time.Minute}, c)
 	feed(t, w, []ev{{key: "a", t: 1}})
+	must(t, w.Flush())
 	_, err := NewWindower(WindowConfig{Kind: Tumbling, Size: time.Hour, Name: "w", Agg: count}, c)
 	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "tumbling size=1m0s, not tumbling size=1h0m0s") {
 		t.Errorf("reopen with another size: %v", err)
@@ -375,8 +378,11 @@ func run(t *testing.T, w *Windower, evs []ev) (out []string, lates int) {
 	return out, lates
 }
 
-// TestWindowerRestart feeds half the events, reopens the store (a restart),
-// feeds the rest and compares with an uninterrupted run, for every kind.
+// TestWindowerRestart feeds half the events, commits (Flush), reopens the
+// store (a restart), feeds the rest and compares with an uninterrupted run,
+// for every kind. A crash (no Flush before the reopen) loses what was added
+// since the last Flush, and replaying the events after it gives exactly the
+// outputs of the uninterrupted run from there: nothing counted twice.
 func TestWindowerRestart(t *testing.T) {
 	s := time.Second
 	evs := restartEvents()
@@ -394,68 +400,49 @@ func TestWindowerRestart(t *testing.T) {
 				cfg := cfg
 				cfg.Agg, cfg.Name = mustAgg(t, agg), "r"
 				w := newWindower(t, cfg, memWindowCache(t))
-				want, wantLate := run(t, w, evs)
-				want = append(want, closeAll(t, w)...)
+				split := len(evs) / 2
+				commit := split / 3
+				want1, late1 := run(t, w, evs[:commit])
+				want2, late2 := run(t, w, evs[commit:])
+				want2 = append(want2, closeAll(t, w)...)
+				want, wantLate := append(slices.Clone(want1), want2...), late1+late2
 				if wantLate == 0 || wantLate == len(evs) {
 					t.Fatalf("%d late records: the test data does not exercise lateness", wantLate)
 				}
 
-				for _, mode := range []string{"clean", "crash", "clean batched"} {
-					clean := mode != "crash"
+				for _, mode := range []string{"clean", "crash"} {
 					dir := t.TempDir()
 					open := func() (*Store, *Windower) {
 						st, err := Open(dir, WithSweepInterval(0))
 						must(t, err)
 						c, err := st.Cache("win", CacheConfig{})
 						must(t, err)
-						every := 1
-						if mode == "clean batched" {
-							every = 7
-						}
-						w, err := NewWindower(cfg, c, WithWriteEvery(every))
+						w, err := NewWindower(cfg, c.Deferred())
 						must(t, err)
+						st.OnCommit(w.Flush)
 						return st, w
 					}
 					st, w := open()
-					split := len(evs) / 2
-					got, lates := run(t, w, evs[:split])
-					var lastCall []string // finals of the last writing call, re-emitted after a crash
-					if clean {
-						must(t, w.Flush())
-					} else {
-						// Crash right after an Add that returned finals.
-						for finals := cfg.Emit == EmitFinal && cfg.Kind != Sliding; finals && len(lastCall) == 0; split++ {
-							out, l := run(t, w, evs[split:split+1])
-							got, lates = append(got, out...), lates+l
-							lastCall = unackedOutputs(t, w)
-						}
-						if !slices.Equal(lastCall, got[len(got)-len(lastCall):]) {
-							t.Fatalf("unacknowledged %q are not the last outputs %q", lastCall, got)
-						}
+					got, lates := run(t, w, evs[:commit])
+					must(t, st.Commit(nil))
+					more, l := run(t, w, evs[commit:split])
+					if mode == "clean" {
+						got, lates = append(got, more...), lates+l
+						must(t, st.Commit(nil))
 					}
-					must(t, st.Close()) // every write is durable already: as good as kill -9
+					must(t, st.Close()) // without a commit: as good as kill -9
 
 					st, w = open()
-					more, l := run(t, w, evs[split:])
+					from := split
+					if mode == "crash" {
+						from = commit // the source replays what was not committed
+					}
+					more, l = run(t, w, evs[from:])
 					lates += l
 					got = append(got, more...)
 					got = append(got, closeAll(t, w)...)
 					must(t, st.Close())
-					if clean {
-						checkLines(t, mode+" restart", got, want)
-					} else {
-						// Exactly the unacknowledged finals come twice.
-						dedup := slices.Clone(got)
-						for _, u := range lastCall {
-							i := slices.Index(dedup, u)
-							j := slices.Index(dedup[i+1:], u)
-							if i < 0 || j < 0 {
-								t.Fatalf("unacknowledged final %q not re-emitted: %q", u, got)
-							}
-							dedup = slices.Delete(dedup, i+1+j, i+2+j)
-						}
-						checkLines(t, "restart without Flush (duplicates removed)", dedup, want)
-					}
+					checkLines(t, mode+" restart", got, want)
 					if lates != wantLate {
 						t.Errorf("%d late records, want %d", lates, wantLate)
 					}
@@ -465,25 +452,89 @@ func TestWindowerRestart(t *testing.T) {
 	}
 }
 
-// unackedOutputs returns the finals w would re-emit after a crash now.
-func unackedOutputs(t *testing.T, w *Windower) []string {
-	t.Helper()
-	var out []string
-	for _, seq := range w.unacked {
-		v, ok, err := w.store.(*Cache).Get(w.outKey(seq))
-		must(t, err)
-		if !ok {
-			t.Fatalf("outbox entry %d missing", seq)
-		}
-		e := v.([]any)
-		var key any
-		if tup := e[0].([]any); len(tup) == 1 {
-			key = tup[0]
-		}
-		out = append(out, fmtResult(WindowResult{Key: key, Start: time.Unix(0, e[1].(int64)), End: time.Unix(0, e[2].(int64)), Value: e[3]}))
+// TestWindowPartitions reads the same in-order events from three partitions
+// in random interleavings: with the watermark the least over partitions, no
+// record is late and the results equal those of one partition.
+func TestWindowPartitions(t *testing.T) {
+	type pev struct {
+		part string
+		ev
 	}
-	return out
+	var parts [3][]pev
+	for i := range 900 {
+		p := i % 3
+		parts[p] = append(parts[p], pev{fmt.Sprint(p), ev{key: fmt.Sprintf("k%d", i%7), t: float64(i) * 0.1, v: int64(1)}})
+	}
+	cfg := WindowConfig{Kind: Tumbling, Size: 5 * time.Second, Agg: mustAgg(t, "count"), Name: "p"}
+	var want []string
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		w := newWindower(t, cfg, memWindowCache(t))
+		if _, err := w.SetPartitions([]string{"0", "1", "2"}); err != nil {
+			t.Fatal(err)
+		}
+		var next [3]int
+		var got []string
+		for {
+			var open []int
+			for p := range 3 {
+				if next[p] < len(parts[p]) {
+					open = append(open, p)
+				}
+			}
+			if len(open) == 0 {
+				break
+			}
+			p := open[rng.IntN(len(open))]
+			n := 1 + rng.IntN(50) // a fetch of up to 50 records
+			for ; n > 0 && next[p] < len(parts[p]); n-- {
+				e := parts[p][next[p]]
+				next[p]++
+				rs, late, err := w.AddFrom(e.part, e.key, sec(e.t), e.v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if late {
+					t.Fatalf("seed %d: record %v of partition %s is late", seed, e.ev, e.part)
+				}
+				for _, r := range rs {
+					got = append(got, fmtResult(r))
+				}
+			}
+		}
+		got = append(got, closeAll(t, w)...)
+		slices.Sort(got)
+		if want == nil {
+			want = got
+			if len(want) != 7*18 {
+				t.Fatalf("%d results, want %d", len(want), 7*18)
+			}
+		}
+		checkLines(t, fmt.Sprintf("seed %d", seed), got, want)
+	}
+	// An idle partition stops holding the watermark back.
+	w := newWindower(t, cfg, memWindowCache(t))
+	must(t, ignoreOut(w.SetPartitions([]string{"0", "1"})))
+	feedFrom := func(part string, ts float64) []WindowResult {
+		rs, _, err := w.AddFrom(part, "k", sec(ts), int64(1))
+		must(t, err)
+		return rs
+	}
+	feedFrom("0", 1)
+	if rs := feedFrom("0", 20); len(rs) != 0 {
+		t.Fatalf("partition 1 has no record yet, but windows closed: %v", rs)
+	}
+	now := time.Unix(1000, 0)
+	must(t, ignoreOut(w.CloseIdle(now, time.Minute))) // starts the idle period
+	feedFrom("0", 21)
+	rs, err := w.CloseIdle(now.Add(2*time.Minute), time.Minute)
+	must(t, err)
+	if len(rs) != 1 || fmtResult(rs[0]) != "k 0-5 1" {
+		t.Errorf("after partition 1 went idle: %v", rs)
+	}
 }
+
+func ignoreOut(_ []WindowResult, err error) error { return err }
 
 func TestBuiltinAggregators(t *testing.T) {
 	for _, tt := range []struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"strings"
 
@@ -8,6 +9,8 @@ import (
 
 	"github.com/streamctl/streamctl/bindings"
 	"github.com/streamctl/streamctl/lua"
+	"github.com/streamctl/streamctl/state"
+	"github.com/streamctl/streamctl/state/live"
 )
 
 func runCommand(e *env) *cli.Command {
@@ -56,8 +59,13 @@ Examples:
 			if len(positional) > 0 && positional[0] == "--" {
 				positional = positional[1:]
 			}
+			st, closeState, err := openState(stateDir(c, e), log)
+			if err != nil {
+				return exitError(err)
+			}
+			defer closeState()
 			mods := bindings.Modules(bindings.Deps{
-				StateDir:   stateDir(c, e),
+				State:      st,
 				Brokers:    brokers(c, e),
 				Logger:     log,
 				Set:        set,
@@ -72,6 +80,7 @@ Examples:
 				Stdout:  e.stdout,
 				Stderr:  e.stderr,
 				Getenv:  e.getenv,
+				State:   st,
 			})
 			tuneGC(e.getenv)
 			ctx, stop := e.signalContext()
@@ -79,6 +88,29 @@ Examples:
 			return exitError(rt.Run(ctx))
 		},
 	}
+}
+
+// openState opens the state directory of a run (creating and locking
+// nothing until the script uses it). Once the run holds it, it serves
+// `streamctl state ls|get|dump` of other processes through a socket in it
+// (package live). closeState stops that and closes the directory.
+func openState(dir string, log *slog.Logger) (st *state.Store, closeState func(), err error) {
+	var srv *live.Server
+	st, err = state.Open(dir, state.WithLogger(log), state.WithOnOpen(func(st *state.Store) (err error) {
+		srv, err = live.Listen(st, log)
+		return err
+	}))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() {
+		if srv != nil {
+			srv.Close()
+		}
+		if err := st.Close(); err != nil {
+			log.Error("close the state directory", "err", err)
+		}
+	}, nil
 }
 
 // stateDir returns --state-dir, else $STREAMCTL_STATE_DIR, else ".streamctl"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/state"
+	"github.com/streamctl/streamctl/state/live"
 	"github.com/streamctl/streamctl/value"
 )
 
@@ -27,6 +28,22 @@ func stateCommand(e *env) *cli.Command {
 			err = fn(c, st)
 			return exitError(errors.Join(err, st.Close()))
 		}
+	}
+	// reading opens the state directory for a subcommand that only reads
+	// (ls, get, dump): while a job holds the directory, fn reads the job's
+	// last commit through it instead (package live).
+	reading := func(min, max int, fn func(c *cli.Context, r state.Reader) error) cli.ActionFunc {
+		return withStore(min, max, func(c *cli.Context, st *state.Store) error {
+			err := fn(c, st)
+			if !errors.Is(err, state.ErrLocked) {
+				return err
+			}
+			held := err
+			if err := fn(c, live.NewClient(st.Dir())); !errors.Is(err, live.ErrNoServer) {
+				return err
+			}
+			return held // the holder serves no reads (an older version)
+		})
 	}
 	// deleting is the action of del and clear: fn deletes from the cache
 	// named, and either deletes the value saved as state/NAME.
@@ -58,8 +75,9 @@ func stateCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "state",
 		Usage: "inspect and edit caches and collector state",
-		Description: `Caches and saved collector state live in the state directory, one goleveldb
-database each. KEY and VALUE are JSON; a KEY that is not valid JSON is a string
+		Description: `Caches and saved collector state live in the state directory, in one
+goleveldb database. While a job holds the directory, ls, get and dump read its
+last commit through it; put, del, load, clear and repair exit 75. KEY and VALUE are JSON; a KEY that is not valid JSON is a string
 (so "user1" and user1 are the same key, 42 is a number, ["u1", 5] a tuple).
 Collector state made with state.save is named state/NAME: get, del, clear,
 dump and load take it in place of a cache (without a KEY: it is one value).
@@ -82,41 +100,30 @@ Examples:
    streamctl state dump emoji > emoji.ndjson
    streamctl state load < emoji.ndjson
    streamctl state get state/progress
-   streamctl state repair emoji`,
+   streamctl state repair`,
 		Flags: []cli.Flag{dirFlag},
 		Subcommands: []*cli.Command{
 			{Name: "ls", Usage: "list caches and saved states", Flags: []cli.Flag{dirFlag},
-				Action: withStore(0, 0, func(c *cli.Context, st *state.Store) error {
-					names, err := st.Names()
+				Action: reading(0, 0, func(c *cli.Context, r state.Reader) error {
+					names, err := r.Names()
 					for _, n := range names {
 						fmt.Fprintln(e.stdout, n)
 					}
 					return err
 				})},
 			{Name: "get", Usage: "print the value at KEY, or the value saved as state/NAME, as JSON (exit 1 when absent)", ArgsUsage: "CACHE KEY | state/NAME", Flags: []cli.Flag{dirFlag},
-				Action: withStore(1, 2, func(c *cli.Context, st *state.Store) error {
-					name, err := existing(c, st)
-					if err != nil {
-						return err
-					}
-					if saved, ok := strings.CutPrefix(name, "state/"); ok {
-						v, ok, err := st.Load(saved)
-						if err != nil {
-							return err
-						}
-						if !ok {
-							return fmt.Errorf("state %s: nothing saved", saved)
-						}
-						return writeJSON(v)
-					}
-					ch, err := st.Cache(name, state.CacheConfig{})
+				Action: reading(1, 2, func(c *cli.Context, r state.Reader) error {
+					name, err := existing(c, r)
 					if err != nil {
 						return err
 					}
 					k := cliKey(jsonCodec, c.Args().Get(1))
-					v, ok, err := ch.Get(k)
+					v, ok, err := r.Get(name, k)
 					if err != nil {
 						return err
+					}
+					if saved, isState := strings.CutPrefix(name, "state/"); isState && !ok {
+						return fmt.Errorf("state %s: nothing saved", saved)
 					}
 					if !ok {
 						return fmt.Errorf("cache %s: no key %s", name, state.FormatKey(k))
@@ -140,8 +147,8 @@ Examples:
 					return ch.Delete(cliKey(jsonCodec, c.Args().Get(1)))
 				})},
 			{Name: "dump", Usage: `print caches (all, or the ones named) as NDJSON {"cache":..,"key":..,"value":..}`, ArgsUsage: "[CACHE...]", Flags: []cli.Flag{dirFlag},
-				Action: withStore(0, 1<<20, func(c *cli.Context, st *state.Store) error {
-					return st.Export(e.stdout, jsonCodec, c.Args().Slice()...)
+				Action: reading(0, 1<<20, func(c *cli.Context, r state.Reader) error {
+					return state.Export(r, e.stdout, jsonCodec, c.Args().Slice()...)
 				})},
 			{Name: "load", Usage: "read NDJSON records {\"cache\":..,\"key\":..,\"value\":..} from stdin into their caches", Flags: []cli.Flag{dirFlag},
 				Action: withStore(0, 0, func(c *cli.Context, st *state.Store) error {
@@ -154,12 +161,13 @@ Examples:
 				})},
 			{Name: "clear", Usage: "delete every key of CACHE, or the value saved as state/NAME", ArgsUsage: "CACHE | state/NAME", Flags: []cli.Flag{dirFlag},
 				Action: deleting(1, 1, func(c *cli.Context, ch *state.Cache) error { return ch.Clear() })},
-			{Name: "repair", Usage: "recover what is readable of a corrupted cache or state/NAME", ArgsUsage: "NAME", Flags: []cli.Flag{dirFlag},
-				Action: withStore(1, 1, func(c *cli.Context, st *state.Store) error {
-					if err := state.Repair(st.Dir(), c.Args().Get(0)); err != nil {
+			{Name: "repair", Usage: "recover what is readable of a damaged state directory", ArgsUsage: "[NAME]", Flags: []cli.Flag{dirFlag},
+				Action: withStore(0, 1, func(c *cli.Context, st *state.Store) error {
+					n, err := state.Repair(st.Dir())
+					if err != nil {
 						return err
 					}
-					fmt.Fprintf(e.stdout, "repaired %s\n", c.Args().Get(0))
+					fmt.Fprintf(e.stdout, "repaired %s: %d entries kept\n", st.Dir(), n)
 					return nil
 				})},
 		},
@@ -170,7 +178,7 @@ Examples:
 // when it exists, and checks the argument count: a KEY for a cache, none for
 // a saved state (one value). A name that does not exist is an error (exit
 // 1), and nothing is created.
-func existing(c *cli.Context, st *state.Store) (string, error) {
+func existing(c *cli.Context, r state.Reader) (string, error) {
 	name := c.Args().First()
 	_, saved := strings.CutPrefix(name, "state/")
 	want := 2
@@ -183,7 +191,7 @@ func existing(c *cli.Context, st *state.Store) (string, error) {
 		}
 		return "", usageError("state %s: wrong number of arguments (usage: streamctl state %s %s)", c.Command.Name, c.Command.Name, c.Command.ArgsUsage)
 	}
-	return name, st.CheckExists(name)
+	return name, r.CheckExists(name)
 }
 
 // cliKey parses a KEY argument: JSON when it is valid JSON, else the string.

@@ -32,6 +32,14 @@ type Decoder interface {
 	Decode() (v any, raw []byte, pos int64, err error)
 }
 
+// Offsetter is implemented by decoders that know where their records end in
+// the input: Offset returns the number of bytes consumed through the record
+// Decode last returned (its line ending included). Sources that resume by
+// byte offset (files) use it.
+type Offsetter interface {
+	Offset() int64
+}
+
 // Encoder writes records one at a time. Writes may be buffered until Flush.
 type Encoder interface {
 	Encode(v any) error

@@ -166,6 +166,9 @@ func (d *csvDecoder) Decode() (any, []byte, int64, error) {
 	return obj, raw, pos, nil
 }
 
+// Offset implements Offsetter.
+func (d *csvDecoder) Offset() int64 { return d.cr.InputOffset() }
+
 // read reads one row and the bytes it was read from.
 func (d *csvDecoder) read() ([]string, []byte, int64, error) {
 	start := d.cr.InputOffset()

@@ -60,6 +60,9 @@ type jsonDecoder struct {
 	conv jsonConv
 }
 
+// Offset implements Offsetter.
+func (d *jsonDecoder) Offset() int64 { return d.lr.off }
+
 func (d *jsonDecoder) Decode() (any, []byte, int64, error) {
 	for {
 		line, tooLong, err := d.lr.next()

@@ -55,6 +55,9 @@ type textDecoder struct {
 	lr *lineReader
 }
 
+// Offset implements Offsetter.
+func (d *textDecoder) Offset() int64 { return d.lr.off }
+
 func (d *textDecoder) Decode() (any, []byte, int64, error) {
 	line, tooLong, err := d.lr.next()
 	if err != nil {
@@ -168,6 +171,7 @@ type lineReader struct {
 	br   *bufio.Reader
 	long []byte // holds a line that did not fit br's buffer
 	line int64  // number of the line last returned
+	off  int64  // bytes consumed through the line last returned
 	err  error  // sticky error, io.EOF after the last line
 }
 
@@ -187,6 +191,7 @@ func (l *lineReader) next() (line []byte, tooLong bool, err error) {
 		l.long = nil // do not keep a huge buffer after one long line
 	}
 	b, err := l.br.ReadSlice('\n')
+	l.off += int64(len(b))
 	switch err {
 	case nil:
 	case bufio.ErrBufferFull:
@@ -207,6 +212,7 @@ func (l *lineReader) nextLong(first []byte) ([]byte, bool, error) {
 	tooLong := false
 	for {
 		b, err := l.br.ReadSlice('\n')
+		l.off += int64(len(b))
 		if !tooLong {
 			// Keep up to MaxLineSize+2 bytes: the content, "\r" and "\n".
 			if len(l.long)+len(b) > MaxLineSize+2 {

@@ -2,11 +2,13 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	nethttp "net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/streamctl/streamctl/connectors"
@@ -88,6 +90,13 @@ type StreamSource struct {
 	url   *url.URL
 	name  string
 	codec codec.Codec
+
+	// Positions of an SSE stream (connectors.Positioned): the last event
+	// ID restored before Run and the last one handed over since.
+	mu        sync.Mutex
+	restored  string
+	handedOut string
+	handed    bool
 }
 
 // NewStreamSource validates cfg and returns the source; nothing is fetched
@@ -145,6 +154,9 @@ func (e *fatalError) Error() string { return e.err.Error() }
 // stream ends, ctx is done or emit fails.
 func (s *StreamSource) Run(ctx context.Context, emit func(context.Context, connectors.Record) error) error {
 	var st streamState
+	s.mu.Lock()
+	st.lastID = s.restored
+	s.mu.Unlock()
 	failures := 0
 	for {
 		got, err := s.connect(ctx, &st, emit)
@@ -297,7 +309,62 @@ func (s *StreamSource) readSSE(ctx context.Context, st *streamState, body io.Rea
 	}
 }
 
+// ssePosition is the position of an SSE stream kept with the state.
+type ssePosition struct {
+	ID string `json:"id"`
+}
+
+// PositionKey implements connectors.Positioned: "sse:" and the URL for an
+// SSE stream; "" for lines and NDJSON, which cannot resume.
+func (s *StreamSource) PositionKey() string {
+	if s.cfg.Format != FormatSSE {
+		return ""
+	}
+	return "sse:" + s.name
+}
+
+// Restore implements connectors.Positioned: the first request sends the
+// stored last event ID as Last-Event-ID, so the server resumes after the
+// last event whose effects were committed. Call it before Run.
+func (s *StreamSource) Restore(pos []byte, _ func(context.Context) error) error {
+	if len(pos) == 0 {
+		return nil
+	}
+	var p ssePosition
+	if err := json.Unmarshal(pos, &p); err != nil {
+		return fmt.Errorf("http.stream %s: stored position %q: %w", s.name, pos, err)
+	}
+	s.mu.Lock()
+	s.restored = p.ID
+	s.mu.Unlock()
+	return nil
+}
+
+// Emitted implements connectors.Positioned: the record's meta.id is the
+// stream's last event ID after it.
+func (s *StreamSource) Emitted(rec *connectors.Record) {
+	id, _ := rec.Meta["id"].(string)
+	s.mu.Lock()
+	s.handedOut, s.handed = id, true
+	s.mu.Unlock()
+}
+
+// Position implements connectors.Positioned: {"id": last event ID}; nil
+// before the first event.
+func (s *StreamSource) Position() ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.handed {
+		return nil, nil
+	}
+	return json.Marshal(ssePosition{ID: s.handedOut})
+}
+
+// Committed implements connectors.Positioned; nothing to acknowledge.
+func (s *StreamSource) Committed(context.Context, []byte) error { return nil }
+
 var (
-	_ connectors.Source = (*StreamSource)(nil)
-	_ connectors.Named  = (*StreamSource)(nil)
+	_ connectors.Source     = (*StreamSource)(nil)
+	_ connectors.Named      = (*StreamSource)(nil)
+	_ connectors.Positioned = (*StreamSource)(nil)
 )

@@ -246,3 +246,43 @@ func TestStreamConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamSSEPosition: a restored position sends its event ID as
+// Last-Event-ID on the first request, and Position reports the last event ID
+// of the records handed over.
+func TestStreamSSEPosition(t *testing.T) {
+	var first atomic.Value
+	srv := httptest.NewServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		first.CompareAndSwap(nil, r.Header.Get("Last-Event-ID"))
+		io.WriteString(w, "id: 8\ndata: eight\n\nid: 9\ndata: nine\n\n")
+	}))
+	defer srv.Close()
+	s := newStream(t, StreamConfig{URL: srv.URL, Format: "sse"})
+	if k := s.PositionKey(); k != "sse:"+srv.URL {
+		t.Errorf("PositionKey = %q", k)
+	}
+	if p, _ := s.Position(); p != nil {
+		t.Errorf("Position before any record = %s", p)
+	}
+	if err := s.Restore([]byte(`{"id":"7"}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	recs, done := runSource(t, s)
+	r := next(t, recs)
+	s.Emitted(&r)
+	if p, _ := s.Position(); string(p) != `{"id":"8"}` {
+		t.Errorf("Position = %s", p)
+	}
+	if err := result(t, done); err != nil {
+		t.Fatal(err)
+	}
+	if got := first.Load(); got != "7" {
+		t.Errorf("first Last-Event-ID = %v, want 7", got)
+	}
+	if lines := newStream(t, StreamConfig{URL: srv.URL}); lines.PositionKey() != "" {
+		t.Error("a stream of lines has a position")
+	}
+	if err := s.Restore([]byte("nope"), nil); err == nil {
+		t.Error("Restore of a bad position succeeded")
+	}
+}

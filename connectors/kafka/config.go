@@ -270,9 +270,12 @@ func withKgo(opts ...kgo.Opt) Opt {
 // asks kgoOpts for a producer client.
 type consumerHooks struct {
 	commitInterval time.Duration
-	revoked        func(context.Context, *kgo.Client, map[string][]int32)
-	lost           func(context.Context, *kgo.Client, map[string][]int32)
-	adjust         func(context.Context, map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error)
+	// external: the runtime commits offsets (Topic.Restore); no autocommit.
+	external bool
+	assigned func(context.Context, *kgo.Client, map[string][]int32)
+	revoked  func(context.Context, *kgo.Client, map[string][]int32)
+	lost     func(context.Context, *kgo.Client, map[string][]int32)
+	adjust   func(context.Context, map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error)
 }
 
 // kgoOpts builds the franz-go options for cfg (after withDefaults and
@@ -332,15 +335,24 @@ func kgoOpts(cfg Config, c *consumerHooks) ([]kgo.Opt, error) {
 	if cfg.Group != "" {
 		opts = append(opts,
 			kgo.ConsumerGroup(cfg.Group),
-			kgo.AutoCommitMarks(),
-			kgo.AutoCommitInterval(c.commitInterval),
 			kgo.BlockRebalanceOnPoll(),
+			kgo.OnPartitionsAssigned(c.assigned),
 			kgo.OnPartitionsRevoked(c.revoked),
 			kgo.OnPartitionsLost(c.lost),
 			kgo.AdjustFetchOffsetsFn(c.adjust),
 		)
+		if c.external {
+			// Offsets are committed by the runtime, after the state that
+			// holds the records' effects (Topic.Committed).
+			opts = append(opts, kgo.DisableAutoCommit())
+		} else {
+			opts = append(opts, kgo.AutoCommitMarks(), kgo.AutoCommitInterval(c.commitInterval))
+		}
 		if cfg.SessionTimeout > 0 {
-			opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout))
+			// Heartbeat three times per session, as Kafka advises; the
+			// default interval (3s) is too long for short sessions.
+			opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout),
+				kgo.HeartbeatInterval(min(3*time.Second, cfg.SessionTimeout/3)))
 		}
 	}
 	return opts, nil

@@ -80,6 +80,16 @@ type Topic struct {
 	pollStop context.CancelFunc        // wakes the poll in progress
 	markBuf  map[int32]kgo.EpochOffset // reused by ack
 	hw       map[int32]int64           // per partition: the high watermark at the last fetch with records
+
+	// Positions kept with the state (Restore; guarded by cmu): external
+	// means the runtime commits offsets; pos holds, per partition, the
+	// offset after the last record acknowledged together with every
+	// earlier one (or the stored position); ask makes the runtime commit.
+	external bool
+	pos      map[int32]int64
+	ask      func(context.Context) error
+	owned    map[int32]bool // partitions assigned to this member (or all, without a group)
+	gen      uint64         // changes with owned
 }
 
 // partState tracks the records of one partition emitted and not yet
@@ -256,8 +266,13 @@ func (t *Topic) consumer(ctx context.Context) (*kgo.Client, error) {
 		return nil, fmt.Errorf("kafka: topic %q: Run called twice", t.cfg.Topic)
 	}
 	t.ran = true
+	t.cmu.Lock()
+	external := t.external
+	t.cmu.Unlock()
 	opts, err := kgoOpts(t.cfg, &consumerHooks{
 		commitInterval: t.opts.commitInterval,
+		external:       external,
+		assigned:       t.assigned,
 		revoked:        t.revoked,
 		lost:           t.lost,
 		adjust:         t.adjust,
@@ -448,6 +463,17 @@ func (t *Topic) ack(ps *partState, off int64) {
 		ps.head++
 	}
 	ps.next = last.off + 1
+	if t.external {
+		t.pos[ps.p] = last.off + 1
+		switch {
+		case ps.head == len(ps.q):
+			ps.q, ps.head = ps.q[:0], 0
+		case ps.head >= 1024 && 2*ps.head >= len(ps.q):
+			n := copy(ps.q, ps.q[ps.head:])
+			ps.q, ps.head = ps.q[:n], 0
+		}
+		return
+	}
 	switch {
 	case ps.head == len(ps.q):
 		ps.q, ps.head = ps.q[:0], 0
@@ -468,12 +494,42 @@ func (t *Topic) drop(m map[string][]int32) {
 		delete(t.parts, p)
 		delete(t.seen, p)
 		delete(t.hw, p)
+		if t.owned[p] {
+			delete(t.owned, p)
+			t.gen++
+		}
 	}
 }
 
-// revoked is OnPartitionsRevoked: forget the partitions, then commit what
-// was acknowledged before they go to another member.
+// assigned is OnPartitionsAssigned: the partitions are this member's now.
+func (t *Topic) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	t.cmu.Lock()
+	defer t.cmu.Unlock()
+	if t.owned == nil {
+		t.owned = map[int32]bool{}
+	}
+	for _, p := range m[t.cfg.Topic] {
+		t.owned[p] = true
+	}
+	t.gen++
+}
+
+// revoked is OnPartitionsRevoked: commit what was acknowledged before the
+// partitions go to another member, then forget them. When the runtime
+// commits (Restore), it makes a commit of the state with the positions,
+// which commits the offsets too, and the revocation waits for it: records
+// already handed to handlers are finished first.
 func (t *Topic) revoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	t.cmu.Lock()
+	ask := t.ask
+	t.cmu.Unlock()
+	if ask != nil {
+		if err := ask(ctx); err != nil {
+			t.opts.logger.Warn("kafka commit on revoke failed", "topic", t.cfg.Topic, "group", t.cfg.Group, "err", err)
+		}
+		t.drop(m)
+		return
+	}
 	t.drop(m)
 	if err := cl.CommitMarkedOffsets(ctx); err != nil {
 		t.opts.logger.Warn("kafka commit on revoke failed", "topic", t.cfg.Topic, "group", t.cfg.Group, "err", err)
@@ -486,15 +542,20 @@ func (t *Topic) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 }
 
 // adjust is AdjustFetchOffsetsFn: a pending Seek wins over the committed
-// offset of a partition being assigned.
+// offset of a partition being assigned; else a position stored with the
+// state (Restore) wins over a group offset that is behind it.
 func (t *Topic) adjust(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
 	t.cmu.Lock()
 	defer t.cmu.Unlock()
-	for p := range offsets[t.cfg.Topic] {
+	for p, o := range offsets[t.cfg.Topic] {
 		if off, ok := t.seeks[p]; ok {
 			offsets[t.cfg.Topic][p] = kgo.NewOffset().At(off)
 			delete(t.seeks, p)
 			delete(t.parts, p)
+			continue
+		}
+		if stored, ok := t.pos[p]; ok && t.external && o.EpochOffset().Offset < stored {
+			offsets[t.cfg.Topic][p] = kgo.NewOffset().At(stored)
 		}
 	}
 	return offsets, nil
@@ -709,8 +770,11 @@ func (t *Topic) Close(ctx context.Context) error {
 		}
 		prod.Close()
 	}
+	t.cmu.Lock()
+	external := t.external
+	t.cmu.Unlock()
 	if cons != nil {
-		if t.cfg.Group != "" && t.checked.Load() {
+		if t.cfg.Group != "" && t.checked.Load() && !external {
 			if err := cons.CommitMarkedOffsets(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("kafka: commit offsets of group %q: %w", t.cfg.Group, err))
 			}
@@ -728,4 +792,7 @@ var (
 	_ connectors.Pauser = (*Topic)(nil)
 	_ connectors.Named  = (*Topic)(nil)
 	_ connectors.Acker  = (*Topic)(nil)
+
+	_ connectors.Positioned  = (*Topic)(nil)
+	_ connectors.Partitioned = (*Topic)(nil)
 )
