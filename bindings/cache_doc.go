@@ -3,7 +3,7 @@ package bindings
 // cacheReference is the reference of the cache module (cache.go), beside it as
 // benthos keeps a component's spec beside the component.
 var cacheReference = moduleRef{
-	ModuleDoc: ModuleDoc{Name: "cache", Summary: "Persistent key/value caches: one goleveldb database per name under the state directory (´--state-dir´, default ´./.streamctl/´), shared by every handler and worker of the process and by later runs. A cache is also a sink (´{sink = c}´: each record's ´value, key´ is stored and published) and ´c(key, value)´ stores and publishes one entry to ´c:updates()´. Keys are strings, numbers, booleans or lists of them (tuples), sorted by type (booleans, numbers, strings, tuples), then by value; values are any Lua value without functions or cycles and round-trip exactly. A second process opening a cache exits 75; a damaged one names ´streamctl state repair NAME´."},
+	ModuleDoc: ModuleDoc{Name: "cache", Summary: "Persistent key/value caches in the state directory's goleveldb database (´--state-dir´, default ´./.streamctl/´), shared by every handler and worker of the process and by later runs. Writes made while handling records are committed with the positions of their sources (see \"State commits\"); writes from the top level and hooks are durable when the call returns. A cache is also a sink (´{sink = c}´: each record's ´value, key´ is stored and published) and ´c(key, value)´ stores and publishes one entry to ´c:updates()´. Keys are strings, numbers, booleans or lists of them (tuples), sorted by type (booleans, numbers, strings, tuples), then by value; values are any Lua value without functions or cycles and round-trip exactly. One job holds a state directory at a time: a second process opening a cache of it exits 75 (´streamctl state ls|get|dump´ read the holder's last commit instead); a damaged directory names ´streamctl state repair´."},
 	Entries: []Doc{
 		{
 			Module:  "cache",
@@ -11,17 +11,20 @@ var cacheReference = moduleRef{
 			Syntax:  `c = cache.open(name [, {memory = false, ttl = nil, sync = false}])`,
 			Context: "top level, handler, hook; any worker",
 			Text: `
-Opens the cache ´name´ and returns it; it does not wait (the database is opened, created if needed, and
-locked on the first call). Every call with the same name in the process, in the main state or a worker
-state, returns the same cache. ´memory = true´ keeps it in memory only (nothing persisted or locked);
-´ttl´ (a duration) is the default time to live of entries, counted from their last write; ´sync = true´
-fsyncs every write so it also survives power loss (every write survives a killed process anyway). The
+Opens the cache ´name´ and returns it; it does not wait (the state directory's database is opened,
+created if needed, and locked on the first call). Every call with the same name in the process, in the
+main state or a worker state, returns the same cache. ´memory = true´ keeps it in memory only (nothing
+persisted or locked); ´ttl´ (a duration) is the default time to live of entries, counted from their last
+write; ´sync = true´ fsyncs every write and every commit while the cache is open, so they also survive
+power loss (they survive a killed process anyway). Writes made in a handler are kept in memory, visible
+to every read, and committed with the positions of the records' sources every ´commit_interval´ (see
+"State commits"); writes from the top level and hooks are durable when the call returns. The
 cache is a sink (´{sink = c}´, records need a key: ´return value, key´) and ´c(key, value)´ stores
 ´value´ and publishes it to ´c:updates()´. Raises ´cache.open: name must be a string, got nil´,
 ´cache.open: unknown option "tll" (known: memory, sync, ttl)´,
 ´cache.open: cache name "a/b" must match [A-Za-z0-9_.-]+ (at most 200 characters, no "..")´,
-´cache.open: cache "x" is already open with other options´ and, when another process holds it (exit 75),
-´cache.open: cache hits (DIR) is in use by pid 1234´.
+´cache.open: cache "x" is already open with other options´ and, when another process holds the state
+directory (exit 75), ´cache.open: state directory DIR is in use by pid 1234´.
 `,
 			Example: `
 local counts = cache.open("emoji", {memory = true})

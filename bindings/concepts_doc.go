@@ -31,6 +31,23 @@ through one buffer, so their lines come out in the order they were written; ´st
 have their own buffers. Buffers are flushed whenever the scheduler is idle, so output is never held
 back while the script waits, and before any cache write or ´state.save´ is made durable.
 `},
+	{Title: "State commits", Text: `
+What handlers write to caches, windows and checkpoints (and ´state.save´ in a handler of a Kafka group,
+a file or an SSE stream) is kept in memory, visible to every read of the job, and committed every
+´commit_interval´ (a ´handle´ option, default 1s; the shortest of the job's handlers applies), when
+Kafka revokes a partition, and when the job ends, together with the position of every positioned
+source: the next offset of each Kafka partition of a group, the file and byte offset of a ´file{}´,
+the last event ID of an SSE stream. A commit waits until every record handed to a handler is done and
+every sink flushed (Kafka acks included), then writes the state and the positions in one atomic write.
+After a crash, ´kill -9´ included, the job resumes each source after its committed position: the state
+holds every record's effect exactly once, and the records since the last commit are handled again, so
+their outputs may repeat (exactly-once state, at-least-once outputs). A failed job, or one stopped while
+a handler was waiting mid-record, commits nothing more; the next run resumes from the last commit.
+
+Writes from the top level, hooks and other callbacks are durable when the call returns. One job holds a
+state directory at a time (exit 75 for a second one); ´streamctl state ls|get|dump´ read the holder's
+last commit through a socket in the directory. docs/guarantees.md says what survives what.
+`},
 	{Title: "Workers and shared state", Text: `
 ´handle(source, {workers = N}, fn)´ with N > 1 gives that handler N extra Lua states running in
 parallel on separate cores. Each worker state runs the script's top level again (like k6's init stage)

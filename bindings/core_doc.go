@@ -22,12 +22,15 @@ go to every sink in ´opts.sink´, in order.
 meta)´ or a list of them; default ´stdout()´); ´pipe´ (a list of pipe operators applied before
 ´fn´); ´workers´ (default 1; see "Workers and shared state"); ´key´ (´function(value, meta)´ returning
 the key that picks the worker); ´on_error´ (´"stop"´, the default, ´"skip"´ or a sink: see "Errors
-and exit codes"). Several handlers may share one source object; each sees every record.
+and exit codes"); ´commit_interval´ (a duration, default 1s: how often what the job's handlers wrote to
+caches, windows and checkpoints is committed together with the positions of their sources; the
+shortest interval of the job's handlers applies; see "State commits"). Several handlers may share one
+source object; each sees every record.
 
 Raises ´handle: only allowed at the top level of the script´,
 ´handle: source must be a source such as stdin() or timer{every=1}, got number´,
 ´handle: stdout is a sink, not a source´,
-´handle: unknown option "sinks" (known: key, name, on_error, pipe, sink, workers)´,
+´handle: unknown option "sinks" (known: commit_interval, key, name, on_error, pipe, sink, workers)´,
 ´handle: on_error must be "stop" or "skip", got "ignore"´.
 `,
 			Example: `

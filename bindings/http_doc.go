@@ -83,7 +83,8 @@ until a handler reads it, and each record is handled as soon as its line or even
 
 At the end of the body, on a connection error or on a 5xx status the source reconnects, waiting with
 backoff from 500ms (or the SSE ´retry´ field) up to 30s, and logs a warning; an SSE stream resumes
-with ´Last-Event-ID´. ´reconnect = false´ ends the source at the end of the first body instead. A 204
+with ´Last-Event-ID´. When the job keeps state, an SSE stream's last event ID is committed with the
+state, and a restart sends it as ´Last-Event-ID´ on the first request (see "State commits"). ´reconnect = false´ ends the source at the end of the first body instead. A 204
 No Content ends the source; a 4xx status fails the run: ´GET http://host/x: 404 Not Found´. Raises
 ´http.stream: format must be "lines", "ndjson" or "sse", got "xml"´.
 `,

@@ -3,7 +3,7 @@ package bindings
 // kafkaReference is the reference of the kafka module (kafka.go), beside it as
 // benthos keeps a component's spec beside the component.
 var kafkaReference = moduleRef{
-	ModuleDoc: ModuleDoc{Name: "kafka", Summary: "Kafka topics as sources and sinks, on franz-go. Brokers come from ´conf.brokers´, else ´--brokers´ or ´$STREAMCTL_BROKERS´, else ´127.0.0.1:9092´ (´streamctl dev-broker´). Consuming is at-least-once: an input's offset is committed only after every sink accepted its outputs, producer acks included; commits happen every second, on rebalance and at shutdown. Records of one partition are processed in order, also with ´workers = N´."},
+	ModuleDoc: ModuleDoc{Name: "kafka", Summary: "Kafka topics as sources and sinks, on franz-go. Brokers come from ´conf.brokers´, else ´--brokers´ or ´$STREAMCTL_BROKERS´, else ´127.0.0.1:9092´ (´streamctl dev-broker´). Consuming is at-least-once: an input's offset is committed only after every sink accepted its outputs, producer acks included; commits happen every second, on rebalance and at shutdown. When the job keeps state, each partition's offset is committed with the state (exactly-once state: see \"State commits\") and the group's offsets after it. Records of one partition are processed in order, also with ´workers = N´."},
 	Entries: []Doc{
 		{
 			Module:  "kafka",

@@ -36,7 +36,11 @@ end)
 Returns a file that is a source (´handle(f, fn)´) and a sink (´{sink = f}´); it does not wait. As a
 source it reads ´path´, decoded with ´codec´ (default ´"text"´), to its end; with ´follow = true´ it
 keeps reading as the file grows, like ´tail -F´ (rotation and truncation included), and never ends on
-its own; ´from = "end"´ (with ´follow´) skips what the file holds at start. Records have
+its own; ´from = "end"´ (with ´follow´) skips what the file holds at start. When the job keeps state
+(caches, windows, ´state.save´), the file's position (its identity and the byte offset after the last
+committed line) is committed with the state, and a restart, ´kill -9´ included, reads on from there: a
+different file at the path (rotated, or shorter than the offset) is read from its start, and ´from´
+applies only where no position is stored (see "State commits"). Records have
 ´meta.source = "file:PATH"´. A missing file fails the run (exit 1) when the handler starts:
 ´streamctl: file app.log: open app.log: no such file or directory´. As a sink it writes one record per
 line (for line codecs), appending (´append = true´) or truncating the file first (´append = false´); the

@@ -33,9 +33,12 @@ end
 			Syntax:  `state.save(name, tbl)`,
 			Context: "top level, handler, hook; any worker",
 			Text: `
-Atomically replaces the state saved under ´name´ with a copy of ´tbl´, without waiting, and returns
-once that is durable against a process crash; output written before it is flushed first, so after a crash
-the saved state never claims more than the output shows. Raises
+Atomically replaces the state saved under ´name´ with a copy of ´tbl´, without waiting. Outside a
+handler of a positioned source (a Kafka group, a file, an SSE stream) it returns once that is durable
+against a process crash (fsynced); output written before it is flushed first, so after a crash the saved
+state never claims more than the output shows. In a handler of a positioned source it is committed with
+the source's position instead (see "State commits"), so a crash resumes the source exactly where the
+saved state says. Raises
 ´state.save: tbl must be a table, got nil´ and ´state.save: function: value cannot be a record´.
 `,
 			Example: `

@@ -8,7 +8,7 @@ var windowReference = moduleRef{
 		{
 			Module:  "window",
 			Name:    "window.tumbling",
-			Syntax:  `op = window.tumbling{size = d [, time = fn] [, key = fn] [, agg = a] [, grace = d] [, emit = "final"|"update"] [, late = sink] [, idle = d] [, cache = c] [, name = s] [, flush_every = n]}`,
+			Syntax:  `op = window.tumbling{size = d [, time = fn] [, key = fn] [, agg = a] [, grace = d] [, emit = "final"|"update"] [, late = sink] [, idle = d] [, cache = c] [, name = s]}`,
 			Context: "top level (the operator runs in its handler; main state only: workers = 1)",
 			Text: `
 Returns, without waiting, a pipe operator that groups records into fixed, non-overlapping event-time
@@ -18,20 +18,23 @@ windows ´[start, start + size)´ (starts are multiples of ´size´ since the Un
 nil). ´agg´ is ´"count"´ (the default), ´"sum"´, ´"min"´, ´"max"´, ´"avg"´, ´"list"´, ´"set"´ or a table
 ´{init = fn() -> acc, add = fn(acc, value) -> acc, merge = fn(acc1, acc2) -> acc}´.
 
-The watermark is the greatest event time seen minus ´grace´ (default 0). A window closes when the
+The watermark is the greatest event time seen minus ´grace´ (default 0), tracked per input partition
+(each Kafka partition): the operator's watermark is the least over the partitions that are not idle, and
+a Kafka partition assigned to the job holds it back until its first record, so records of a partition
+read later than the others are not late. A partition without records for ´idle´ stops holding it back. A window closes when the
 watermark reaches its end; with ´emit = "final"´ (the default) it is emitted then, once; with
 ´emit = "update"´ it is emitted after every record that changes it and not at close. A record whose
 window is already closed is late: it goes to ´late´ (a sink or a function ´function(value, key, meta)´),
 else it is dropped. ´idle = d´ closes the windows of a key that got no record for ´d´ of wall-clock time.
 
-Open windows, the watermark and emitted-but-unacknowledged results persist in a cache: ´cache´, else the
-cache ´"windows"´ of the state directory, under ´name´ (default the kind and the operator's position in the
-script, e.g. ´"tumbling1"´): a restart with the same script continues them. When a finite input ends, every
-open window is emitted; on a signal or ´stop()´ they stay in the cache for the next run. Every record is
-written through before the next is taken, so a ´kill -9´ loses no window; a final is emitted again after
-a crash only if the process died right after emitting it (at least once). ´flush_every = n´ writes open
-windows every ´n´ records instead (faster; see docs/performance.md): a ´kill -9´ then loses up to ´n - 1´
-records from open windows, while closing windows, the end of input, ´stop()´ and signals still write at once.
+Open windows and the watermark live in memory and persist in a cache: ´cache´, else the cache
+´"windows"´ of the state directory, under ´name´ (default the kind and the operator's position in the
+script, e.g. ´"tumbling1"´), written at each commit with the positions of the records they hold (see
+"State commits"): a restart with the same script continues them, and after a ´kill -9´ the records since
+the last commit are handled again, so no record counts twice and none is lost; a result emitted after the
+last commit is emitted again, with the same value. When a finite input ends, every open window is emitted;
+on a signal or ´stop()´ they stay in the cache for the next run. (´flush_every´ is gone: a script that
+still sets it gets an error saying so.)
 Raises ´window.tumbling: size must be a duration like "1m" or a number of seconds, got nil´ and
 ´window.tumbling: agg: unknown aggregator "median" (known: count, sum, min, max, avg, list, set)´; using the
 operator in a handler with ´workers > 1´ raises when a record arrives.
@@ -48,7 +51,7 @@ handle(iterate(clicks), {pipe = {window.tumbling{size = "10s", cache = c,
 		{
 			Module:  "window",
 			Name:    "window.hopping",
-			Syntax:  `op = window.hopping{size = d, hop = d [, time =, key =, agg =, grace =, emit =, late =, idle =, cache =, name =, flush_every =]}`,
+			Syntax:  `op = window.hopping{size = d, hop = d [, time =, key =, agg =, grace =, emit =, late =, idle =, cache =, name =]}`,
 			Context: "top level (the operator runs in its handler; main state only: workers = 1)",
 			Text: `
 Returns, without waiting, a pipe operator of overlapping windows ´[start, start + size)´ whose starts are
@@ -68,7 +71,7 @@ handle(iterate{1, 4, 6, 12}, {pipe = {window.hopping{size = 10, hop = 5, agg = "
 		{
 			Module:  "window",
 			Name:    "window.sliding",
-			Syntax:  `op = window.sliding{size = d [, time =, key =, agg =, grace =, late =, cache =, name =, flush_every =]}`,
+			Syntax:  `op = window.sliding{size = d [, time =, key =, agg =, grace =, late =, cache =, name =]}`,
 			Context: "top level (the operator runs in its handler; main state only: workers = 1)",
 			Text: `
 Returns, without waiting, a pipe operator that emits, for every record at time ´t´, the window
@@ -94,7 +97,7 @@ handle(iterate(events), {pipe = {window.sliding{size = 2, agg = "list", cache = 
 		{
 			Module:  "window",
 			Name:    "window.session",
-			Syntax:  `op = window.session{gap = d [, time =, key =, agg =, grace =, emit =, late =, idle =, cache =, name =, flush_every =]}`,
+			Syntax:  `op = window.session{gap = d [, time =, key =, agg =, grace =, emit =, late =, idle =, cache =, name =]}`,
 			Context: "top level (the operator runs in its handler; main state only: workers = 1)",
 			Text: `
 Returns, without waiting, a pipe operator of session windows: per key, records whose times are at most
