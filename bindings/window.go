@@ -40,10 +40,11 @@ type windowOp struct {
 	// values is false when the windows never look at the records' values
 	// (a count of tumbling, hopping or session windows): they are not
 	// converted from Lua then.
-	values bool
-	parts  connectors.Partitioned // the handler's source, when it has partitions
-	gen    uint64                 // of parts, as last given to w
-	src    connectors.Source      // the source parts was looked up for
+	values    bool
+	parts     connectors.Partitioned // the handler's source, when it has partitions
+	partNames []string               // names of Kafka partitions by number (partName)
+	gen       uint64                 // of parts, as last given to w
+	src       connectors.Source      // the source parts was looked up for
 }
 
 func (m *windowModule) Open(s *lua.State) error {
@@ -283,12 +284,18 @@ func checkWindower(L *glua.LState) *windowOp {
 	return nil
 }
 
-// w:add(key, t, v, meta) -> list of results; late records go to opts.late.
+// w:add(key, t, v, meta) -> list of results (nothing for none); late
+// records go to opts.late. It runs once per record: errors build their
+// ArgChecker only when they happen.
 func windowAdd(s *lua.State, L *glua.LState) int {
 	op := checkWindower(L)
-	a := lua.ArgsAt(L, "window", op.where)
+	check := func(err error) {
+		if err != nil {
+			lua.ArgsAt(L, "window", op.where).Check(err)
+		}
+	}
 	key, err := s.FromLua(L.Get(2))
-	a.Check(err)
+	check(err)
 	var t time.Time
 	switch tv := L.Get(3).(type) {
 	case glua.LNumber:
@@ -296,36 +303,50 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 	case *glua.LNilType:
 		t = time.Now() // no event time: arrival time
 	default:
-		a.Raise("time must return Unix seconds (a number), got %s", lua.TypeName(tv))
+		lua.ArgsAt(L, "window", op.where).Raise("time must return Unix seconds (a number), got %s", lua.TypeName(tv))
 	}
 	var v any
 	if op.values {
-		var err error
 		v, err = s.FromLua(L.Get(4))
-		a.Check(err)
+		check(err)
 	}
 	var pre []state.WindowResult
 	part := ""
 	if rec := s.CurrentRecord(L); rec != nil {
 		if p, ok := rec.Meta["partition"].(int64); ok {
-			part = strconv.FormatInt(p, 10)
+			part = op.partName(p)
 			pre, err = op.partitions(s, L)
-			a.Check(err)
+			check(err)
 		}
 	}
 	out, late, err := op.w.AddFrom(part, key, t, v)
-	a.Check(err)
+	check(err)
 	if len(pre) > 0 {
 		out = append(pre, out...)
 	}
 	if late {
 		s.CountLate(L)
 		if op.late != nil {
-			a.Check(s.WriteTo(*op.late, L.Get(4), L.Get(2), L.Get(5)))
+			check(s.WriteTo(*op.late, L.Get(4), L.Get(2), L.Get(5)))
 		}
 		return pushResults(s, L, op, pre)
 	}
 	return pushResults(s, L, op, out)
+}
+
+// partName returns the name of Kafka partition p, made once.
+func (op *windowOp) partName(p int64) string {
+	if p >= 0 && p < int64(len(op.partNames)) && op.partNames[p] != "" {
+		return op.partNames[p]
+	}
+	name := strconv.FormatInt(p, 10)
+	if p >= 0 && p < 1<<16 {
+		for int64(len(op.partNames)) <= p {
+			op.partNames = append(op.partNames, "")
+		}
+		op.partNames[p] = name
+	}
+	return name
 }
 
 // partitions tells the windower which partitions the handler's source reads
@@ -360,8 +381,7 @@ func windowFinish(s *lua.State, L *glua.LState) int {
 	select {
 	case <-op.rt.Stopping():
 		// Kept in memory; the run's last commit stores them.
-		L.Push(L.NewTable())
-		return 1
+		return 0
 	default:
 	}
 	out, err := op.w.CloseAll()
@@ -373,8 +393,7 @@ func windowFinish(s *lua.State, L *glua.LState) int {
 func windowIdle(s *lua.State, L *glua.LState) int {
 	op := checkWindower(L)
 	if op.idle <= 0 {
-		L.Push(L.NewTable())
-		return 1
+		return 0
 	}
 	out, err := op.w.CloseIdle(time.Now(), op.idle)
 	lua.ArgsAt(L, "window", op.where).Check(err)
@@ -393,7 +412,12 @@ func windowEvery(L *glua.LState) int {
 	return 1
 }
 
+// pushResults pushes the list of results, or nothing for none: most records
+// close no window, and window.lua treats a missing list as empty.
 func pushResults(s *lua.State, L *glua.LState, op *windowOp, out []state.WindowResult) int {
+	if len(out) == 0 {
+		return 0
+	}
 	t := L.CreateTable(len(out), 0)
 	for i, r := range out {
 		rt := L.CreateTable(0, 4)

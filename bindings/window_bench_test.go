@@ -8,7 +8,10 @@ import (
 	"testing"
 
 	"github.com/streamctl/streamctl/bindings"
+	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/lua"
+	"github.com/streamctl/streamctl/value"
+	glua "github.com/yuin/gopher-lua"
 )
 
 // BenchmarkWindowTumblingLua is a keyed tumbling count through the Lua
@@ -88,3 +91,81 @@ while e do op:push(e, nil, count); e = gen() end
 op:flush(count)
 print(string.format("%.6f %d", time.now() - start, finals))
 `
+
+// BenchmarkWindowHandler is the keyed tumbling count of docs/performance.md
+// through the whole handler path with the default durability: a Go source
+// hands b.N decoded records {user = "user-N", t = T} (10k users round robin,
+// 100µs of event time apart) to a handler whose pipe is
+// window.tumbling{size = 10, time =, key =} over the persistent "windows"
+// cache, committed every second with the source's position as any job
+// that keeps state (the final commit included). The records arrive decoded,
+// as from a Kafka topic or a file whose codec runs in the source's goroutine:
+// what is measured is the handler path and the windows. One op is one event:
+//
+//	go test -run '^$' -bench WindowHandler -benchtime 1000000x ./bindings/
+func BenchmarkWindowHandler(b *testing.B) {
+	src := &benchSource{n: b.N}
+	var out, errb bytes.Buffer
+	rt := lua.New(lua.Options{
+		Script: "bench.lua",
+		Source: []byte(windowHandlerBench),
+		Modules: append(bindings.Modules(bindings.Deps{StateDir: b.TempDir()}),
+			benchSourceModule{src}),
+		Stdin:  strings.NewReader(""),
+		Stdout: &out,
+		Stderr: &errb,
+	})
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := rt.Run(context.Background()); err != nil {
+		b.Fatalf("%v\n%s", err, errb.String())
+	}
+	b.StopTimer()
+	finals, _ := strconv.Atoi(strings.TrimSpace(out.String()))
+	if want := b.N / 10; finals < want { // every user's window holds 10 events
+		b.Fatalf("%d finals, want >= %d", finals, want)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+const windowHandlerBench = `
+local finals = 0
+handle(bench_source, {pipe = {window.tumbling{size = 10,
+    time = function(e) return e.t end, key = function(e) return e.user end}}},
+  function(w) finals = finals + 1 end)
+on_stop(function() print(finals) end)
+`
+
+// benchSource emits n records {user, t} of the window benchmarks.
+type benchSource struct{ n int }
+
+func (s *benchSource) Run(ctx context.Context, emit func(context.Context, connectors.Record) error) error {
+	users := make([]string, 10000)
+	for i := range users {
+		users[i] = "user-" + strconv.Itoa(i)
+	}
+	for i := range s.n {
+		v := value.Object{{Key: "user", Value: users[i%len(users)]}, {Key: "t", Value: 1.7e9 + float64(i)*0.0001}}
+		if err := emit(ctx, connectors.Record{Value: v, Source: "bench", Pos: int64(i + 1)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LuaSource implements lua.SourceProvider.
+func (s *benchSource) LuaSource(*lua.State) (connectors.Source, *glua.LFunction, error) {
+	return s, nil, nil
+}
+
+// benchSourceModule sets the global bench_source.
+type benchSourceModule struct{ src *benchSource }
+
+func (benchSourceModule) Name() string { return "bench_source" }
+
+func (m benchSourceModule) Open(s *lua.State) error {
+	ud := s.L.NewUserData()
+	ud.Value = m.src
+	s.L.SetGlobal("bench_source", ud)
+	return nil
+}
