@@ -1,8 +1,6 @@
 package state
 
 import (
-	"slices"
-
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
 )
@@ -40,41 +38,13 @@ func (sn *Snapshot) Release() { sn.snap.Release() }
 // Names lists the caches and collector states as Store.Names does.
 func (sn *Snapshot) Names() (_ []string, err error) {
 	defer sn.s.guard(&err)
-	var names []string
-	for _, ns := range []byte{nsRegister, nsState} {
-		it := sn.snap.NewIterator(util.BytesPrefix([]byte{ns}), nil)
-		for it.Next() {
-			name := string(it.Key()[1:])
-			if ns == nsState {
-				name = statePrefix + name
-			}
-			names = append(names, name)
-		}
-		it.Release()
-		if err := it.Error(); err != nil {
-			return nil, sn.s.classify(err)
-		}
-	}
-	slices.Sort(names)
-	return names, nil
+	return sn.s.names(sn.snap)
 }
 
 // Has reports whether the cache or "state/NAME" name exists.
 func (sn *Snapshot) Has(name string) (_ bool, err error) {
 	defer sn.s.guard(&err)
-	kind, bare, err := splitName(name)
-	if err != nil {
-		return false, err
-	}
-	ns := byte(nsRegister)
-	if kind == "state" {
-		ns = nsState
-	}
-	ok, err := sn.snap.Has(nsKey(ns, bare), nil)
-	if err != nil {
-		return false, sn.s.classify(err)
-	}
-	return ok, nil
+	return sn.s.has(sn.snap, name)
 }
 
 // RawEntry is one entry of a cache as stored: its key encoding (EncodeKey;

@@ -47,6 +47,7 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/iterator"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
@@ -304,9 +305,20 @@ func (s *Store) Names() (_ []string, err error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.names(db)
+}
+
+// dbReader is what reads need of the database or of a snapshot of it.
+type dbReader interface {
+	Has(key []byte, ro *opt.ReadOptions) (bool, error)
+	NewIterator(slice *util.Range, ro *opt.ReadOptions) iterator.Iterator
+}
+
+// names lists the registered caches and the saved states of r.
+func (s *Store) names(r dbReader) ([]string, error) {
 	var names []string
 	for _, ns := range []byte{nsRegister, nsState} {
-		it := db.NewIterator(util.BytesPrefix([]byte{ns}), nil)
+		it := r.NewIterator(util.BytesPrefix([]byte{ns}), nil)
 		for it.Next() {
 			name := string(it.Key()[1:])
 			if ns == nsState {
@@ -321,6 +333,23 @@ func (s *Store) Names() (_ []string, err error) {
 	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// has reports whether r holds the cache or "state/NAME" name.
+func (s *Store) has(r dbReader, name string) (bool, error) {
+	kind, bare, err := splitName(name)
+	if err != nil {
+		return false, err
+	}
+	ns := byte(nsRegister)
+	if kind == "state" {
+		ns = nsState
+	}
+	ok, err := r.Has(nsKey(ns, bare), nil)
+	if err != nil {
+		return false, s.classify(err)
+	}
+	return ok, nil
 }
 
 // Has reports whether the state directory holds the cache or "state/NAME"
@@ -344,15 +373,7 @@ func (s *Store) Has(name string) (_ bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	ns := byte(nsRegister)
-	if kind == "state" {
-		ns = nsState
-	}
-	ok, err := db.Has(nsKey(ns, bare), nil)
-	if err != nil {
-		return false, s.classify(err)
-	}
-	return ok, nil
+	return s.has(db, name)
 }
 
 // splitName maps a name as Names prints it to its kind and bare name.
