@@ -3,10 +3,10 @@ package bindings
 import (
 	"context"
 	"strings"
-	"time"
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/lua"
 )
 
@@ -15,6 +15,7 @@ import (
 type coreModule struct {
 	set        [][2]string // --set k=v: args.k
 	positional []string    // after "--": args[1..n]
+	clock      clock.Clock // sleep waits on it
 }
 
 func (*coreModule) Name() string { return "core" }
@@ -41,7 +42,7 @@ func (m *coreModule) Open(s *lua.State) error {
 	for name, fn := range funcs {
 		L.SetGlobal(name, L.NewFunction(fn))
 	}
-	L.SetGlobal("sleep", sleepFunc(s))
+	L.SetGlobal("sleep", sleepFunc(s, m.clock))
 	args := L.NewTable()
 	for _, kv := range m.set {
 		args.RawSetString(kv[0], glua.LString(kv[1]))
@@ -155,23 +156,19 @@ func env(s *lua.State, L *glua.LState) int {
 
 // sleepFunc makes sleep(d) for state s: a waiting call. The pipe module's
 // throttle waits with it too.
-func sleepFunc(s *lua.State) *glua.LFunction {
-	return s.WaitingFunc(func(L *glua.LState) int { return sleep(s, L) })
+func sleepFunc(s *lua.State, clk clock.Clock) *glua.LFunction {
+	return s.WaitingFunc(func(L *glua.LState) int { return sleep(s, L, clk) })
 }
 
-func sleep(s *lua.State, L *glua.LState) int {
+func sleep(s *lua.State, L *glua.LState, clk clock.Clock) int {
 	d := lua.WaitArgs(L, "sleep").Duration(1, "duration")
 	// Await cancels ctx when the run stops (except in on_stop hooks) and
 	// turns that into an unwind of the sleeping coroutine.
 	return s.Await(L, func(ctx context.Context) (lua.Results, error) {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
+		if d <= 0 {
 			return nil, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
 		}
+		return nil, clk.Sleep(ctx, d)
 	})
 }
 

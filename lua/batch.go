@@ -55,21 +55,27 @@ func (h *Handler) startTicker(d time.Duration, op *glua.LTable) {
 	if h.inst == nil {
 		return // worker handlers flush batches by size and at the end
 	}
+	rt := h.rt
+	hold, ctx := rt.hold(rt.stopCtx)
 	go func() {
-		t := time.NewTicker(d)
-		defer t.Stop()
+		defer doneHold(hold)
+		clk := rt.clock
+		next := clk.Now()
 		for {
-			select {
-			case <-t.C:
-				h.rt.sch.post(func() {
-					if !h.finished {
-						h.queue.push(queued{kind: stepFlushOp, opIdx: idx})
-						h.pump()
-					}
-				})
-			case <-h.rt.stopping:
+			// Ticks that the scheduler could not take in time are
+			// dropped, as a time.Ticker drops them.
+			if next = next.Add(d); next.Before(clk.Now()) {
+				next = clk.Now().Add(d)
+			}
+			if clk.Sleep(ctx, next.Sub(clk.Now())) != nil {
 				return
 			}
+			rt.sch.post(func() {
+				if !h.finished {
+					h.queue.push(queued{kind: stepFlushOp, opIdx: idx})
+					h.pump()
+				}
+			})
 		}
 	}()
 }
@@ -124,6 +130,7 @@ func (h *Handler) pump() {
 		q := h.queue.pop()
 		if q.kind == stepRecord && h.rt.failed() != nil {
 			h.rt.recordDone() // the run is failing: drop what is left
+			h.vq.add(-1)
 			continue
 		}
 		h.inst.runStep(q)
@@ -219,6 +226,7 @@ func (in *instance) recordDone() {
 	if in.counted {
 		in.counted = false
 		in.h.rt.recordDone()
+		in.vq.add(-1)
 	}
 }
 

@@ -39,6 +39,9 @@ type instance struct {
 	// counted is true while the running step handles a record counted by
 	// the run's commits (see recordDone).
 	counted bool
+	// vq counts the records the instance has yet to finish, for a virtual
+	// clock (vclock.go); nil otherwise.
+	vq *vqueue
 	// needMeta is false when no code of the instance can read meta: the
 	// handler takes fewer than two parameters, no pipe operator reads meta
 	// or calls a function that may (opNeedsMeta), and there are no function
@@ -143,6 +146,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 	}
 	if q.rec.Valid != nil && !q.rec.Valid() {
 		in.h.rt.recordDone()
+		in.vq.add(-1)
 		return nil, nil, nil, false // stale: its partition was sought elsewhere
 	}
 	in.counted = true

@@ -77,7 +77,7 @@ func (s *State) Handle(spec *HandlerSpec) error {
 			spec.Name = name
 		}
 		rt.handlersMu.Lock()
-		rt.handlers = append(rt.handlers, &Handler{rt: rt, index: len(rt.handlers), name: name, spec: spec})
+		rt.handlers = append(rt.handlers, &Handler{rt: rt, index: len(rt.handlers), name: name, spec: spec, vq: newVQueue(rt.virtual)})
 		rt.handlersMu.Unlock()
 	}
 	return nil
@@ -103,7 +103,10 @@ type Handler struct {
 	finished   bool
 
 	workers []*instance
-	derived bool  // its source is Derived
+	// vq counts, for a virtual clock, the records handed to the handler
+	// that its instance (workers: its dispatcher) has yet to finish.
+	vq      *vqueue
+	derived bool // its source is Derived
 	feed    *feed // the feed of its source
 
 	nIn, nOut, nErr, nSkipped, nLate atomic.Int64
@@ -157,11 +160,13 @@ func (rt *Runtime) buildHandlers() error {
 		h.derived = f.derived
 		h.feed = f
 		f.subs = append(f.subs, h.in)
+		f.handlers = append(f.handlers, h)
 		if h.spec.Workers == 1 {
 			inst, err := newInstance(rt.main, h, h.spec)
 			if err != nil {
 				return err
 			}
+			inst.vq = h.vq
 			h.inst = inst
 			continue
 		}
@@ -170,6 +175,7 @@ func (rt *Runtime) buildHandlers() error {
 			if err != nil {
 				return err
 			}
+			inst.vq = newVQueue(rt.virtual)
 			h.workers = append(h.workers, inst)
 		}
 		if h.spec.Key != nil {

@@ -25,6 +25,7 @@ func (h *Handler) startWorkers() {
 			for rec := range ch {
 				if rt.failed() != nil {
 					rt.recordDone()
+					inst.vq.add(-1)
 					continue
 				}
 				inst.runDirect(queued{rec: rec, kind: stepRecord})
@@ -48,12 +49,15 @@ func (h *Handler) startWorkers() {
 				if err != nil {
 					h.workers[0].fail(&rec, err, exitcode.Runtime)
 					rt.recordDone()
+					h.vq.add(-1)
 					continue
 				}
 				i = int(k % uint32(n))
 			} else if p, ok := rec.Meta["partition"]; ok {
 				i = int(hashString(fmt.Sprint(p)) % uint32(n))
 			}
+			h.workers[i].vq.add(1) // the worker's now, before it can take it
+			h.vq.add(-1)
 			chans[i] <- rec
 		}
 		for _, c := range chans {

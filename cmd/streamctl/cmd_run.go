@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/streamctl/streamctl/bindings"
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/lua"
 	"github.com/streamctl/streamctl/state"
 	"github.com/streamctl/streamctl/state/live"
@@ -64,14 +65,17 @@ Examples:
 				return exitError(err)
 			}
 			defer closeState()
+			clk := clock.Real
 			mods := bindings.Modules(bindings.Deps{
 				State:      st,
 				Brokers:    brokers(c, e),
 				Logger:     log,
 				Set:        set,
 				Positional: positional,
+				Clock:      clk,
 			})
 			rt := lua.New(lua.Options{
+				Clock:   clk,
 				Script:  path,
 				Source:  src,
 				Modules: mods,
