@@ -106,7 +106,7 @@ type Handler struct {
 	// vq counts, for a virtual clock, the records handed to the handler
 	// that its instance (workers: its dispatcher) has yet to finish.
 	vq      *vqueue
-	derived bool // its source is Derived
+	derived bool  // its source is Derived
 	feed    *feed // the feed of its source
 
 	nIn, nOut, nErr, nSkipped, nLate atomic.Int64
