@@ -39,13 +39,16 @@ type Deps struct {
 	// Give the same clock to lua.Options.Clock and, for TTLs, to the state
 	// store (state.WithClock).
 	Clock clock.Clock
+	// Fixtures, under `streamctl test`, stand in for Kafka, HTTP and file
+	// sinks (see Fixtures). Nil: the real connectors.
+	Fixtures Fixtures
 }
 
 // Modules returns the Lua modules of streamctl, in the order they are opened
 // in every Lua state (like gopher-lua's linit.go). Their state (the open
 // state directory, the Kafka topics) belongs to one run: build them for each.
 func Modules(d Deps) []lua.Module {
-	store := &stateStore{dir: d.StateDir, given: d.State, log: d.Logger}
+	store := &stateStore{dir: d.StateDir, given: d.State, log: d.Logger, fixtures: d.Fixtures}
 	topics := &topicList{}
 	clk := clock.Or(d.Clock)
 	return []lua.Module{
@@ -54,13 +57,13 @@ func Modules(d Deps) []lua.Module {
 		timeModule{clock: clk},
 		&logModule{logger: d.Logger},
 		codecModule{},
-		sourcesModule{clock: clk},
+		sourcesModule{clock: clk, fixtures: d.Fixtures},
 		sinksModule{},
 		pipeModule{clock: clk},
 		&cacheModule{store: store},
 		&stateModule{store: store},
-		&kafkaModule{brokers: d.Brokers, topics: topics},
-		newHTTPModule(topics),
+		&kafkaModule{brokers: d.Brokers, topics: topics, fixtures: d.Fixtures},
+		newHTTPModule(topics, d.Fixtures),
 		&windowModule{store: store, clock: clk},
 		&checkpointModule{store: store},
 	}

@@ -75,7 +75,8 @@ func (r *endpointRef) LuaSink(s *lua.State) (lua.SinkRef, error) {
 
 // sourcesModule provides stdin, file, timer, iterate and exec.
 type sourcesModule struct {
-	clock clock.Clock // of timers, iterate's pacing, followed files' polls
+	clock    clock.Clock // of timers, iterate's pacing, followed files' polls
+	fixtures Fixtures    // under test: file sinks write there
 }
 
 func (sourcesModule) Name() string { return "sources" }
@@ -91,7 +92,7 @@ func (m sourcesModule) Open(s *lua.State) error {
 	}))
 	funcs := map[string]glua.LGFunction{
 		"stdin":   func(L *glua.LState) int { return stdinSource(s, L) },
-		"file":    func(L *glua.LState) int { return fileEndpoint(s, L, m.clock) },
+		"file":    func(L *glua.LState) int { return fileEndpoint(s, L, m) },
 		"timer":   func(L *glua.LState) int { return timerSource(s, L, m.clock) },
 		"exec":    func(L *glua.LState) int { return execSource(s, L) },
 		"iterate": func(L *glua.LState) int { return iterateSource(s, L, m.clock) },
@@ -134,7 +135,7 @@ func stdinSource(s *lua.State, L *glua.LState) int {
 }
 
 // file{path=, codec=, follow=, from=, append=}: a source and a sink.
-func fileEndpoint(s *lua.State, L *glua.LState, clk clock.Clock) int {
+func fileEndpoint(s *lua.State, L *glua.LState, m sourcesModule) int {
 	a := lua.Args(L, "file")
 	o := a.Options(1, "path", "codec", "follow", "from", "append")
 	path := o.String("path", "")
@@ -145,11 +146,14 @@ func fileEndpoint(s *lua.State, L *glua.LState, clk clock.Clock) int {
 	cfg := connectors.FileConfig{Path: path, Codec: c, Follow: o.Bool("follow", false), From: o.Enum("from", "start", "start", "end")}
 	appendMode := o.Bool("append", true)
 	return pushEndpoint(s, L, a, "file", lc, func() (*endpoint, error) {
-		src, err := connectors.NewFileSource(cfg, connectors.WithFileClock(clk))
+		src, err := connectors.NewFileSource(cfg, connectors.WithFileClock(m.clock))
 		if err != nil {
 			return nil, err
 		}
 		return &endpoint{kind: "file " + path, source: src, openSink: func() (connectors.Sink, error) {
+			if m.fixtures != nil {
+				return m.fixtures.FileSink(path, c), nil
+			}
 			return connectors.NewFileSink(connectors.FileSinkConfig{Path: path, Codec: c, Append: appendMode})
 		}}, nil
 	})
