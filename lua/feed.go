@@ -72,8 +72,8 @@ func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
 	return nil
 }
 
-func (f *feed) run(ctx context.Context) {
-	done := make(chan error, 1)
+// start runs the source in a goroutine (run).
+func (f *feed) start(ctx context.Context) {
 	var hold *clock.Hold
 	if f.rt.virtual != nil {
 		for _, c := range f.subs {
@@ -85,6 +85,11 @@ func (f *feed) run(ctx context.Context) {
 			hold, ctx = f.rt.hold(ctx)
 		}
 	}
+	go f.run(ctx, hold)
+}
+
+func (f *feed) run(ctx context.Context, hold *clock.Hold) {
+	done := make(chan error, 1)
 	go func() {
 		defer doneHold(hold)
 		done <- f.src.Run(ctx, f.emit)

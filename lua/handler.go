@@ -224,7 +224,7 @@ func (h *Handler) start() {
 			if f.derived {
 				ctx = rt.derivedCtx
 			}
-			go f.run(ctx)
+			f.start(ctx)
 		}
 	}
 	for _, op := range h.spec.Operators {

@@ -96,6 +96,7 @@ Examples:
 			runCommand(e),
 			pipeCommand(e),
 			checkCommand(e),
+			testCommand(e),
 			docsCommand(e),
 			stateCommand(e),
 			devBrokerCommand(e),
