@@ -63,7 +63,7 @@ func Modules(d Deps) []lua.Module {
 		&cacheModule{store: store},
 		&stateModule{store: store},
 		&kafkaModule{brokers: d.Brokers, topics: topics, fixtures: d.Fixtures},
-		newHTTPModule(topics, d.Fixtures),
+		newHTTPModule(topics, d.Fixtures, clk),
 		&windowModule{store: store, clock: clk},
 		&checkpointModule{store: store},
 	}

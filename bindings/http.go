@@ -12,6 +12,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
 	shttp "github.com/streamctl/streamctl/connectors/http"
@@ -30,10 +31,12 @@ type httpModule struct {
 	topics *topicList
 	// fixtures, under test, answer requests and stand in for streams.
 	fixtures Fixtures
+	// clock paces retries and reconnects.
+	clock clock.Clock
 }
 
-func newHTTPModule(topics *topicList, fx Fixtures) *httpModule {
-	m := &httpModule{topics: topics, fixtures: fx}
+func newHTTPModule(topics *topicList, fx Fixtures, clk clock.Clock) *httpModule {
+	m := &httpModule{topics: topics, fixtures: fx, clock: clk}
 	m.client = sync.OnceValue(func() *shttp.Client { return shttp.NewClient(m.clientOpts()...) })
 	return m
 }
@@ -41,10 +44,11 @@ func newHTTPModule(topics *topicList, fx Fixtures) *httpModule {
 // clientOpts are the options of the run's HTTP clients: under test, the
 // fixtures' client.
 func (m *httpModule) clientOpts() []shttp.Opt {
-	if m.fixtures == nil {
-		return nil
+	opts := []shttp.Opt{shttp.WithClock(m.clock)}
+	if m.fixtures != nil {
+		opts = append(opts, shttp.WithHTTPClient(m.fixtures.HTTPClient()))
 	}
-	return []shttp.Opt{shttp.WithHTTPClient(m.fixtures.HTTPClient())}
+	return opts
 }
 
 func (*httpModule) Name() string { return "http" }
@@ -167,7 +171,7 @@ func (m *httpModule) stream(s *lua.State, L *glua.LState) int {
 		if m.fixtures != nil {
 			return &endpoint{kind: "http.stream " + url, source: m.fixtures.Stream(url)}, nil
 		}
-		src, err := shttp.NewStreamSource(cfg, shttp.WithLogger(s.Runtime().Logger()))
+		src, err := shttp.NewStreamSource(cfg, shttp.WithLogger(s.Runtime().Logger()), shttp.WithClock(m.clock))
 		if err != nil {
 			return nil, err
 		}

@@ -25,13 +25,13 @@ import (
 //
 // Safe for concurrent use.
 type Virtual struct {
-	mu      sync.Mutex
-	changed *sync.Cond // broadcast whenever busy, the sleepers or gen change
-	now     time.Time
-	busy    int
-	sleep   sleepers
-	seq     uint64
-	gen     uint64 // counts changes, so that Run notices any
+	mu       sync.Mutex
+	changed  *sync.Cond // broadcast whenever busy, the sleepers or gen change
+	now      time.Time
+	busy     int
+	sleepers sleepers
+	seq      uint64
+	gen      uint64 // counts changes, so that Run notices any
 }
 
 // NewVirtual returns a virtual clock reading start. It moves only while Run
@@ -52,14 +52,25 @@ func (v *Virtual) Now() time.Time {
 // Sleep waits until the clock reached now + d (nil) or ctx is done
 // (ctx.Err()). The parkers of ctx are parked meanwhile.
 func (v *Virtual) Sleep(ctx context.Context, d time.Duration) error {
+	return v.sleep(ctx, d, false)
+}
+
+// SleepLast is Sleep, except that it wakes after every other sleeper due at
+// the same time: a test that ends a job at a time lets what is due then
+// happen first.
+func (v *Virtual) SleepLast(ctx context.Context, d time.Duration) error {
+	return v.sleep(ctx, d, true)
+}
+
+func (v *Virtual) sleep(ctx context.Context, d time.Duration, last bool) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
 	ps := ParkersOf(ctx)
 	v.mu.Lock()
 	v.seq++
-	w := &sleeper{at: v.now.Add(d), seq: v.seq, ch: make(chan struct{}), ps: ps}
-	heap.Push(&v.sleep, w)
+	w := &sleeper{at: v.now.Add(d), seq: v.seq, last: last, ch: make(chan struct{}), ps: ps}
+	heap.Push(&v.sleepers, w)
 	v.changedLocked()
 	v.mu.Unlock()
 	ps.Park()
@@ -71,7 +82,7 @@ func (v *Virtual) Sleep(ctx context.Context, d time.Duration) error {
 	v.mu.Lock()
 	fired := w.fired
 	if !fired {
-		heap.Remove(&v.sleep, w.index)
+		heap.Remove(&v.sleepers, w.index)
 		v.changedLocked()
 	}
 	v.mu.Unlock()
@@ -150,7 +161,7 @@ func (v *Virtual) Run(ctx context.Context, idle func(stuck bool) bool) {
 		if ctx.Err() != nil {
 			return
 		}
-		gen, stuck := v.gen, len(v.sleep) == 0
+		gen, stuck := v.gen, len(v.sleepers) == 0
 		v.mu.Unlock()
 		did := idle != nil && idle(stuck)
 		v.mu.Lock()
@@ -163,7 +174,7 @@ func (v *Virtual) Run(ctx context.Context, idle func(stuck bool) bool) {
 			}
 			continue
 		}
-		w := heap.Pop(&v.sleep).(*sleeper)
+		w := heap.Pop(&v.sleepers).(*sleeper)
 		w.fired = true
 		if w.at.After(v.now) {
 			v.now = w.at
@@ -183,6 +194,7 @@ func (v *Virtual) Run(ctx context.Context, idle func(stuck bool) bool) {
 type sleeper struct {
 	at    time.Time
 	seq   uint64
+	last  bool          // after the others due at the same time
 	ch    chan struct{} // closed when it is woken
 	ps    Parkers
 	fired bool
@@ -196,6 +208,9 @@ func (h sleepers) Len() int { return len(h) }
 func (h sleepers) Less(i, j int) bool {
 	if !h[i].at.Equal(h[j].at) {
 		return h[i].at.Before(h[j].at)
+	}
+	if h[i].last != h[j].last {
+		return !h[i].last
 	}
 	return h[i].seq < h[j].seq
 }

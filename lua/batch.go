@@ -90,6 +90,7 @@ func (h *Handler) feedScheduler() {
 		rec, ok := <-h.in
 		if !ok {
 			h.rt.sch.post(h.closeInput)
+			h.vq.add(-1) // the end of the input (feed.run)
 			return
 		}
 		batch := append(buf[:0], queued{rec: rec, kind: stepRecord})

@@ -90,10 +90,9 @@ func (f *feed) start(ctx context.Context) {
 
 func (f *feed) run(ctx context.Context, hold *clock.Hold) {
 	done := make(chan error, 1)
-	go func() {
-		defer doneHold(hold)
-		done <- f.src.Run(ctx, f.emit)
-	}()
+	// The source's unit ends once the handlers were told the input ended.
+	defer doneHold(hold)
+	go func() { done <- f.src.Run(ctx, f.emit) }()
 	var err error
 	if f.derived {
 		err = <-done // derived sources deliver what they hold, then return
@@ -111,6 +110,11 @@ func (f *feed) run(ctx context.Context, hold *clock.Hold) {
 	}
 	f.mu.Lock()
 	f.closed = true
+	// Virtual clock: the end of the input counts as a record of each
+	// handler until it took it (feedScheduler, startWorkers).
+	for _, h := range f.handlers {
+		h.vq.add(1)
+	}
 	for i, c := range f.subs {
 		if f.relays != nil {
 			f.relays[i].close()

@@ -77,7 +77,7 @@ func (s *State) Handle(spec *HandlerSpec) error {
 			spec.Name = name
 		}
 		rt.handlersMu.Lock()
-		rt.handlers = append(rt.handlers, &Handler{rt: rt, index: len(rt.handlers), name: name, spec: spec, vq: newVQueue(rt.virtual)})
+		rt.handlers = append(rt.handlers, &Handler{rt: rt, index: len(rt.handlers), name: name, spec: spec, vq: rt.newVQueue()})
 		rt.handlersMu.Unlock()
 	}
 	return nil
@@ -175,7 +175,7 @@ func (rt *Runtime) buildHandlers() error {
 			if err != nil {
 				return err
 			}
-			inst.vq = newVQueue(rt.virtual)
+			inst.vq = rt.newVQueue()
 			h.workers = append(h.workers, inst)
 		}
 		if h.spec.Key != nil {

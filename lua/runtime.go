@@ -51,9 +51,10 @@ type Runtime struct {
 	opts Options
 	log  *slog.Logger
 
-	clock   clock.Clock
-	virtual *clock.Virtual // Options.Clock when it is virtual, else nil
-	runHold *clock.Hold    // virtual: the unit of Run's goroutine
+	clock    clock.Clock
+	virtual  *clock.Virtual // Options.Clock when it is virtual, else nil
+	runHold  *clock.Hold    // virtual: the unit of Run's goroutine
+	vRecords atomic.Int64   // virtual: records in flight (vqueue)
 
 	main *State
 	sch  *scheduler

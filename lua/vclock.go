@@ -3,6 +3,7 @@ package lua
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	glua "github.com/yuin/gopher-lua"
 
@@ -34,16 +35,17 @@ import (
 // do not hold the clock back. A nil vqueue does nothing.
 type vqueue struct {
 	v      *clock.Virtual
+	total  *atomic.Int64 // the run's records in flight (Runtime.RecordsInFlight)
 	mu     sync.Mutex
 	n      int
 	parked int
 }
 
-func newVQueue(v *clock.Virtual) *vqueue {
-	if v == nil {
+func (rt *Runtime) newVQueue() *vqueue {
+	if rt.virtual == nil {
 		return nil
 	}
-	return &vqueue{v: v}
+	return &vqueue{v: rt.virtual, total: &rt.vRecords}
 }
 
 // add adds d records.
@@ -51,6 +53,7 @@ func (q *vqueue) add(d int) {
 	if q == nil {
 		return
 	}
+	q.total.Add(int64(d))
 	q.mu.Lock()
 	q.n += d
 	if q.parked == 0 {
@@ -135,6 +138,12 @@ func (r *relay) run() {
 		}
 	}
 }
+
+// RecordsInFlight returns, on a virtual clock, how many records sources
+// handed over that handlers have not finished (waiting ones included); 0
+// on the wall clock, which does not count them. A test ends its inputs once
+// none are left.
+func (rt *Runtime) RecordsInFlight() int64 { return rt.vRecords.Load() }
 
 // Clock returns the clock of the run (Options.Clock).
 func (rt *Runtime) Clock() clock.Clock { return rt.clock }

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/exitcode"
@@ -16,6 +17,12 @@ func (h *Handler) startWorkers() {
 	n := h.spec.Workers
 	chans := make([]chan connectors.Record, n)
 	var wg sync.WaitGroup
+	// Virtual clock: each worker counts the end of its input as a record
+	// (below); the last one to finish leaves it to the dispatcher, which
+	// ends it once it told the scheduler.
+	var remaining atomic.Int32
+	remaining.Store(int32(n))
+	var last *instance
 	for i := 0; i < n; i++ {
 		chans[i] = make(chan connectors.Record, bufferSize/n+1)
 		inst := h.workers[i]
@@ -31,6 +38,11 @@ func (h *Handler) startWorkers() {
 				inst.runDirect(queued{rec: rec, kind: stepRecord})
 			}
 			inst.runDirect(queued{kind: stepFlush})
+			if remaining.Add(-1) > 0 {
+				inst.vq.add(-1)
+			} else {
+				last = inst
+			}
 		}(chans[i])
 	}
 	var keyer *instance
@@ -60,11 +72,14 @@ func (h *Handler) startWorkers() {
 			h.vq.add(-1)
 			chans[i] <- rec
 		}
-		for _, c := range chans {
+		for i, c := range chans {
+			h.workers[i].vq.add(1) // the end of the input, now the worker's
 			close(c)
 		}
+		h.vq.add(-1) // the end of the input (feed.run)
 		wg.Wait()
 		rt.sch.post(h.setFinished)
+		last.vq.add(-1)
 	}()
 }
 

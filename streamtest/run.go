@@ -108,7 +108,7 @@ func runCase(ctx context.Context, c *Case) (res result) {
 		h := v.Hold()
 		go func() {
 			defer h.Done()
-			if v.Sleep(clock.WithParker(clockCtx, h), d) == nil {
+			if v.SleepLast(clock.WithParker(clockCtx, h), d) == nil {
 				do()
 			}
 		}()
@@ -166,8 +166,10 @@ func runCase(ctx context.Context, c *Case) (res result) {
 // when nothing at all can happen any more, the job is stopped.
 func (fx *fixtures) idle(rt *lua.Runtime, stuck bool) bool {
 	did := false
+	// Only once the handlers finished every record: one waiting on the
+	// clock may still seek back or resume its topic.
 	for _, e := range fx.enders() {
-		if e.Waiting() {
+		if rt.RecordsInFlight() == 0 && e.Waiting() {
 			e.End()
 			did = true
 		}
