@@ -4,11 +4,27 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var cacheReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "cache", Summary: "Persistent key/value caches: one goleveldb database per name under the state directory (´--state-dir´, default ´./.streamctl/´), shared by every handler and worker of the process and by later runs. A cache is also a sink (´{sink = c}´: each record's ´value, key´ is stored and published) and ´c(key, value)´ stores and publishes one entry to ´c:updates()´. Keys are strings, numbers, booleans or lists of them (tuples), sorted by type (booleans, numbers, strings, tuples), then by value; values are any Lua value without functions or cycles and round-trip exactly. A second process opening a cache exits 75; a damaged one names ´streamctl state repair NAME´."},
+	Classes: []Class{
+		{Name: "cache.OpenOptions", Doc: "The options of ´cache.open(name, opts)´.", Fields: []Field{
+			{"memory", "boolean", "Keep the cache in memory only; default false."},
+			{"ttl", "streamctl.duration", "Default time to live of entries."},
+			{"sync", "boolean", "fsync every write; default false."},
+		}},
+		{Name: "cache.PutOptions", Doc: "The options of ´c:put(key, value, opts)´.", Fields: []Field{{"ttl", "streamctl.duration", "This entry's time to live."}}},
+		{Name: "cache.RangeOptions", Doc: "The options of ´c:range{}´.", Fields: []Field{
+			{"from", "streamctl.key", "The first key (inclusive)."},
+			{"to", "streamctl.key", "The end key (exclusive)."},
+			{"prefix", "streamctl.key", "Keys starting with this string or tuple."},
+			{"reverse", "boolean", "Descending order; default false."},
+			{"limit", "integer", "At most this many entries."},
+		}},
+	},
 	Entries: []Doc{
 		{
 			Module:  "cache",
 			Name:    "cache.open",
 			Syntax:  `c = cache.open(name [, {memory = false, ttl = nil, sync = false}])`,
+			Type:    "fun(name: string, opts?: cache.OpenOptions): streamctl.cache",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Opens the cache ´name´ and returns it; it does not wait (the database is opened, created if needed, and
@@ -36,6 +52,7 @@ on_stop(function() print(counts:get("🏆"), counts:get("📞")) end)
 			Module:  "cache",
 			Name:    "cache:get",
 			Syntax:  `value = c:get(key [, default])`,
+			Type:    "fun(key: streamctl.key, default?: any): any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the value stored at ´key´, or ´default´ (nil if not given) when the key is missing or expired; it
@@ -55,6 +72,7 @@ print(c:get({"ann", 1}).name, json.encode(c:get({"ann", 1}).tags), c:get("bob", 
 			Module:  "cache",
 			Name:    "cache:put",
 			Syntax:  `c:put(key, value [, {ttl = d}])`,
+			Type:    "fun(key: streamctl.key, value: any, opts?: cache.PutOptions)",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Stores ´value´ at ´key´ without waiting (no other handler runs meanwhile) and returns once the write
@@ -76,6 +94,7 @@ print(c:get("s1").user, c:count())
 			Module:  "cache",
 			Name:    "cache:del",
 			Syntax:  `c:del(key)`,
+			Type:    "fun(key: streamctl.key)",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Deletes ´key´ without waiting and returns once the delete is durable; a missing key is not an error.
@@ -94,6 +113,7 @@ print(c:has("a"))
 			Module:  "cache",
 			Name:    "cache:has",
 			Syntax:  `ok = c:has(key)`,
+			Type:    "fun(key: streamctl.key): boolean",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns whether ´key´ holds a value that has not expired; it does not wait. Raises
@@ -113,6 +133,7 @@ end)
 			Module:  "cache",
 			Name:    "cache:incr",
 			Syntax:  `n = c:incr(key [, by])`,
+			Type:    "fun(key: streamctl.key, by?: number): number",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Adds ´by´ (default 1) to the number at ´key´ and returns the new value, without waiting; a missing or
@@ -131,6 +152,7 @@ on_stop(function() print(hits:get("/a"), hits:incr("/b", 10)) end)
 			Module:  "cache",
 			Name:    "cache:update",
 			Syntax:  `new = c:update(key, fn)`,
+			Type:    "fun(key: streamctl.key, fn: fun(old: any): any): any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Calls ´fn(old)´ with the value at ´key´ (nil when missing) and stores what it returns, as one atomic
@@ -154,6 +176,7 @@ print(s.events, sessions:update("ann", function() return nil end), sessions:has(
 			Module:  "cache",
 			Name:    "cache:range",
 			Syntax:  `for k, v in c:range{[from = k] [, to = k] [, prefix = p] [, reverse = false] [, limit = n]} do ... end`,
+			Type:    "fun(opts?: cache.RangeOptions): fun(): streamctl.key, any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns an iterator over the live entries in key order (descending with ´reverse = true´), without
@@ -178,6 +201,7 @@ end
 			Module:  "cache",
 			Name:    "cache:floor",
 			Syntax:  `k, v = c:floor(key)`,
+			Type:    "fun(key: streamctl.key): streamctl.key?, any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the live entry with the greatest key less than or equal to ´key´, or nil, nil; it does not wait.
@@ -198,6 +222,7 @@ print(time.format(t), w, weather:floor(0))
 			Module:  "cache",
 			Name:    "cache:ceil",
 			Syntax:  `k, v = c:ceil(key)`,
+			Type:    "fun(key: streamctl.key): streamctl.key?, any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the live entry with the least key greater than or equal to ´key´, or nil, nil; it does not wait.
@@ -216,6 +241,7 @@ print(c:ceil(21))
 			Module:  "cache",
 			Name:    "cache:sweep",
 			Syntax:  `c:sweep(fn)`,
+			Type:    "fun(fn: fun(key: streamctl.key, value: any): boolean)",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Calls ´fn(k, v)´ for every live entry in key order and deletes those for which it returns false or nil;
@@ -236,6 +262,7 @@ print(sessions:has("old"), sessions:has("new"))
 			Module:  "cache",
 			Name:    "cache:clear",
 			Syntax:  `c:clear()`,
+			Type:    "fun()",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Deletes every entry and returns once that is durable; it does not wait. Writes of other workers wait
@@ -254,6 +281,7 @@ print(c:count())
 			Module:  "cache",
 			Name:    "cache:count",
 			Syntax:  `n = c:count()`,
+			Type:    "fun(): integer",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the number of live entries; it does not wait, but it reads the whole cache, so keep it out of
@@ -270,6 +298,7 @@ print(c:count())
 			Module:  "cache",
 			Name:    "cache:updates",
 			Syntax:  `src = c:updates()`,
+			Type:    "fun(): streamctl.endpoint",
 			Context: "top level",
 			Text: `
 Returns, without waiting, a source of the entries published by ´c(key, value)´ and by the cache used as

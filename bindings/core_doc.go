@@ -4,12 +4,25 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var coreReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "core", Summary: "Handlers, hooks and the other globals of a script."},
+	Classes: []Class{
+		{Name: "handle.Options", Doc: "The options of ´handle(source, opts, fn)´.", Fields: []Field{
+			{"name", "string", "The handler's name in logs and metrics; default ´\"handlerN\"´."},
+			{"sink", "streamctl.sink|streamctl.sink[]", "Where outputs go; default ´stdout()´."},
+			{"pipe", "streamctl.operator[]", "Pipe operators applied before the handler function."},
+			{"workers", "integer", "Lua states running the handler in parallel; default 1."},
+			{"key", "fun(value: any, meta: streamctl.meta): any", "Picks the worker: records with equal keys go to the same one."},
+			{"on_error", "\"stop\"|\"skip\"|streamctl.sink", "What a failed record does: stop the job (default), skip it, or go to a dead-letter sink."},
+			{"commit_interval", "streamctl.duration", "How often state is committed with the source's position; default 1s."},
+		}},
+	},
 	Entries: []Doc{
 		{
-			Module:  "core",
-			Name:    "handle",
-			Syntax:  `handle(source, [opts,] fn)`,
-			Context: "top level (a worker state gets its own copy of fn)",
+			Module:    "core",
+			Name:      "handle",
+			Syntax:    `handle(source, [opts,] fn)`,
+			Type:      "fun(source: streamctl.source, opts: handle.Options, fn: streamctl.handler)",
+			Overloads: []string{"fun(source: streamctl.source, fn: streamctl.handler)"},
+			Context:   "top level (a worker state gets its own copy of fn)",
 			Text: `
 Registers ´fn(value, meta)´ as the handler of ´source´'s records and returns at once, without waiting:
 handlers start after the top level has finished. ´value´ is the decoded record; ´meta´ is a table with
@@ -45,6 +58,7 @@ end)
 			Module:  "core",
 			Name:    "emit",
 			Syntax:  `emit(value [, key])`,
+			Type:    "fun(value: any, key?: streamctl.key)",
 			Context: "handler, hook, top level; any worker (does nothing at a worker state's top level)",
 			Text: `
 Writes ´value´ (with ´key´) to every sink of the running handler and returns nothing; it does not
@@ -64,6 +78,7 @@ end)
 			Module:  "core",
 			Name:    "stop",
 			Syntax:  `stop()`,
+			Type:    "fun()",
 			Context: "handler, hook, top level; any worker (ignored at a worker state's top level)",
 			Text: `
 Ends the job gracefully and returns at once, without waiting: sources stop, records already read are
@@ -84,6 +99,7 @@ end)
 			Module:  "core",
 			Name:    "on_start",
 			Syntax:  `on_start(fn)`,
+			Type:    "fun(fn: fun())",
 			Context: "top level (ignored in worker states)",
 			Text: `
 Registers ´fn()´ to run once before sources start, after the top level, and returns at once without
@@ -100,6 +116,7 @@ handle(iterate{1, 2}, function(n) return n end)
 			Module:  "core",
 			Name:    "on_stop",
 			Syntax:  `on_stop(fn)`,
+			Type:    "fun(fn: fun(err: string?))",
 			Context: "top level (ignored in worker states)",
 			Text: `
 Registers ´fn(err)´ to run once after every handler has drained, and returns at once without waiting.
@@ -124,6 +141,7 @@ end)
 			Module:  "core",
 			Name:    "sleep",
 			Syntax:  `sleep(d)`,
+			Type:    "fun(d: streamctl.duration)",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Waits ´d´ (a number of seconds or a string such as ´"500ms"´ or ´"1h30m"´) without blocking other
@@ -146,6 +164,7 @@ handle(iterate{"c"}, function(v) return v end) -- runs while the first one sleep
 			Module:  "core",
 			Name:    "env",
 			Syntax:  `value = env(name [, default])`,
+			Type:    "fun(name: string, default?: any): string|any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the environment variable ´name´, or ´default´ (nil if not given) when it is not set; it does not
@@ -162,6 +181,7 @@ print("level", level)
 			Module:  "core",
 			Name:    "print",
 			Syntax:  `print(...)`,
+			Type:    "fun(...: any)",
 			Context: "top level, handler, hook; any worker (does nothing at a worker state's top level)",
 			Text: `
 Writes its arguments, converted with ´tostring´ and separated by tabs, as one line to stdout; it does
@@ -178,6 +198,7 @@ handle(iterate{"record"}, function(v) print("before", v) return v end)
 			Module:  "core",
 			Name:    "error",
 			Syntax:  `error(value [, level])`,
+			Type:    "fun(value: any, level?: integer)",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Raises ´value´ as Lua's ´error´ does, without waiting, and does not return: ´pcall´ gets ´value´
@@ -199,6 +220,7 @@ print(ok, err.code, err.message)
 			Module:  "core",
 			Name:    "string.upper",
 			Syntax:  `s = string.upper(text)` + "\n" + `s = text:upper()`,
+			Type:    "fun(text: string): string",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Returns ´text´ with the ASCII letters a-z made upper case and every other byte as it is; it does not
@@ -215,6 +237,7 @@ print(string.upper("status: ok"), ("caf\233"):upper() == "CAF\233")
 			Module:  "core",
 			Name:    "string.lower",
 			Syntax:  `s = string.lower(text)` + "\n" + `s = text:lower()`,
+			Type:    "fun(text: string): string",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Returns ´text´ with the ASCII letters A-Z made lower case and every other byte as it is; it does not
@@ -230,6 +253,7 @@ print(("GET /Index.HTML"):lower())
 			Module:  "core",
 			Name:    "args",
 			Syntax:  `value = args.name; value = args[i]`,
+			Type:    "table<string|integer, string>",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 A table of the command line's script arguments; reading it does not wait. ´--set k=v´ sets ´args.k´ to

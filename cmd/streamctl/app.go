@@ -97,6 +97,7 @@ Examples:
 			pipeCommand(e),
 			checkCommand(e),
 			testCommand(e),
+			typesCommand(e),
 			docsCommand(e),
 			stateCommand(e),
 			devBrokerCommand(e),
