@@ -73,8 +73,16 @@ func handle(s *lua.State, L *glua.LState) int {
 	fnIdx := 2
 	if L.Get(2).Type() == glua.LTTable {
 		fnIdx = 3
-		o := a.Options(2, "name", "sink", "pipe", "workers", "key", "on_error", "commit_interval")
+		o := a.Options(2, "name", "sink", "pipe", "workers", "key", "on_error", "commit_interval", "timeout")
 		spec.Name = o.String("name", "")
+		if o.Has("timeout") {
+			// 0 turns off the job's default (run --timeout).
+			if spec.Timeout = o.Duration("timeout", 0); spec.Timeout < 0 {
+				a.Raise("timeout must be >= 0")
+			} else if spec.Timeout == 0 {
+				spec.Timeout = -1
+			}
+		}
 		if o.Has("commit_interval") {
 			if spec.CommitInterval = o.Duration("commit_interval", 0); spec.CommitInterval <= 0 {
 				a.Raise("commit_interval must be > 0")

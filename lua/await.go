@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -35,8 +36,18 @@ func (s *State) Await(L *glua.LState, fn func(ctx context.Context) (Results, err
 			ctx = s.rt.stopCtx
 		}
 	}
+	// A handler's timeout ends the wait too (limits.go).
+	ctx, step, cancelStep := s.withStepTimeout(ctx, L)
+	var timeout time.Duration
+	if in := s.current(L); in != nil {
+		timeout = in.spec.Timeout
+	}
 	call := func(ctx context.Context) (Results, error) {
+		defer cancelStep()
 		res, err := fn(ctx)
+		if err != nil && step != nil && step.Err() != nil {
+			return res, timeoutOf(step, timeout, err)
+		}
 		if err != nil && interruptible && ctx.Err() != nil {
 			err = ErrStopped // cut short by the stop, not a failure
 		}

@@ -170,6 +170,7 @@ func (in *instance) runStep(q queued) {
 	}
 	in.h.busy = true
 	in.stepsRun = 1
+	in.beginTimeout(in.drv.co)
 	sc.resume(in.drv, kind, v, m)
 }
 
@@ -197,6 +198,7 @@ func (in *instance) next(L *glua.LState) int {
 		// is the one running again.
 		L.G.CurrentThread = L
 		if ok {
+			in.beginTimeout(L)
 			L.Push(kind)
 			L.Push(v)
 			L.Push(m)
@@ -233,6 +235,7 @@ func (in *instance) recordDone() {
 
 // stepDone: the driver yielded after finishing a step; next already ended it.
 func (in *instance) stepDone() {
+	in.endTimeout(in.drv.co)
 	in.h.busy = false
 	in.h.pump()
 }
@@ -241,6 +244,10 @@ func (in *instance) stepDone() {
 func (in *instance) driverDied(err error) {
 	rec := in.cur
 	in.cur = nil
+	err = in.timeoutError(err)
+	if in.drv != nil {
+		in.endTimeout(in.drv.co)
+	}
 	in.drv = nil
 	in.h.busy = false
 	if errors.Is(err, ErrStopped) {

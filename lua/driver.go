@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"slices"
@@ -42,6 +43,10 @@ type instance struct {
 	// vq counts the records the instance has yet to finish, for a virtual
 	// clock (vclock.go); nil otherwise.
 	vq *vqueue
+	// stepCtx is done when the running call passes the handler's timeout
+	// (limits.go); nil without one.
+	stepCtx    context.Context
+	stepCancel context.CancelFunc
 	// needMeta is false when no code of the instance can read meta: the
 	// handler takes fewer than two parameters, no pipe operator reads meta
 	// or calls a function that may (opNeedsMeta), and there are no function

@@ -43,6 +43,10 @@ type HandlerSpec struct {
 	// source's position (the least over handlers applies); 0 for the
 	// default.
 	CommitInterval time.Duration
+	// Timeout stops a call of the handler (one record through the pipe and
+	// the function) that runs longer, also inside a Lua loop, and hands it
+	// to the on_error policy. 0: Options.HandlerTimeout; < 0: no limit.
+	Timeout time.Duration
 }
 
 // Derived is implemented by sources fed by the run itself (cache:updates()):
@@ -64,6 +68,9 @@ func (s *State) Handle(spec *HandlerSpec) error {
 	}
 	if spec.OnError == "" {
 		spec.OnError = OnErrorStop
+	}
+	if spec.Timeout == 0 && s.rt != nil {
+		spec.Timeout = s.rt.opts.HandlerTimeout
 	}
 	if len(spec.Sinks) == 0 && s.rt != nil {
 		spec.Sinks = []SinkRef{{Go: s.rt.stdoutSink}}

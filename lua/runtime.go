@@ -43,6 +43,14 @@ type Options struct {
 	// is told what work is left (vclock.go); it must be moved by its Run,
 	// and the run then makes no periodic commits, only the last one.
 	Clock clock.Clock
+	// HandlerTimeout is how long one call of a handler may run before it
+	// is stopped and handed to on_error, for handlers that set no timeout
+	// (HandlerSpec.Timeout); 0: no limit. `run --timeout`.
+	HandlerTimeout time.Duration
+	// MaxValueSize bounds, in bytes, the strings and tables that Lua's
+	// allocating library functions make (string.rep, table.concat, ...);
+	// 0: DefaultMaxValueSize. `run --max-value-size`.
+	MaxValueSize int64
 }
 
 // Runtime runs one script: its main Lua state, its handlers and their

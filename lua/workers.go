@@ -96,7 +96,10 @@ func (in *instance) runDirect(q queued) {
 		return
 	}
 	in.s.workerCur = in
+	in.beginTimeout(in.s.L)
 	_, err := in.s.CallValues(in.step, 0, kind, v, m)
+	err = in.timeoutError(err)
+	in.endTimeout(in.s.L)
 	in.s.workerCur = nil
 	rec := in.cur
 	in.cur = nil
