@@ -73,7 +73,7 @@ func handle(s *lua.State, L *glua.LState) int {
 	fnIdx := 2
 	if L.Get(2).Type() == glua.LTTable {
 		fnIdx = 3
-		o := a.Options(2, "name", "sink", "pipe", "workers", "key", "on_error", "commit_interval", "timeout")
+		o := a.Options(2, "name", "sink", "pipe", "workers", "key", "on_error", "commit_interval", "timeout", "retries", "retry_backoff")
 		spec.Name = o.String("name", "")
 		if o.Has("timeout") {
 			// 0 turns off the job's default (run --timeout).
@@ -86,6 +86,12 @@ func handle(s *lua.State, L *glua.LState) int {
 		if o.Has("commit_interval") {
 			if spec.CommitInterval = o.Duration("commit_interval", 0); spec.CommitInterval <= 0 {
 				a.Raise("commit_interval must be > 0")
+			}
+		}
+		spec.Retries = o.Int("retries", 0, 0)
+		if o.Has("retry_backoff") {
+			if spec.RetryBackoff = o.Duration("retry_backoff", 0); spec.RetryBackoff <= 0 {
+				a.Raise("retry_backoff must be > 0")
 			}
 		}
 		spec.Workers = o.Int("workers", 1, 1)
@@ -130,6 +136,11 @@ func handle(s *lua.State, L *glua.LState) int {
 			a.Check(err)
 			spec.OnError = lua.OnErrorSink
 			spec.ErrSink = &ref
+			if ud, ok := v.(*glua.LUserData); ok {
+				// A Kafka topic gets the record as it came, the error in
+				// its headers (Kafka Streams' dead-letter queue).
+				_, spec.DeadLetterHeaders = ud.Value.(*luaTopic)
+			}
 		}
 	}
 	spec.Fn = a.Func(fnIdx, "handler")

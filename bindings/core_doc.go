@@ -13,6 +13,9 @@ var coreReference = moduleRef{
 			{"key", "fun(value: any, meta: streamctl.meta): any", "Picks the worker: records with equal keys go to the same one."},
 			{"on_error", "\"stop\"|\"skip\"|streamctl.sink", "What a failed record does: stop the job (default), skip it, or go to a dead-letter sink."},
 			{"commit_interval", "streamctl.duration", "How often state is committed with the source's position; default 1s."},
+			{"timeout", "streamctl.duration", "Stop a call that runs longer and hand it to on_error; default run --timeout, 0 for none."},
+			{"retries", "integer", "Make a failed call again that many times before on_error; default 0."},
+			{"retry_backoff", "streamctl.duration", "The wait before the first retry, doubled for each next one (at most 1m); default 1s."},
 		}},
 	},
 	Entries: []Doc{
@@ -37,10 +40,27 @@ meta)´ or a list of them; default ´stdout()´); ´pipe´ (a list of pipe opera
 the key that picks the worker); ´on_error´ (´"stop"´, the default, ´"skip"´ or a sink: see "Errors
 and exit codes"). Several handlers may share one source object; each sees every record.
 
+Limits: ´timeout´ (a duration) stops a call of the handler (one record through ´pipe´ and ´fn´) that
+runs longer, also in a tight Lua loop or while it waits in ´sleep´ or ´http.get´, and hands the record
+to ´on_error´ with ´job.lua:7: handler h ran longer than its timeout of 2s´; ´run --timeout´ is the
+default of handlers without one, and ´timeout = 0´ turns it off. Only handlers with a timeout pay for
+it: the VM checks the clock at each instruction for them alone. ´retries = n´ makes a failed call again,
+from the start, up to ´n´ times before it meets ´on_error´, waiting ´retry_backoff´ (default 1s) and
+then twice as long each time (at most 1m); effects of the failed attempt (cache writes, outputs) stay.
+
+Dead letters: with a sink as ´on_error´, a failed record becomes ´{error=, handler=, source=,
+attempts=, value=, meta=}´ (´meta´ holds the input's ´key´, and for Kafka its ´topic´, ´partition´,
+´offset´ and ´headers´), written to that sink. A Kafka topic as ´on_error´ gets instead the record as it
+came in, key and value bytes unchanged, with its headers and these more, as Kafka Streams' dead-letter
+queue writes them: ´__streams.errors.exception´ (´streamctl.HandlerError´, ´streamctl.Timeout´ or
+´streamctl.BadInput´), ´__streams.errors.message´, ´__streams.errors.topic´, ´__streams.errors.partition´,
+´__streams.errors.offset´, and ´__streamctl.errors.handler´, ´__streamctl.errors.source´,
+´__streamctl.errors.attempts´. Replaying a dead letter is producing it to its topic again.
+
 Raises ´handle: only allowed at the top level of the script´,
 ´handle: source must be a source such as stdin() or timer{every=1}, got number´,
 ´handle: stdout is a sink, not a source´,
-´handle: unknown option "sinks" (known: key, name, on_error, pipe, sink, workers)´,
+´handle: unknown option "sinks" (known: commit_interval, key, name, on_error, pipe, retries, retry_backoff, sink, timeout, workers)´,
 ´handle: on_error must be "stop" or "skip", got "ignore"´.
 `,
 			Example: `
@@ -248,6 +268,62 @@ wait. Like ´string.upper´, it works on bytes: ´"ÉTÉ"´ becomes ´"ÉtÉ"´.
 print(("GET /Index.HTML"):lower())
 `,
 			SeeAlso: []string{"string.upper"},
+		},
+		{
+			Module:  "core",
+			Name:    "string.rep",
+			Syntax:  `s = string.rep(text, n)` + "\n" + `s = text:rep(n)`,
+			Type:    "fun(text: string, n: integer): string",
+			Context: "top level, handler, hook, pipe; any worker",
+			Text: `
+Returns ´n´ copies of ´text´ one after the other; it does not wait. A result larger than the size limit
+(´run --max-value-size´, default 256 MiB) is never built: it raises
+´string.rep: the result would be 1 TiB, over the size limit of 256 MiB (run --max-value-size)´, an
+error the handler's ´on_error´ gets, where gopher-lua's own would end the process out of memory.
+`,
+			Example: `
+print(("ab"):rep(3), pcall(string.rep, "x", 2^40))
+`,
+			SeeAlso: []string{"table.concat", "handle"},
+		},
+		{
+			Module:  "core",
+			Name:    "table.concat",
+			Syntax:  `s = table.concat(list [, sep [, i [, j]]])`,
+			Type:    "fun(list: table, sep?: string, i?: integer, j?: integer): string",
+			Context: "top level, handler, hook, pipe; any worker",
+			Text: `
+Returns the strings and numbers ´list[i..j]´ joined by ´sep´, as Lua's; it does not wait. A result
+larger than the size limit (´run --max-value-size´) raises
+´table.concat: the result would be 1.2 GiB, over the size limit of 256 MiB (run --max-value-size)´
+instead of being built.
+`,
+			Example: `
+print(table.concat({"a", "b", 3}, ","))
+`,
+			SeeAlso: []string{"string.rep", "table.insert"},
+		},
+		{
+			Module:    "core",
+			Name:      "table.insert",
+			Syntax:    `table.insert(list, [pos,] value)`,
+			Type:      "fun(list: table, pos: integer, value: any)",
+			Overloads: []string{"fun(list: table, value: any)"},
+			Context:   "top level, handler, hook, pipe; any worker",
+			Text: `
+Inserts ´value´ into ´list´ at ´pos´ (default: the end), as Lua's; it does not wait. A list that would
+grow past the size limit (´run --max-value-size´ divided by 16 bytes an entry: 16777216 entries by
+default) raises ´table.insert: the table would hold more than 16777216 entries, over the size limit of
+256 MiB (run --max-value-size)´. A table grown with ´t[#t + 1] = v´ is not checked at each step: a
+handler's ´timeout´ bounds such a loop.
+`,
+			Example: `
+local t = {}
+table.insert(t, "b")
+table.insert(t, 1, "a")
+print(table.concat(t, " "))
+`,
+			SeeAlso: []string{"table.concat"},
 		},
 		{
 			Module:  "core",

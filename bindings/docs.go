@@ -79,7 +79,13 @@ type moduleRef struct {
 var reference = []moduleRef{
 	coreReference, sourcesReference, sinksReference, codecReference, jsonReference, timeReference, logReference,
 	pipeReference, cacheReference, kafkaReference, stateReference, httpReference, windowReference, checkpointReference,
+	testReference,
 }
+
+// TestModule is the name of the reference's module of test files (test,
+// record): its entries exist in `streamctl test`'s test files, not in
+// scripts.
+const TestModule = "test"
 
 // bq stands for a backtick in the doc texts (MODULE_doc.go, concepts_doc.go):
 // Go raw strings cannot hold one.

@@ -250,6 +250,13 @@ func (in *instance) driverDied(err error) {
 	}
 	in.drv = nil
 	in.h.busy = false
+	if !errors.Is(err, ErrStopped) && rec != nil {
+		in.cur = rec
+		if in.retryLater(err) {
+			return // the handler stays busy with the record
+		}
+		in.cur = nil
+	}
 	if errors.Is(err, ErrStopped) {
 		// Interrupted by the stop: not done, so not acked; an
 		// at-least-once source delivers it again. What the step wrote

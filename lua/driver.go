@@ -47,6 +47,8 @@ type instance struct {
 	// (limits.go); nil without one.
 	stepCtx    context.Context
 	stepCancel context.CancelFunc
+	// attempt counts the retries of the current record (retry.go).
+	attempt int
 	// needMeta is false when no code of the instance can read meta: the
 	// handler takes fewer than two parameters, no pipe operator reads meta
 	// or calls a function that may (opNeedsMeta), and there are no function
@@ -155,6 +157,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 		return nil, nil, nil, false // stale: its partition was sought elsewhere
 	}
 	in.counted = true
+	in.attempt = 0
 	in.rec = q.rec
 	rec := &in.rec
 	in.h.nIn.Add(1)

@@ -47,6 +47,15 @@ type HandlerSpec struct {
 	// the function) that runs longer, also inside a Lua loop, and hands it
 	// to the on_error policy. 0: Options.HandlerTimeout; < 0: no limit.
 	Timeout time.Duration
+	// Retries is how many times a call that failed is made again before
+	// the record meets on_error, waiting RetryBackoff, then twice as long
+	// each time (at most MaxRetryBackoff); 0 for DefaultRetryBackoff.
+	Retries      int
+	RetryBackoff time.Duration
+	// DeadLetterHeaders: the on_error sink is a Kafka topic, which gets
+	// the record as it came in (its key and raw value), the error in its
+	// headers (deadLetter).
+	DeadLetterHeaders bool
 }
 
 // Derived is implemented by sources fed by the run itself (cache:updates()):

@@ -96,10 +96,15 @@ func (in *instance) runDirect(q queued) {
 		return
 	}
 	in.s.workerCur = in
-	in.beginTimeout(in.s.L)
-	_, err := in.s.CallValues(in.step, 0, kind, v, m)
-	err = in.timeoutError(err)
-	in.endTimeout(in.s.L)
+	err := in.callDirect(kind, v, m)
+	for err != nil && !errors.Is(err, ErrStopped) && in.cur != nil && in.mayRetry() {
+		if werr := in.waitRetry(); werr != nil {
+			err = ErrStopped
+			break
+		}
+		kind, v, m = in.args()
+		err = in.callDirect(kind, v, m)
+	}
 	in.s.workerCur = nil
 	rec := in.cur
 	in.cur = nil

@@ -2,12 +2,14 @@ package streamtest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	nethttp "net/http"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/streamctl/streamctl/bindings"
 	"github.com/streamctl/streamctl/clock"
@@ -21,6 +23,7 @@ import (
 type fixtures struct {
 	c     *Case
 	clock *clock.Virtual
+	ctx   context.Context // ends with the case: timed ends stop waiting
 
 	mu      sync.Mutex
 	topics  map[string]*fixture.Topic  // by "kafka:NAME"
@@ -44,8 +47,8 @@ type fileCapture struct {
 	sink *connectors.WriterSink
 }
 
-func newFixtures(c *Case, v *clock.Virtual) *fixtures {
-	return &fixtures{c: c, clock: v, topics: map[string]*fixture.Topic{}, streams: map[string]*fixture.Source{},
+func newFixtures(ctx context.Context, c *Case, v *clock.Virtual) *fixtures {
+	return &fixtures{c: c, clock: v, ctx: ctx, topics: map[string]*fixture.Topic{}, streams: map[string]*fixture.Source{},
 		files: map[string]*fileCapture{}, caches: map[string]*state.Cache{},
 		http: &stubTransport{responses: c.HTTP, posted: map[string][][]byte{}}}
 }
@@ -84,6 +87,7 @@ func (fx *fixtures) Topic(name string, vc, kc codec.Codec) bindings.KafkaTopic {
 	if in == nil {
 		return t
 	}
+	fx.closeAt(t, in.CloseAt)
 	for i, r := range in.Records {
 		m := fixture.Message{Partition: r.Partition, Headers: r.Headers, Time: r.Time}
 		if r.At != 0 {
@@ -131,6 +135,9 @@ func (fx *fixtures) Stream(url string) connectors.Source {
 	}
 	s := fixture.NewSource(url, fx.clock, recs)
 	fx.streams[key] = s
+	if in := fx.input(key); in != nil {
+		fx.closeAt(s, in.CloseAt)
+	}
 	return s
 }
 
@@ -182,22 +189,20 @@ func (fx *fixtures) enders() []ender {
 	return out
 }
 
-// closing returns the fixtures the test ends at a time, and when.
-func (fx *fixtures) closing() map[ender]Input {
-	fx.mu.Lock()
-	defer fx.mu.Unlock()
-	out := map[ender]Input{}
-	for name, t := range fx.topics {
-		if in := fx.input(name); in != nil && in.CloseAt > 0 {
-			out[t] = *in
-		}
+// closeAt ends e at the start + d (close_at), when d > 0. Fixtures are
+// made while the script's top level runs, before the clock moved.
+func (fx *fixtures) closeAt(e ender, d time.Duration) {
+	if d <= 0 {
+		return
 	}
-	for name, s := range fx.streams {
-		if in := fx.input(name); in != nil && in.CloseAt > 0 {
-			out[s] = *in
+	h := fx.clock.Hold()
+	wait := fx.c.Start.Add(d).Sub(fx.clock.Now())
+	go func() {
+		defer h.Done()
+		if fx.clock.SleepLast(clock.WithParker(fx.ctx, h), wait) == nil {
+			e.End()
 		}
-	}
-	return out
+	}()
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -63,7 +63,9 @@ func runCase(ctx context.Context, c *Case) (res result) {
 	defer os.Chdir(wd) //nolint:errcheck // best effort: the next case changes it again
 
 	v := clock.NewVirtual(c.Start)
-	fx := newFixtures(c, v)
+	clockCtx, stopClock := context.WithCancel(context.Background())
+	defer stopClock()
+	fx := newFixtures(clockCtx, c, v)
 	var logBuf, stdout, stderr bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st, err := state.Open(filepath.Join(stateDir, "state"), state.WithClock(v.Now), state.WithLogger(log), state.WithSweepInterval(0))
@@ -97,7 +99,6 @@ func runCase(ctx context.Context, c *Case) (res result) {
 
 	runCtx, cancelRun := context.WithTimeout(ctx, c.Timeout)
 	defer cancelRun()
-	clockCtx, stopClock := context.WithCancel(context.Background())
 	clockDone := make(chan struct{})
 	go func() {
 		defer close(clockDone)
@@ -115,9 +116,6 @@ func runCase(ctx context.Context, c *Case) (res result) {
 	}
 	if c.RunFor > 0 {
 		at(c.RunFor, rt.Stop)
-	}
-	for e, in := range fx.closing() {
-		at(in.CloseAt, e.End)
 	}
 	runErr := rt.Run(runCtx)
 	stopClock()
