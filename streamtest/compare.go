@@ -165,7 +165,7 @@ func renderExpected(e Expected, quote bool) string {
 	if e.HasValue {
 		parts = append(parts, "value="+canon(e.Value))
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, "\n  ") // a field a line: a readable diff
 }
 
 // matchRecords compares the records written to a Kafka topic with the
@@ -225,7 +225,7 @@ func renderRecord(r connectors.Record, e *Expected) string {
 	if full || e.HasValue {
 		parts = append(parts, "value="+canon(r.Value))
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, "\n  ")
 }
 
 // matchCache compares a cache's entries with the expected ones, as lines
