@@ -45,8 +45,8 @@ type instance struct {
 	vq *vqueue
 	// stepCtx is done when the running call passes the handler's timeout
 	// (limits.go); nil without one.
-	stepCtx    context.Context
-	stepCancel context.CancelFunc
+	stepCtx  context.Context
+	deadline *callDeadline // stepCtx while a call runs, reused
 	// attempt counts the retries of the current record (retry.go).
 	attempt int
 	// needMeta is false when no code of the instance can read meta: the

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	glua "github.com/yuin/gopher-lua"
@@ -29,18 +31,21 @@ func (in *instance) beginTimeout(L *glua.LState) {
 	if d <= 0 {
 		return
 	}
-	in.endTimeout(L)
-	in.stepCtx, in.stepCancel = context.WithTimeout(context.Background(), d)
-	L.SetContext(in.stepCtx)
+	if in.deadline == nil {
+		in.deadline = newCallDeadline()
+	}
+	in.deadline.arm(d)
+	in.stepCtx = in.deadline
+	L.SetContext(in.deadline)
 }
 
 // endTimeout ends the timeout begun in L, if any.
 func (in *instance) endTimeout(L *glua.LState) {
-	if in.stepCancel == nil {
+	if in.stepCtx == nil {
 		return
 	}
-	in.stepCancel()
-	in.stepCtx, in.stepCancel = nil, nil
+	in.deadline.disarm()
+	in.stepCtx = nil
 	L.RemoveContext()
 }
 
@@ -48,6 +53,84 @@ func (in *instance) endTimeout(L *glua.LState) {
 func (in *instance) timedOut() bool {
 	return in.stepCtx != nil && errors.Is(in.stepCtx.Err(), context.DeadlineExceeded)
 }
+
+// callDeadline is the context of a handler's calls under a timeout: one per
+// instance, armed for each call, so that a call costs a timer reset rather
+// than a new context and timer (context.WithTimeout made a handler 20%
+// slower per record). Done is a channel closed when the armed call passes
+// its deadline; the next arm makes a new one only after that happened.
+// Safe for concurrent use.
+type callDeadline struct {
+	done  atomic.Pointer[chan struct{}]
+	mu    sync.Mutex
+	timer *time.Timer
+	at    time.Time // of the armed call; zero while disarmed
+	fired bool
+}
+
+func newCallDeadline() *callDeadline {
+	d := &callDeadline{}
+	ch := make(chan struct{})
+	d.done.Store(&ch)
+	d.timer = time.AfterFunc(time.Hour, d.fire)
+	d.timer.Stop()
+	return d
+}
+
+func (d *callDeadline) arm(dur time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fired {
+		ch := make(chan struct{})
+		d.done.Store(&ch)
+		d.fired = false
+	}
+	d.at = time.Now().Add(dur)
+	d.timer.Reset(dur)
+}
+
+func (d *callDeadline) disarm() {
+	d.mu.Lock()
+	d.at = time.Time{}
+	d.timer.Stop()
+	d.mu.Unlock()
+}
+
+// fire closes Done when the armed call passed its deadline; a timer of an
+// earlier call that fires late finds a later deadline or none.
+func (d *callDeadline) fire() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.at.IsZero() || d.fired || time.Now().Before(d.at) {
+		return
+	}
+	d.fired = true
+	close(*d.done.Load())
+}
+
+// Deadline implements context.Context.
+func (d *callDeadline) Deadline() (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.at, !d.at.IsZero()
+}
+
+// Done implements context.Context: one atomic load, as the VM calls it at
+// each instruction.
+func (d *callDeadline) Done() <-chan struct{} { return *d.done.Load() }
+
+// Err implements context.Context.
+func (d *callDeadline) Err() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fired {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// Value implements context.Context.
+func (d *callDeadline) Value(any) any { return nil }
 
 // timeoutError rewrites the error of a call stopped by its timeout: the VM
 // raised "context deadline exceeded" at the line it was running.
