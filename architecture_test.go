@@ -32,6 +32,7 @@ var importRules = []struct {
 	{"oneliner", []string{"bindings"}, "cmd hands the one-liner engine its modules"},
 	{"value", []string{"..."}, "value is a leaf: everything imports it"},
 	{"exitcode", []string{"..."}, "exitcode is a leaf: everything imports it"},
+	{"clock", []string{"..."}, "clock is a leaf: the runtime, bindings and connectors get one"},
 	{"...", []string{"cmd/..."}, "nothing imports the CLI"},
 }
 

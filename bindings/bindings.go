@@ -7,6 +7,7 @@ package bindings
 import (
 	"log/slog"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/lua"
 	"github.com/streamctl/streamctl/state"
 )
@@ -33,28 +34,37 @@ type Deps struct {
 	// after "--": they fill the Lua table args (args.k, args[1..n]).
 	Set        [][2]string
 	Positional []string
+	// Clock is the time of the run: time.now, sleep, timers, iterate's
+	// pacing, windows' arrival times and idle checks. Nil: clock.Real.
+	// Give the same clock to lua.Options.Clock and, for TTLs, to the state
+	// store (state.WithClock).
+	Clock clock.Clock
+	// Fixtures, under `streamctl test`, stand in for Kafka, HTTP and file
+	// sinks (see Fixtures). Nil: the real connectors.
+	Fixtures Fixtures
 }
 
 // Modules returns the Lua modules of streamctl, in the order they are opened
 // in every Lua state (like gopher-lua's linit.go). Their state (the open
 // state directory, the Kafka topics) belongs to one run: build them for each.
 func Modules(d Deps) []lua.Module {
-	store := &stateStore{dir: d.StateDir, given: d.State, log: d.Logger}
+	store := &stateStore{dir: d.StateDir, given: d.State, log: d.Logger, fixtures: d.Fixtures}
 	topics := &topicList{}
+	clk := clock.Or(d.Clock)
 	return []lua.Module{
-		&coreModule{set: d.Set, positional: d.Positional},
+		&coreModule{set: d.Set, positional: d.Positional, clock: clk},
 		jsonModule{},
-		timeModule{},
+		timeModule{clock: clk},
 		&logModule{logger: d.Logger},
 		codecModule{},
-		sourcesModule{},
+		sourcesModule{clock: clk, fixtures: d.Fixtures},
 		sinksModule{},
-		pipeModule{},
+		pipeModule{clock: clk},
 		&cacheModule{store: store},
 		&stateModule{store: store},
-		&kafkaModule{brokers: d.Brokers, topics: topics},
-		newHTTPModule(topics),
-		&windowModule{store: store},
+		&kafkaModule{brokers: d.Brokers, topics: topics, fixtures: d.Fixtures},
+		newHTTPModule(topics, d.Fixtures, clk),
+		&windowModule{store: store, clock: clk},
 		&checkpointModule{store: store},
 	}
 }
@@ -65,7 +75,7 @@ func Modules(d Deps) []lua.Module {
 func PipeModules(logger *slog.Logger) []lua.Module {
 	return []lua.Module{
 		jsonModule{},
-		timeModule{},
+		timeModule{clock: clock.Real},
 		&logModule{logger: logger},
 	}
 }

@@ -372,6 +372,7 @@ func (c *luaCache) putPublish(w *state.Cache, k, v any) error {
 	subs := c.subs
 	c.mu.Unlock()
 	for _, q := range subs {
+		q.rt.Busy(1) // until emitted: a virtual clock waits for it
 		q.push(connectors.Record{Value: v, Key: k, Source: "cache:" + c.c.Name()})
 	}
 	return nil
@@ -407,7 +408,7 @@ func (cacheSink) Close(context.Context) error { return nil }
 func cacheUpdates(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:updates")
 	v, err := s.Shared("cache-updates", func() (any, error) {
-		q := &updateQueue{wake: make(chan struct{}, 1)}
+		q := &updateQueue{wake: make(chan struct{}, 1), rt: s.Runtime()}
 		c.mu.Lock()
 		c.subs = append(c.subs, q)
 		c.mu.Unlock()
@@ -446,19 +447,27 @@ func (u *updateSource) Name() string { return "cache:" + u.c.c.Name() + ":update
 // drains what was published before it.
 func (u *updateSource) Run(ctx context.Context, emit func(context.Context, connectors.Record) error) error {
 	defer u.c.unsubscribe(u.q)
-	for {
-		for _, r := range u.q.take() {
-			if err := emit(context.Background(), r); err != nil {
+	emitAll := func() error {
+		recs := u.q.take()
+		for i, r := range recs {
+			err := emit(context.Background(), r)
+			u.q.rt.Busy(-1)
+			if err != nil {
+				u.q.rt.Busy(-(len(recs) - i - 1))
 				return err
 			}
+		}
+		return nil
+	}
+	for {
+		if err := emitAll(); err != nil {
+			return err
 		}
 		select {
 		case <-u.q.wake:
 		case <-ctx.Done():
-			for _, r := range u.q.take() {
-				if err := emit(context.Background(), r); err != nil {
-					return err
-				}
+			if err := emitAll(); err != nil {
+				return err
 			}
 			return ctx.Err()
 		}
@@ -481,6 +490,7 @@ type updateQueue struct {
 	mu   sync.Mutex
 	recs []connectors.Record
 	wake chan struct{}
+	rt   *lua.Runtime // counts queued records for a virtual clock (Busy)
 }
 
 func (q *updateQueue) push(r connectors.Record) {

@@ -4,11 +4,27 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var cacheReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "cache", Summary: "Persistent key/value caches in the state directory's goleveldb database (´--state-dir´, default ´./.streamctl/´), shared by every handler and worker of the process and by later runs. Writes made while handling records are committed with the positions of their sources (see \"State commits\"); writes from the top level and hooks are durable when the call returns. A cache is also a sink (´{sink = c}´: each record's ´value, key´ is stored and published) and ´c(key, value)´ stores and publishes one entry to ´c:updates()´. Keys are strings, numbers, booleans or lists of them (tuples), sorted by type (booleans, numbers, strings, tuples), then by value; values are any Lua value without functions or cycles and round-trip exactly. One job holds a state directory at a time: a second process opening a cache of it exits 75 (´streamctl state ls|get|dump´ read the holder's last commit instead); a damaged directory names ´streamctl state repair´."},
+	Classes: []Class{
+		{Name: "cache.OpenOptions", Doc: "The options of ´cache.open(name, opts)´.", Fields: []Field{
+			{"memory", "boolean", "Keep the cache in memory only; default false."},
+			{"ttl", "streamctl.duration", "Default time to live of entries."},
+			{"sync", "boolean", "fsync every write; default false."},
+		}},
+		{Name: "cache.PutOptions", Doc: "The options of ´c:put(key, value, opts)´.", Fields: []Field{{"ttl", "streamctl.duration", "This entry's time to live."}}},
+		{Name: "cache.RangeOptions", Doc: "The options of ´c:range{}´.", Fields: []Field{
+			{"from", "streamctl.key", "The first key (inclusive)."},
+			{"to", "streamctl.key", "The end key (exclusive)."},
+			{"prefix", "streamctl.key", "Keys starting with this string or tuple."},
+			{"reverse", "boolean", "Descending order; default false."},
+			{"limit", "integer", "At most this many entries."},
+		}},
+	},
 	Entries: []Doc{
 		{
 			Module:  "cache",
 			Name:    "cache.open",
 			Syntax:  `c = cache.open(name [, {memory = false, ttl = nil, sync = false}])`,
+			Type:    "fun(name: string, opts?: cache.OpenOptions): streamctl.cache",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Opens the cache ´name´ and returns it; it does not wait (the state directory's database is opened,
@@ -39,6 +55,7 @@ on_stop(function() print(counts:get("🏆"), counts:get("📞")) end)
 			Module:  "cache",
 			Name:    "cache:get",
 			Syntax:  `value = c:get(key [, default])`,
+			Type:    "fun(key: streamctl.key, default?: any): any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the value stored at ´key´, or ´default´ (nil if not given) when the key is missing or expired; it
@@ -58,6 +75,7 @@ print(c:get({"ann", 1}).name, json.encode(c:get({"ann", 1}).tags), c:get("bob", 
 			Module:  "cache",
 			Name:    "cache:put",
 			Syntax:  `c:put(key, value [, {ttl = d}])`,
+			Type:    "fun(key: streamctl.key, value: any, opts?: cache.PutOptions)",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Stores ´value´ at ´key´ without waiting (no other handler runs meanwhile) and returns once the write
@@ -79,6 +97,7 @@ print(c:get("s1").user, c:count())
 			Module:  "cache",
 			Name:    "cache:del",
 			Syntax:  `c:del(key)`,
+			Type:    "fun(key: streamctl.key)",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Deletes ´key´ without waiting and returns once the delete is durable; a missing key is not an error.
@@ -97,6 +116,7 @@ print(c:has("a"))
 			Module:  "cache",
 			Name:    "cache:has",
 			Syntax:  `ok = c:has(key)`,
+			Type:    "fun(key: streamctl.key): boolean",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns whether ´key´ holds a value that has not expired; it does not wait. Raises
@@ -116,6 +136,7 @@ end)
 			Module:  "cache",
 			Name:    "cache:incr",
 			Syntax:  `n = c:incr(key [, by])`,
+			Type:    "fun(key: streamctl.key, by?: number): number",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Adds ´by´ (default 1) to the number at ´key´ and returns the new value, without waiting; a missing or
@@ -134,6 +155,7 @@ on_stop(function() print(hits:get("/a"), hits:incr("/b", 10)) end)
 			Module:  "cache",
 			Name:    "cache:update",
 			Syntax:  `new = c:update(key, fn)`,
+			Type:    "fun(key: streamctl.key, fn: fun(old: any): any): any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Calls ´fn(old)´ with the value at ´key´ (nil when missing) and stores what it returns, as one atomic
@@ -157,6 +179,7 @@ print(s.events, sessions:update("ann", function() return nil end), sessions:has(
 			Module:  "cache",
 			Name:    "cache:range",
 			Syntax:  `for k, v in c:range{[from = k] [, to = k] [, prefix = p] [, reverse = false] [, limit = n]} do ... end`,
+			Type:    "fun(opts?: cache.RangeOptions): fun(): streamctl.key, any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns an iterator over the live entries in key order (descending with ´reverse = true´), without
@@ -181,6 +204,7 @@ end
 			Module:  "cache",
 			Name:    "cache:floor",
 			Syntax:  `k, v = c:floor(key)`,
+			Type:    "fun(key: streamctl.key): streamctl.key?, any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the live entry with the greatest key less than or equal to ´key´, or nil, nil; it does not wait.
@@ -201,6 +225,7 @@ print(time.format(t), w, weather:floor(0))
 			Module:  "cache",
 			Name:    "cache:ceil",
 			Syntax:  `k, v = c:ceil(key)`,
+			Type:    "fun(key: streamctl.key): streamctl.key?, any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the live entry with the least key greater than or equal to ´key´, or nil, nil; it does not wait.
@@ -219,6 +244,7 @@ print(c:ceil(21))
 			Module:  "cache",
 			Name:    "cache:sweep",
 			Syntax:  `c:sweep(fn)`,
+			Type:    "fun(fn: fun(key: streamctl.key, value: any): boolean)",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Calls ´fn(k, v)´ for every live entry in key order and deletes those for which it returns false or nil;
@@ -239,6 +265,7 @@ print(sessions:has("old"), sessions:has("new"))
 			Module:  "cache",
 			Name:    "cache:clear",
 			Syntax:  `c:clear()`,
+			Type:    "fun()",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Deletes every entry and returns once that is durable; it does not wait. Writes of other workers wait
@@ -257,6 +284,7 @@ print(c:count())
 			Module:  "cache",
 			Name:    "cache:count",
 			Syntax:  `n = c:count()`,
+			Type:    "fun(): integer",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the number of live entries; it does not wait, but it reads the whole cache, so keep it out of
@@ -273,6 +301,7 @@ print(c:count())
 			Module:  "cache",
 			Name:    "cache:updates",
 			Syntax:  `src = c:updates()`,
+			Type:    "fun(): streamctl.endpoint",
 			Context: "top level",
 			Text: `
 Returns, without waiting, a source of the entries published by ´c(key, value)´ and by the cache used as

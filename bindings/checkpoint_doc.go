@@ -4,11 +4,31 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var checkpointReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "checkpoint", Summary: "Stream synchronization, as Slipstream's ´Checkpoint´: a dependent stream (activities) pulses its event time and position, the dependency streams it is enriched from (weather) heartbeat theirs; when a dependency lags by more than its threshold the dependent is paused, and when it catches up the dependent resumes and may seek back to reprocess what was enriched with stale data. The checkpoint persists in a cache (´\"checkpoints\"´ of the state directory)."},
+	Classes: []Class{
+		{Name: "checkpoint.Options", Doc: "The options of ´checkpoint.new(name, opts)´.", Fields: []Field{
+			{"dependent", "streamctl.source", "The source paused while a dependency is down."},
+			{"dependencies", "checkpoint.Dependency[]", "The dependencies; required."},
+			{"on_downtime", "fun(cp: streamctl.checkpoint, dep: checkpoint.Dep)", "Called when a dependency goes down."},
+			{"on_recovery", "fun(cp: streamctl.checkpoint, dep: checkpoint.Dep)", "Called when every dependency is up again."},
+			{"cache", "streamctl.cache", "Where the checkpoint is kept; default the cache \"checkpoints\"."},
+		}},
+		{Name: "checkpoint.Dependency", Doc: "A dependency in ´opts.dependencies´.", Fields: []Field{
+			{"name", "string", "Required."},
+			{"threshold", "streamctl.duration", "Downtime that counts as down; default 10 minutes."},
+		}},
+		{Name: "checkpoint.Dep", Doc: "A dependency's state, from ´cp:dep()´ and the hooks.", Fields: []Field{
+			{"name", "string", ""},
+			{"checkpoint_time", "number?", "Its last heartbeat's time."},
+			{"checkpoint_state", "table?", "The dependent's state at that heartbeat."},
+			{"down", "boolean", "Whether it is down."},
+		}},
+	},
 	Entries: []Doc{
 		{
 			Module:  "checkpoint",
 			Name:    "checkpoint.new",
 			Syntax:  `cp = checkpoint.new(name, {dependencies = {{name = s [, threshold = d]}, ...} [, dependent = source] [, on_downtime = fn] [, on_recovery = fn] [, cache = c]})`,
+			Type:    "fun(name: string, opts: checkpoint.Options): streamctl.checkpoint",
 			Context: "top level",
 			Text: `
 Returns, without waiting, a checkpoint that watches the dependency streams a dependent stream relies on
@@ -36,10 +56,12 @@ cp:heartbeat("weather", 6000)
 			SeeAlso: []string{"checkpoint:pulse", "checkpoint:heartbeat", "checkpoint:dep", "topic:seek"},
 		},
 		{
-			Module:  "checkpoint",
-			Name:    "checkpoint:heartbeat",
-			Syntax:  `cp:heartbeat([dep,] t)`,
-			Context: "top level, handler, hook; any worker",
+			Module:    "checkpoint",
+			Name:      "checkpoint:heartbeat",
+			Syntax:    `cp:heartbeat([dep,] t)`,
+			Type:      "fun(dep: string, t: number)",
+			Overloads: []string{"fun(t: number)"},
+			Context:   "top level, handler, hook; any worker",
 			Text: `
 Records, without waiting, that dependency ´dep´ (optional when there is only one) made progress to event
 time ´t´: ´dep.checkpoint_time = t´ and ´dep.checkpoint_state´ = a copy of the dependent's current state.
@@ -59,6 +81,7 @@ print(cp:dep().checkpoint_time)
 			Module:  "checkpoint",
 			Name:    "checkpoint:pulse",
 			Syntax:  `downtime = cp:pulse(t [, state])`,
+			Type:    "fun(t: number, state?: table): number?",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Records, without waiting, that the dependent is at event time ´t´ and merges ´state´ (a table, e.g. the Kafka
@@ -80,6 +103,7 @@ print(cp:pulse(1800, {["0"] = 0}), cp:pulse(5400, {["0"] = 1}))  -- nil 5400
 			Module:  "checkpoint",
 			Name:    "checkpoint:dep",
 			Syntax:  `dep = cp:dep([name])`,
+			Type:    "fun(name?: string): checkpoint.Dep",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns, without waiting, a snapshot of a dependency (´name´ optional when there is only one):

@@ -4,11 +4,15 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var codecReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "codec", Summary: "Codecs built from options. Codecs are otherwise named by a string (´\"json\"´) or written in Lua as a table ´{encode=, decode=}´: see \"Codecs and JSON values\"."},
+	Classes: []Class{
+		{Name: "avro.Options", Doc: "The options of ´avro{}´.", Fields: []Field{{"schema", "string", "The schema: a path to a file, or the schema's JSON."}}},
+	},
 	Entries: []Doc{
 		{
 			Module:  "codec",
 			Name:    "avro",
 			Syntax:  `c = avro{schema = s}`,
+			Type:    "fun(opts: avro.Options): streamctl.codecobj",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns an Avro codec for the ´codec´ option of sources and sinks; it does not wait. ´s´ is the schema's

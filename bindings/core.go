@@ -3,10 +3,10 @@ package bindings
 import (
 	"context"
 	"strings"
-	"time"
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/lua"
 )
 
@@ -15,6 +15,7 @@ import (
 type coreModule struct {
 	set        [][2]string // --set k=v: args.k
 	positional []string    // after "--": args[1..n]
+	clock      clock.Clock // sleep waits on it
 }
 
 func (*coreModule) Name() string { return "core" }
@@ -41,7 +42,7 @@ func (m *coreModule) Open(s *lua.State) error {
 	for name, fn := range funcs {
 		L.SetGlobal(name, L.NewFunction(fn))
 	}
-	L.SetGlobal("sleep", sleepFunc(s))
+	L.SetGlobal("sleep", sleepFunc(s, m.clock))
 	args := L.NewTable()
 	for _, kv := range m.set {
 		args.RawSetString(kv[0], glua.LString(kv[1]))
@@ -72,11 +73,25 @@ func handle(s *lua.State, L *glua.LState) int {
 	fnIdx := 2
 	if L.Get(2).Type() == glua.LTTable {
 		fnIdx = 3
-		o := a.Options(2, "name", "sink", "pipe", "workers", "key", "on_error", "commit_interval")
+		o := a.Options(2, "name", "sink", "pipe", "workers", "key", "on_error", "commit_interval", "timeout", "retries", "retry_backoff")
 		spec.Name = o.String("name", "")
+		if o.Has("timeout") {
+			// 0 turns off the job's default (run --timeout).
+			if spec.Timeout = o.Duration("timeout", 0); spec.Timeout < 0 {
+				a.Raise("timeout must be >= 0")
+			} else if spec.Timeout == 0 {
+				spec.Timeout = -1
+			}
+		}
 		if o.Has("commit_interval") {
 			if spec.CommitInterval = o.Duration("commit_interval", 0); spec.CommitInterval <= 0 {
 				a.Raise("commit_interval must be > 0")
+			}
+		}
+		spec.Retries = o.Int("retries", 0, 0)
+		if o.Has("retry_backoff") {
+			if spec.RetryBackoff = o.Duration("retry_backoff", 0); spec.RetryBackoff <= 0 {
+				a.Raise("retry_backoff must be > 0")
 			}
 		}
 		spec.Workers = o.Int("workers", 1, 1)
@@ -121,6 +136,11 @@ func handle(s *lua.State, L *glua.LState) int {
 			a.Check(err)
 			spec.OnError = lua.OnErrorSink
 			spec.ErrSink = &ref
+			if ud, ok := v.(*glua.LUserData); ok {
+				// A Kafka topic gets the record as it came, the error in
+				// its headers (Kafka Streams' dead-letter queue).
+				_, spec.DeadLetterHeaders = ud.Value.(*luaTopic)
+			}
 		}
 	}
 	spec.Fn = a.Func(fnIdx, "handler")
@@ -155,23 +175,19 @@ func env(s *lua.State, L *glua.LState) int {
 
 // sleepFunc makes sleep(d) for state s: a waiting call. The pipe module's
 // throttle waits with it too.
-func sleepFunc(s *lua.State) *glua.LFunction {
-	return s.WaitingFunc(func(L *glua.LState) int { return sleep(s, L) })
+func sleepFunc(s *lua.State, clk clock.Clock) *glua.LFunction {
+	return s.WaitingFunc(func(L *glua.LState) int { return sleep(s, L, clk) })
 }
 
-func sleep(s *lua.State, L *glua.LState) int {
+func sleep(s *lua.State, L *glua.LState, clk clock.Clock) int {
 	d := lua.WaitArgs(L, "sleep").Duration(1, "duration")
 	// Await cancels ctx when the run stops (except in on_stop hooks) and
 	// turns that into an unwind of the sleeping coroutine.
 	return s.Await(L, func(ctx context.Context) (lua.Results, error) {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
+		if d <= 0 {
 			return nil, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
 		}
+		return nil, clk.Sleep(ctx, d)
 	})
 }
 

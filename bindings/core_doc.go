@@ -4,12 +4,28 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var coreReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "core", Summary: "Handlers, hooks and the other globals of a script."},
+	Classes: []Class{
+		{Name: "handle.Options", Doc: "The options of ´handle(source, opts, fn)´.", Fields: []Field{
+			{"name", "string", "The handler's name in logs and metrics; default ´\"handlerN\"´."},
+			{"sink", "streamctl.sink|streamctl.sink[]", "Where outputs go; default ´stdout()´."},
+			{"pipe", "streamctl.operator[]", "Pipe operators applied before the handler function."},
+			{"workers", "integer", "Lua states running the handler in parallel; default 1."},
+			{"key", "fun(value: any, meta: streamctl.meta): any", "Picks the worker: records with equal keys go to the same one."},
+			{"on_error", "\"stop\"|\"skip\"|streamctl.sink", "What a failed record does: stop the job (default), skip it, or go to a dead-letter sink."},
+			{"commit_interval", "streamctl.duration", "How often state is committed with the source's position; default 1s."},
+			{"timeout", "streamctl.duration", "Stop a call that runs longer and hand it to on_error; default run --timeout, 0 for none."},
+			{"retries", "integer", "Make a failed call again that many times before on_error; default 0."},
+			{"retry_backoff", "streamctl.duration", "The wait before the first retry, doubled for each next one (at most 1m); default 1s."},
+		}},
+	},
 	Entries: []Doc{
 		{
-			Module:  "core",
-			Name:    "handle",
-			Syntax:  `handle(source, [opts,] fn)`,
-			Context: "top level (a worker state gets its own copy of fn)",
+			Module:    "core",
+			Name:      "handle",
+			Syntax:    `handle(source, [opts,] fn)`,
+			Type:      "fun(source: streamctl.source, opts: handle.Options, fn: streamctl.handler)",
+			Overloads: []string{"fun(source: streamctl.source, fn: streamctl.handler)"},
+			Context:   "top level (a worker state gets its own copy of fn)",
 			Text: `
 Registers ´fn(value, meta)´ as the handler of ´source´'s records and returns at once, without waiting:
 handlers start after the top level has finished. ´value´ is the decoded record; ´meta´ is a table with
@@ -27,10 +43,27 @@ caches, windows and checkpoints is committed together with the positions of thei
 shortest interval of the job's handlers applies; see "State commits"). Several handlers may share one
 source object; each sees every record.
 
+Limits: ´timeout´ (a duration) stops a call of the handler (one record through ´pipe´ and ´fn´) that
+runs longer, also in a tight Lua loop or while it waits in ´sleep´ or ´http.get´, and hands the record
+to ´on_error´ with ´job.lua:7: handler h ran longer than its timeout of 2s´; ´run --timeout´ is the
+default of handlers without one, and ´timeout = 0´ turns it off. Only handlers with a timeout pay for
+it: the VM checks the clock at each instruction for them alone. ´retries = n´ makes a failed call again,
+from the start, up to ´n´ times before it meets ´on_error´, waiting ´retry_backoff´ (default 1s) and
+then twice as long each time (at most 1m); effects of the failed attempt (cache writes, outputs) stay.
+
+Dead letters: with a sink as ´on_error´, a failed record becomes ´{error=, handler=, source=,
+attempts=, value=, meta=}´ (´meta´ holds the input's ´key´, and for Kafka its ´topic´, ´partition´,
+´offset´ and ´headers´), written to that sink. A Kafka topic as ´on_error´ gets instead the record as it
+came in, key and value bytes unchanged, with its headers and these more, as Kafka Streams' dead-letter
+queue writes them: ´__streams.errors.exception´ (´streamctl.HandlerError´, ´streamctl.Timeout´ or
+´streamctl.BadInput´), ´__streams.errors.message´, ´__streams.errors.topic´, ´__streams.errors.partition´,
+´__streams.errors.offset´, and ´__streamctl.errors.handler´, ´__streamctl.errors.source´,
+´__streamctl.errors.attempts´. Replaying a dead letter is producing it to its topic again.
+
 Raises ´handle: only allowed at the top level of the script´,
 ´handle: source must be a source such as stdin() or timer{every=1}, got number´,
 ´handle: stdout is a sink, not a source´,
-´handle: unknown option "sinks" (known: commit_interval, key, name, on_error, pipe, sink, workers)´,
+´handle: unknown option "sinks" (known: commit_interval, key, name, on_error, pipe, retries, retry_backoff, sink, timeout, workers)´,
 ´handle: on_error must be "stop" or "skip", got "ignore"´.
 `,
 			Example: `
@@ -48,6 +81,7 @@ end)
 			Module:  "core",
 			Name:    "emit",
 			Syntax:  `emit(value [, key])`,
+			Type:    "fun(value: any, key?: streamctl.key)",
 			Context: "handler, hook, top level; any worker (does nothing at a worker state's top level)",
 			Text: `
 Writes ´value´ (with ´key´) to every sink of the running handler and returns nothing; it does not
@@ -67,6 +101,7 @@ end)
 			Module:  "core",
 			Name:    "stop",
 			Syntax:  `stop()`,
+			Type:    "fun()",
 			Context: "handler, hook, top level; any worker (ignored at a worker state's top level)",
 			Text: `
 Ends the job gracefully and returns at once, without waiting: sources stop, records already read are
@@ -87,6 +122,7 @@ end)
 			Module:  "core",
 			Name:    "on_start",
 			Syntax:  `on_start(fn)`,
+			Type:    "fun(fn: fun())",
 			Context: "top level (ignored in worker states)",
 			Text: `
 Registers ´fn()´ to run once before sources start, after the top level, and returns at once without
@@ -103,6 +139,7 @@ handle(iterate{1, 2}, function(n) return n end)
 			Module:  "core",
 			Name:    "on_stop",
 			Syntax:  `on_stop(fn)`,
+			Type:    "fun(fn: fun(err: string?))",
 			Context: "top level (ignored in worker states)",
 			Text: `
 Registers ´fn(err)´ to run once after every handler has drained, and returns at once without waiting.
@@ -127,6 +164,7 @@ end)
 			Module:  "core",
 			Name:    "sleep",
 			Syntax:  `sleep(d)`,
+			Type:    "fun(d: streamctl.duration)",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Waits ´d´ (a number of seconds or a string such as ´"500ms"´ or ´"1h30m"´) without blocking other
@@ -149,6 +187,7 @@ handle(iterate{"c"}, function(v) return v end) -- runs while the first one sleep
 			Module:  "core",
 			Name:    "env",
 			Syntax:  `value = env(name [, default])`,
+			Type:    "fun(name: string, default?: any): string|any",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the environment variable ´name´, or ´default´ (nil if not given) when it is not set; it does not
@@ -165,6 +204,7 @@ print("level", level)
 			Module:  "core",
 			Name:    "print",
 			Syntax:  `print(...)`,
+			Type:    "fun(...: any)",
 			Context: "top level, handler, hook; any worker (does nothing at a worker state's top level)",
 			Text: `
 Writes its arguments, converted with ´tostring´ and separated by tabs, as one line to stdout; it does
@@ -181,6 +221,7 @@ handle(iterate{"record"}, function(v) print("before", v) return v end)
 			Module:  "core",
 			Name:    "error",
 			Syntax:  `error(value [, level])`,
+			Type:    "fun(value: any, level?: integer)",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Raises ´value´ as Lua's ´error´ does, without waiting, and does not return: ´pcall´ gets ´value´
@@ -202,6 +243,7 @@ print(ok, err.code, err.message)
 			Module:  "core",
 			Name:    "string.upper",
 			Syntax:  `s = string.upper(text)` + "\n" + `s = text:upper()`,
+			Type:    "fun(text: string): string",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Returns ´text´ with the ASCII letters a-z made upper case and every other byte as it is; it does not
@@ -218,6 +260,7 @@ print(string.upper("status: ok"), ("caf\233"):upper() == "CAF\233")
 			Module:  "core",
 			Name:    "string.lower",
 			Syntax:  `s = string.lower(text)` + "\n" + `s = text:lower()`,
+			Type:    "fun(text: string): string",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Returns ´text´ with the ASCII letters A-Z made lower case and every other byte as it is; it does not
@@ -231,8 +274,65 @@ print(("GET /Index.HTML"):lower())
 		},
 		{
 			Module:  "core",
+			Name:    "string.rep",
+			Syntax:  `s = string.rep(text, n)` + "\n" + `s = text:rep(n)`,
+			Type:    "fun(text: string, n: integer): string",
+			Context: "top level, handler, hook, pipe; any worker",
+			Text: `
+Returns ´n´ copies of ´text´ one after the other; it does not wait. A result larger than the size limit
+(´run --max-value-size´, default 256 MiB) is never built: it raises
+´string.rep: the result would be 1 TiB, over the size limit of 256 MiB (run --max-value-size)´, an
+error the handler's ´on_error´ gets, where gopher-lua's own would end the process out of memory.
+`,
+			Example: `
+print(("ab"):rep(3), pcall(string.rep, "x", 2^40))
+`,
+			SeeAlso: []string{"table.concat", "handle"},
+		},
+		{
+			Module:  "core",
+			Name:    "table.concat",
+			Syntax:  `s = table.concat(list [, sep [, i [, j]]])`,
+			Type:    "fun(list: table, sep?: string, i?: integer, j?: integer): string",
+			Context: "top level, handler, hook, pipe; any worker",
+			Text: `
+Returns the strings and numbers ´list[i..j]´ joined by ´sep´, as Lua's; it does not wait. A result
+larger than the size limit (´run --max-value-size´) raises
+´table.concat: the result would be 1.2 GiB, over the size limit of 256 MiB (run --max-value-size)´
+instead of being built.
+`,
+			Example: `
+print(table.concat({"a", "b", 3}, ","))
+`,
+			SeeAlso: []string{"string.rep", "table.insert"},
+		},
+		{
+			Module:    "core",
+			Name:      "table.insert",
+			Syntax:    `table.insert(list, [pos,] value)`,
+			Type:      "fun(list: table, pos: integer, value: any)",
+			Overloads: []string{"fun(list: table, value: any)"},
+			Context:   "top level, handler, hook, pipe; any worker",
+			Text: `
+Inserts ´value´ into ´list´ at ´pos´ (default: the end), as Lua's; it does not wait. A list that would
+grow past the size limit (´run --max-value-size´ divided by 16 bytes an entry: 16777216 entries by
+default) raises ´table.insert: the table would hold more than 16777216 entries, over the size limit of
+256 MiB (run --max-value-size)´. A table grown with ´t[#t + 1] = v´ is not checked at each step: a
+handler's ´timeout´ bounds such a loop.
+`,
+			Example: `
+local t = {}
+table.insert(t, "b")
+table.insert(t, 1, "a")
+print(table.concat(t, " "))
+`,
+			SeeAlso: []string{"table.concat"},
+		},
+		{
+			Module:  "core",
 			Name:    "args",
 			Syntax:  `value = args.name; value = args[i]`,
+			Type:    "table<string|integer, string>",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 A table of the command line's script arguments; reading it does not wait. ´--set k=v´ sets ´args.k´ to

@@ -28,6 +28,14 @@ type Doc struct {
 	Name string
 	// Syntax is the call as code: `text = json.encode(value)`.
 	Syntax string
+	// Type is the entry's type for editors and `streamctl check`, in
+	// lua-language-server's notation (types.go): a function's signature
+	// "fun(name: string, opts?: cache.OpenOptions): streamctl.cache"
+	// (methods without self), or a value's type ("streamctl.null").
+	Type string
+	// Overloads are the function's other signatures, for optional
+	// arguments in the middle (handle's opts).
+	Overloads []string
 	// Context lists where the call is allowed: top level, handler, hook,
 	// pipe (streamctl pipe expressions) and worker (worker states).
 	Context string
@@ -62,13 +70,22 @@ type ModuleDoc struct {
 type moduleRef struct {
 	ModuleDoc
 	Entries []Doc
+	// Classes are the types the module's entries name: the option tables
+	// (cache.OpenOptions), objects and records (http.Response).
+	Classes []Class
 }
 
 // reference lists the modules' references in the order of docs/reference.md.
 var reference = []moduleRef{
 	coreReference, sourcesReference, sinksReference, codecReference, jsonReference, timeReference, logReference,
 	pipeReference, cacheReference, kafkaReference, stateReference, httpReference, windowReference, checkpointReference,
+	testReference,
 }
+
+// TestModule is the name of the reference's module of test files (test,
+// record): its entries exist in `streamctl test`'s test files, not in
+// scripts.
+const TestModule = "test"
 
 // bq stands for a backtick in the doc texts (MODULE_doc.go, concepts_doc.go):
 // Go raw strings cannot hold one.

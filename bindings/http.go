@@ -12,6 +12,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
 	shttp "github.com/streamctl/streamctl/connectors/http"
@@ -28,10 +29,26 @@ type httpModule struct {
 	client func() *shttp.Client
 	// topics are the run's Kafka topics, whose lag /metrics reports.
 	topics *topicList
+	// fixtures, under test, answer requests and stand in for streams.
+	fixtures Fixtures
+	// clock paces retries and reconnects.
+	clock clock.Clock
 }
 
-func newHTTPModule(topics *topicList) *httpModule {
-	return &httpModule{client: sync.OnceValue(func() *shttp.Client { return shttp.NewClient() }), topics: topics}
+func newHTTPModule(topics *topicList, fx Fixtures, clk clock.Clock) *httpModule {
+	m := &httpModule{topics: topics, fixtures: fx, clock: clk}
+	m.client = sync.OnceValue(func() *shttp.Client { return shttp.NewClient(m.clientOpts()...) })
+	return m
+}
+
+// clientOpts are the options of the run's HTTP clients: under test, the
+// fixtures' client.
+func (m *httpModule) clientOpts() []shttp.Opt {
+	opts := []shttp.Opt{shttp.WithClock(m.clock)}
+	if m.fixtures != nil {
+		opts = append(opts, shttp.WithHTTPClient(m.fixtures.HTTPClient()))
+	}
+	return opts
 }
 
 func (*httpModule) Name() string { return "http" }
@@ -51,7 +68,7 @@ func (m *httpModule) Open(s *lua.State) error {
 	L.SetGlobal("http", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
 		"get":    nil,
 		"post":   nil,
-		"stream": func(L *glua.LState) int { return httpStream(s, L) },
+		"stream": func(L *glua.LState) int { return m.stream(s, L) },
 		"serve":  func(L *glua.LState) int { return m.serve(s, L) },
 	}))
 	mod := L.GetGlobal("http").(*glua.LTable)
@@ -67,7 +84,7 @@ func (m *httpModule) request(s *lua.State, L *glua.LState, method string) int {
 	a := lua.WaitArgs(L, name)
 	url := a.String(1, "url")
 	if method == "POST" && L.GetTop() == 1 {
-		return postSink(s, L, a, url)
+		return postSink(s, L, a, url, m.clientOpts())
 	}
 	req := shttp.Request{Method: method, URL: url}
 	optIdx := 2
@@ -114,13 +131,13 @@ func (m *httpModule) request(s *lua.State, L *glua.LState, method string) int {
 
 // postSink returns (through the waiting-call convention) a sink posting
 // each record to url as JSON.
-func postSink(s *lua.State, L *glua.LState, a *lua.ArgChecker, url string) int {
+func postSink(s *lua.State, L *glua.LState, a *lua.ArgChecker, url string, opts []shttp.Opt) int {
 	if s.Runtime() == nil {
 		a.Raise("not available here")
 	}
 	v, err := s.Shared("http.post", func() (any, error) {
 		json, _ := codec.Lookup("json")
-		sk, err := shttp.NewPostSink(shttp.PostConfig{URL: url, Method: "POST", Codec: json})
+		sk, err := shttp.NewPostSink(shttp.PostConfig{URL: url, Method: "POST", Codec: json}, opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +153,7 @@ func postSink(s *lua.State, L *glua.LState, a *lua.ArgChecker, url string) int {
 }
 
 // http.stream(url [, {format=, headers=, reconnect=, codec=}]) -> source.
-func httpStream(s *lua.State, L *glua.LState) int {
+func (m *httpModule) stream(s *lua.State, L *glua.LState) int {
 	a := lua.Args(L, "http.stream")
 	url := a.String(1, "url")
 	o := a.Options(2, "format", "headers", "reconnect", "codec")
@@ -151,7 +168,10 @@ func httpStream(s *lua.State, L *glua.LState) int {
 		lua.ForEachOrdered(h, func(k, v glua.LValue) { cfg.Headers[k.String()] = v.String() })
 	}
 	return pushEndpoint(s, L, a, "http.stream", nil, func() (*endpoint, error) {
-		src, err := shttp.NewStreamSource(cfg, shttp.WithLogger(s.Runtime().Logger()))
+		if m.fixtures != nil {
+			return &endpoint{kind: "http.stream " + url, source: m.fixtures.Stream(url)}, nil
+		}
+		src, err := shttp.NewStreamSource(cfg, shttp.WithLogger(s.Runtime().Logger()), shttp.WithClock(m.clock))
 		if err != nil {
 			return nil, err
 		}
@@ -171,6 +191,9 @@ func (m *httpModule) serve(s *lua.State, L *glua.LState) int {
 	a := lua.Args(L, "http.serve")
 	o := a.Options(1, "addr")
 	addr := o.String("addr", "127.0.0.1:8080")
+	if m.fixtures != nil {
+		addr = m.fixtures.ServeAddr(addr)
+	}
 	rt := s.Runtime()
 	if rt == nil {
 		a.Raise("not available here")

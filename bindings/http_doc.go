@@ -4,11 +4,37 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var httpReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "http", Summary: "HTTP on net/http: ´http.get´ and ´http.post´ wait for a whole response while other handlers run, ´http.stream´ is a source of lines, NDJSON or server-sent events, ´http.post(url)´ is a sink, and ´http.serve´ starts a server with Lua handlers, SSE endpoints, ´/healthz´ and Prometheus ´/metrics´. The server binds to localhost unless told and keeps the run alive until ´stop()´ or a signal."},
+	Classes: []Class{
+		{Name: "http.RequestOptions", Doc: "The options of ´http.get´ and ´http.post´.", Fields: []Field{
+			{"headers", "table<string, string>", "Request headers."},
+			{"timeout", "streamctl.duration", "Per attempt; default 30s."},
+			{"retries", "integer", "Retries on 5xx and connection errors, with backoff; default 0."},
+		}},
+		{Name: "http.StreamOptions", Doc: "The options of ´http.stream(url, opts)´.", Fields: []Field{
+			{"format", "\"lines\"|\"ndjson\"|\"sse\"", "Default ´\"lines\"´."},
+			{"headers", "table<string, string>", "Request headers."},
+			{"reconnect", "boolean", "Reconnect when the stream ends or fails; default true."},
+			{"codec", "streamctl.codec", "Of lines or SSE data."},
+		}},
+		{Name: "http.ServeOptions", Doc: "The options of ´http.serve{}´.", Fields: []Field{{"addr", "string", "host:port to listen on; default ´\"127.0.0.1:8080\"´."}}},
+		{Name: "http.Response", Doc: "What ´http.get´ and ´http.post´ return.", Fields: []Field{
+			{"status", "integer", "The status code."},
+			{"headers", "table<string, string>", "Lower-case names."},
+			{"body", "string", "The body."},
+		}},
+		{Name: "http.Request", Doc: "The request a ´srv:get´ handler gets.", Fields: []Field{
+			{"method", "string", ""},
+			{"path", "string", ""},
+			{"query", "table<string, string>", ""},
+			{"headers", "table<string, string>", "Lower-case names."},
+		}},
+	},
 	Entries: []Doc{
 		{
 			Module:  "http",
 			Name:    "http.get",
 			Syntax:  `resp = http.get(url [, {headers=, timeout=, retries=}])`,
+			Type:    "fun(url: string, opts?: http.RequestOptions): http.Response",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Sends a GET request and waits for the whole response; while it waits, other handlers run (in a worker
@@ -40,10 +66,12 @@ stop()
 			SeeAlso: []string{"http.post", "http.serve", "state.load"},
 		},
 		{
-			Module:  "http",
-			Name:    "http.post",
-			Syntax:  `resp = http.post(url, body [, {headers=, timeout=, retries=}]); sink = http.post(url)`,
-			Context: "top level, handler, hook; any worker",
+			Module:    "http",
+			Name:      "http.post",
+			Syntax:    `resp = http.post(url, body [, {headers=, timeout=, retries=}]); sink = http.post(url)`,
+			Type:      "fun(url: string, body: string|table, opts?: http.RequestOptions): http.Response",
+			Overloads: []string{"fun(url: string): streamctl.endpoint"},
+			Context:   "top level, handler, hook; any worker",
 			Text: `
 Sends a POST request with ´body´ and waits for the whole response, like ´http.get´: other handlers
 run meanwhile, and it returns ´{status=, headers=, body=}´ with the same options and errors
@@ -71,6 +99,7 @@ stop()
 			Module:  "http",
 			Name:    "http.stream",
 			Syntax:  `src = http.stream(url [, {format = "lines", headers=, reconnect = true, codec=}])`,
+			Type:    "fun(url: string, opts?: http.StreamOptions): streamctl.endpoint",
 			Context: "top level",
 			Text: `
 Returns a source reading a long-lived GET response as it arrives, without waiting: nothing is fetched
@@ -105,6 +134,7 @@ end)
 			Module:  "http",
 			Name:    "http.serve",
 			Syntax:  `srv = http.serve{[addr = "127.0.0.1:8080"]}`,
+			Type:    "fun(opts?: http.ServeOptions): streamctl.server",
 			Context: "top level (worker states get the main state's server)",
 			Text: `
 Starts an HTTP server listening on ´addr´ and returns it once it listens, without waiting for
@@ -145,6 +175,7 @@ end)
 			Module:  "http",
 			Name:    "server:get",
 			Syntax:  `srv:get(path, function(req) return status, body [, headers] end)`,
+			Type:    "fun(path: string, fn: fun(req: http.Request): integer?, (string|table)?, table<string, string>?)",
 			Context: "top level (registered once, by the main state)",
 			Text: `
 Registers ´fn(req)´ to answer GET and HEAD requests for ´path´ and returns at once, without waiting.
@@ -178,6 +209,7 @@ stop()
 			Module:  "http",
 			Name:    "server:sse",
 			Syntax:  `srv:sse(path, source)`,
+			Type:    "fun(path: string, source: streamctl.source)",
 			Context: "top level (registered once, by the main state)",
 			Text: `
 Streams every record of ´source´ to the clients of ´path´ as server-sent events and returns at once,
@@ -206,6 +238,7 @@ end)
 			Module:  "http",
 			Name:    "server:addr",
 			Syntax:  `addr = srv:addr()`,
+			Type:    "fun(): string",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the address the server listens on, such as ´"127.0.0.1:41234"´, without waiting: with

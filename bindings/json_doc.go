@@ -9,6 +9,7 @@ var jsonReference = moduleRef{
 			Module:  "json",
 			Name:    "json.encode",
 			Syntax:  `text = json.encode(value)`,
+			Type:    "fun(value: any): string",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Returns ´value´ as compact JSON text; it does not wait. Tables marked as arrays (decoded from JSON or
@@ -30,6 +31,7 @@ print(json.encode({1, 2, 3}), json.encode({}), json.encode(json.null))
 			Module:  "json",
 			Name:    "json.decode",
 			Syntax:  `value = json.decode(text)`,
+			Type:    "fun(text: string): any",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Parses one JSON document and returns it as a Lua value; it does not wait. Objects become tables (keys in
@@ -51,6 +53,7 @@ print(v.id, #v.tags, v.parent == json.null, json.encode(v.tags))
 			Module:  "json",
 			Name:    "json.null",
 			Syntax:  `json.null`,
+			Type:    "streamctl.null",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 The value of JSON null inside tables; using it does not wait. It is truthy and equal only to itself, so
@@ -68,6 +71,7 @@ print(json.encode({email = json.null}))
 			Module:  "json",
 			Name:    "json.array",
 			Syntax:  `t = json.array([t])`,
+			Type:    "fun(t?: table): table",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Marks ´t´ (or a new empty table) as a JSON array and returns it; it does not wait. A marked table

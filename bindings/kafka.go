@@ -24,8 +24,9 @@ const defaultBrokers = "127.0.0.1:9092"
 
 // kafkaModule provides kafka.topic (api.md section 6) on franz-go.
 type kafkaModule struct {
-	brokers []string   // Deps.Brokers: for topics that name none
-	topics  *topicList // the run's open topics, for /metrics
+	brokers  []string   // Deps.Brokers: for topics that name none
+	topics   *topicList // the run's open topics, for /metrics
+	fixtures Fixtures   // under test: topics are fixtures
 }
 
 func (*kafkaModule) Name() string { return "kafka" }
@@ -33,20 +34,21 @@ func (*kafkaModule) Name() string { return "kafka" }
 // luaTopic is the Go value behind a Lua topic: one *kafka.Topic per
 // kafka.topic call position, shared by every Lua state of the run.
 type luaTopic struct {
-	t    *kafka.Topic
+	t    *kafka.Topic    // nil under test
+	conn KafkaTopic      // t, or the test's fixture
 	sink connectors.Sink // registered with the run on first use as a sink
 }
 
 // LuaSource implements lua.SourceProvider.
 func (lt *luaTopic) LuaSource(*lua.State) (connectors.Source, *glua.LFunction, error) {
-	return lt.t, nil, nil
+	return lt.conn, nil, nil
 }
 
 // LuaSink implements lua.SinkProvider: outputs are produced asynchronously;
 // the input record is acked (its offset committed) once the broker acked them.
 func (lt *luaTopic) LuaSink(s *lua.State) (lua.SinkRef, error) {
 	if lt.sink == nil {
-		lt.sink = s.Runtime().AddSink(lt.t)
+		lt.sink = s.Runtime().AddSink(lt.conn)
 	}
 	return lua.SinkRef{Go: lt.sink}, nil
 }
@@ -76,16 +78,16 @@ func (m *kafkaModule) Open(s *lua.State) error {
 				}
 				offsets[int32(p)] = int64(o)
 			})
-			lt.t.Seek(offsets)
+			lt.conn.Seek(offsets)
 			return 0
 		},
-		"pause":  func(L *glua.LState) int { checkTopic(L, "pause").t.Pause(); return 0 },
-		"resume": func(L *glua.LState) int { checkTopic(L, "resume").t.Resume(); return 0 },
+		"pause":  func(L *glua.LState) int { checkTopic(L, "pause").conn.Pause(); return 0 },
+		"resume": func(L *glua.LState) int { checkTopic(L, "resume").conn.Resume(); return 0 },
 	}))
 	methods := L.GetField(mt, "__index").(*glua.LTable)
 	methods.RawSetString("send", s.WaitingFunc(func(L *glua.LState) int { return topicSend(s, L) }))
 	L.SetField(mt, "__tostring", L.NewFunction(func(L *glua.LState) int {
-		L.Push(glua.LString(checkTopic(L, "tostring").t.Name()))
+		L.Push(glua.LString(checkTopic(L, "tostring").conn.Name()))
 		return 1
 	}))
 	L.SetGlobal("kafka", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
@@ -147,6 +149,9 @@ func (m *kafkaModule) topic(s *lua.State, L *glua.LState) int {
 			KeyFile: to.String("key", ""), InsecureSkipVerify: to.Bool("insecure", false)}
 	}
 	v, err := s.Shared("kafka.topic", func() (any, error) {
+		if m.fixtures != nil {
+			return &luaTopic{conn: m.fixtures.Topic(name, cfg.Codec, cfg.KeyCodec)}, nil
+		}
 		t, err := kafka.NewTopic(cfg, kafka.WithLogger(rt.Logger()))
 		if err != nil {
 			return nil, err
@@ -156,7 +161,7 @@ func (m *kafkaModule) topic(s *lua.State, L *glua.LState) int {
 			m.topics.remove(t)
 			return t.Close(context.Background())
 		})
-		return &luaTopic{t: t}, nil
+		return &luaTopic{t: t, conn: t}, nil
 	})
 	a.Check(err)
 	ud := L.NewUserData()
@@ -222,7 +227,7 @@ func topicSend(s *lua.State, L *glua.LState) int {
 		})
 	}
 	return s.Await(L, func(ctx context.Context) (lua.Results, error) {
-		if err := lt.t.Send(ctx, value, key, headers); err != nil {
+		if err := lt.conn.Send(ctx, value, key, headers); err != nil {
 			return nil, fmt.Errorf("topic:send: %w", err)
 		}
 		return nil, nil

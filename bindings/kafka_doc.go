@@ -4,11 +4,39 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var kafkaReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "kafka", Summary: "Kafka topics as sources and sinks, on franz-go. Brokers come from ´conf.brokers´, else ´--brokers´ or ´$STREAMCTL_BROKERS´, else ´127.0.0.1:9092´ (´streamctl dev-broker´). Consuming is at-least-once: an input's offset is committed only after every sink accepted its outputs, producer acks included; commits happen every second, on rebalance and at shutdown. When the job keeps state, each partition's offset is committed with the state (exactly-once state: see \"State commits\") and the group's offsets after it. Records of one partition are processed in order, also with ´workers = N´."},
+	Classes: []Class{
+		{Name: "kafka.TopicOptions", Doc: "The options of ´kafka.topic(name, opts)´.", Fields: []Field{
+			{"brokers", "string|string[]", "host:port of the brokers; default --brokers, else 127.0.0.1:9092."},
+			{"group", "string", "Consumer group: at-least-once consuming with committed offsets."},
+			{"offset", "\"earliest\"|\"latest\"|integer", "Where consuming starts without a committed offset."},
+			{"codec", "streamctl.codec", "Of values; default ´\"bytes\"´."},
+			{"key_codec", "streamctl.codec", "Of keys; default ´\"text\"´."},
+			{"acks", "\"all\"|\"leader\"|\"none\"", "Producer acks; default ´\"all\"´."},
+			{"idempotent", "boolean", "Idempotent producing; default true with acks = all."},
+			{"sasl", "kafka.SASL", "SASL authentication."},
+			{"tls", "kafka.TLS", "TLS."},
+			{"auto_create", "boolean", "Ask the broker to create a missing topic; default false."},
+			{"dial_timeout", "streamctl.duration", "Default 10s."},
+			{"session_timeout", "streamctl.duration", "The group session timeout."},
+		}},
+		{Name: "kafka.SASL", Doc: "SASL settings of a topic.", Fields: []Field{
+			{"mechanism", "\"PLAIN\"|\"SCRAM-SHA-256\"|\"SCRAM-SHA-512\"", "Default ´\"PLAIN\"´."},
+			{"user", "string", ""},
+			{"password", "string", ""},
+		}},
+		{Name: "kafka.TLS", Doc: "TLS settings of a topic.", Fields: []Field{
+			{"ca", "string", "CA certificate file."},
+			{"cert", "string", "Client certificate file."},
+			{"key", "string", "Client key file."},
+			{"insecure", "boolean", "Skip verifying the broker's certificate."},
+		}},
+	},
 	Entries: []Doc{
 		{
 			Module:  "kafka",
 			Name:    "kafka.topic",
 			Syntax:  `t = kafka.topic(name [, {brokers=, group=, offset=, codec=, key_codec=, acks=, idempotent=, auto_create=, dial_timeout=, session_timeout=, sasl=, tls=}])`,
+			Type:    "fun(name: string, opts?: kafka.TopicOptions): streamctl.topic",
 			Context: "top level; any worker",
 			Text: `
 Returns a topic, without waiting: nothing connects until a handler reads it or a record is written.
@@ -35,6 +63,7 @@ handle(iterate{{n = 1}, {n = 2}}, {sink = t}, function(v) return v, "key" .. v.n
 			Module:  "kafka",
 			Name:    "topic:send",
 			Syntax:  `t:send(value [, key [, headers]])`,
+			Type:    "fun(value: any, key?: any, headers?: table<string, string>)",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Produces one record and waits for the broker's ack; while it waits, other handlers run (in a worker
@@ -51,6 +80,7 @@ t:send("hello", "greeting", {source = "docs"})
 			Module:  "kafka",
 			Name:    "topic:seek",
 			Syntax:  `t:seek{[partition] = offset, ...}`,
+			Type:    "fun(offsets: table<integer|string, integer>)",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Moves consumption of the given partitions to the given offsets, without waiting: records already read
@@ -67,6 +97,7 @@ t:seek{[0] = 0}
 			Module:  "kafka",
 			Name:    "topic:pause",
 			Syntax:  `t:pause()`,
+			Type:    "fun()",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Stops fetching from the topic without losing its position, without waiting. Records already fetched
@@ -83,6 +114,7 @@ t:resume()
 			Module:  "kafka",
 			Name:    "topic:resume",
 			Syntax:  `t:resume()`,
+			Type:    "fun()",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Resumes fetching after ´t:pause()´, without waiting.

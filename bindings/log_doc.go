@@ -9,6 +9,7 @@ var logReference = moduleRef{
 			Module:  "log",
 			Name:    "log.info",
 			Syntax:  `log.info(msg [, fields])`,
+			Type:    "fun(msg: string, fields?: table)",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Writes a log record at level info to stderr through the run's logger (´--log-format text|json´; shown
@@ -24,6 +25,7 @@ log.info("loaded", {rows = 3, file = "users.csv"})
 			Module:  "log",
 			Name:    "log.debug",
 			Syntax:  `log.debug(msg [, fields])`,
+			Type:    "fun(msg: string, fields?: table)",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Writes a log record at level debug, shown only with ´--log-level debug´; it does not wait. As
@@ -41,6 +43,7 @@ end)
 			Module:  "log",
 			Name:    "log.warn",
 			Syntax:  `log.warn(msg [, fields])`,
+			Type:    "fun(msg: string, fields?: table)",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Writes a log record at level warn; it does not wait. As ´log.info´ otherwise. Raises
@@ -55,6 +58,7 @@ log.warn("slow source", {seconds = 12.5})
 			Module:  "log",
 			Name:    "log.error",
 			Syntax:  `log.error(msg [, fields])`,
+			Type:    "fun(msg: string, fields?: table)",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Writes a log record at level error; it does not wait and does not stop the run (raise with ´error()´ for

@@ -5,6 +5,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/lua"
 )
 
@@ -14,11 +15,13 @@ var pipeLua []byte
 // pipeModule provides the pipe operators of api.md section 7 (windows are a
 // separate module). Go checks the arguments; pipe.lua keeps the per-record
 // logic, so it runs inside the handler's coroutine and may wait (throttle).
-type pipeModule struct{}
+type pipeModule struct {
+	clock clock.Clock // dedupe and throttle read it, throttle waits on it
+}
 
 func (pipeModule) Name() string { return "pipe" }
 
-func (pipeModule) Open(s *lua.State) error {
+func (m pipeModule) Open(s *lua.State) error {
 	L := s.L
 	chunk, err := s.Load(pipeLua, "=[pipe]")
 	if err != nil {
@@ -27,7 +30,7 @@ func (pipeModule) Open(s *lua.State) error {
 	// The operators mark lists as JSON arrays (batch, pairwise), sleep
 	// (throttle) and read the clock (dedupe, throttle) with the functions
 	// of the json, core and time modules.
-	array, sleep, now := L.NewFunction(jsonArray(s)), sleepFunc(s), L.NewFunction(timeNow)
+	array, sleep, now := L.NewFunction(jsonArray(s)), sleepFunc(s, m.clock), L.NewFunction(timeNow(m.clock))
 	res, err := s.CallValues(chunk, 1, array, sleep, now)
 	if err != nil {
 		return err

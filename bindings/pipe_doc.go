@@ -4,11 +4,23 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var pipeReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "pipe", Summary: "Operators for ´handle(source, {pipe = {...}}, fn)´, applied in order to each record before the handler's function. Each operator keeps its own state: make one per handler."},
+	Classes: []Class{
+		{Name: "pipe.BatchOptions", Doc: "The options of ´pipe.batch{}´.", Fields: []Field{
+			{"size", "integer", "Emit a batch once it holds that many records."},
+			{"every", "streamctl.duration", "Emit the batch that long after its first record."},
+		}},
+		{Name: "pipe.DedupeOptions", Doc: "The options of ´pipe.dedupe{}´.", Fields: []Field{
+			{"key", "fun(value: any, meta: streamctl.meta): any", "What makes two records the same; default the value."},
+			{"ttl", "streamctl.duration", "How long a key is remembered; default forever."},
+		}},
+		{Name: "pipe.ThrottleOptions", Doc: "The options of ´pipe.throttle{}´.", Fields: []Field{{"rate", "number", "Records per second; required."}}},
+	},
 	Entries: []Doc{
 		{
 			Module:  "pipe",
 			Name:    "pipe.map",
 			Syntax:  `op = pipe.map(fn)`,
+			Type:    "fun(fn: fun(value: any, meta: streamctl.meta): any): streamctl.operator",
 			Context: "top level (the operator runs in its handler)",
 			Text: `
 Returns, without waiting, an operator that replaces each record with ´fn(value, meta)´; a nil result
@@ -26,6 +38,7 @@ end)
 			Module:  "pipe",
 			Name:    "pipe.filter",
 			Syntax:  `op = pipe.filter(fn)`,
+			Type:    "fun(fn: fun(value: any, meta: streamctl.meta): boolean?): streamctl.operator",
 			Context: "top level (the operator runs in its handler)",
 			Text: `
 Returns, without waiting, an operator that passes the records for which ´fn(value, meta)´ is true
@@ -42,6 +55,7 @@ end)
 			Module:  "pipe",
 			Name:    "pipe.pairwise",
 			Syntax:  `op = pipe.pairwise()`,
+			Type:    "fun(): streamctl.operator",
 			Context: "top level (the operator runs in its handler)",
 			Text: `
 Returns an operator that emits ´{previous, current}´ (an array) for every record after the first, with
@@ -58,6 +72,7 @@ end)
 			Module:  "pipe",
 			Name:    "pipe.accumulate",
 			Syntax:  `op = pipe.accumulate([fn [, init]])`,
+			Type:    "fun(fn?: fun(acc: any, value: any): any, init?: any): streamctl.operator",
 			Context: "top level (the operator runs in its handler)",
 			Text: `
 Returns, without waiting, an operator that emits the running fold of the records, like Python's
@@ -76,6 +91,7 @@ handle(iterate{"a", "b"}, {pipe = {pipe.accumulate(function(acc, s) return acc .
 			Module:  "pipe",
 			Name:    "pipe.batch",
 			Syntax:  `op = pipe.batch{[size = n] [, every = d]}`,
+			Type:    "fun(opts: pipe.BatchOptions): streamctl.operator",
 			Context: "top level (the operator runs in its handler)",
 			Text: `
 Returns, without waiting, an operator that collects records into arrays of ´size´ records, and with
@@ -94,6 +110,7 @@ end)
 			Module:  "pipe",
 			Name:    "pipe.dedupe",
 			Syntax:  `op = pipe.dedupe{[key = fn] [, ttl = d]}`,
+			Type:    "fun(opts?: pipe.DedupeOptions): streamctl.operator",
 			Context: "top level (the operator runs in its handler)",
 			Text: `
 Returns an operator that drops a record whose key was already seen, within ´ttl´ if given, else for the
@@ -112,6 +129,7 @@ handle(iterate{{id = 1}, {id = 1}, {id = 2}},
 			Module:  "pipe",
 			Name:    "pipe.throttle",
 			Syntax:  `op = pipe.throttle{rate = n}`,
+			Type:    "fun(opts: pipe.ThrottleOptions): streamctl.operator",
 			Context: "top level (the operator runs in its handler)",
 			Text: `
 Returns an operator that lets at most ´n´ records per second through, evenly spaced, by waiting: it

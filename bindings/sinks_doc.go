@@ -4,11 +4,15 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var sinksReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "sinks", Summary: "Where a handler's outputs go (´opts.sink´; the default is ´stdout()´). A sink may also be any Lua function ´function(value, key, meta)´, and ´file{}´ is a sink too.", Also: []string{"file"}},
+	Classes: []Class{
+		{Name: "stdout.Options", Doc: "The options of ´stdout{}´ and ´stderr{}´.", Fields: []Field{{"codec", "streamctl.codec", "Default ´\"text\"´."}}},
+	},
 	Entries: []Doc{
 		{
 			Module:  "sinks",
 			Name:    "stdout",
 			Syntax:  `sink = stdout([{codec = c}])`,
+			Type:    "fun(opts?: stdout.Options): streamctl.endpoint",
 			Context: "top level",
 			Text: `
 Returns the sink that writes records to standard output, encoded with ´codec´ (default ´"text"´: strings
@@ -29,6 +33,7 @@ end)
 			Module:  "sinks",
 			Name:    "stderr",
 			Syntax:  `sink = stderr([{codec = c}])`,
+			Type:    "fun(opts?: stdout.Options): streamctl.endpoint",
 			Context: "top level",
 			Text: `
 Returns the sink that writes records to standard error, encoded with ´codec´ (default ´"text"´), one per

@@ -7,6 +7,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/lua"
 )
@@ -73,11 +74,14 @@ func (r *endpointRef) LuaSink(s *lua.State) (lua.SinkRef, error) {
 }
 
 // sourcesModule provides stdin, file, timer, iterate and exec.
-type sourcesModule struct{}
+type sourcesModule struct {
+	clock    clock.Clock // of timers, iterate's pacing, followed files' polls
+	fixtures Fixtures    // under test: file sinks write there
+}
 
 func (sourcesModule) Name() string { return "sources" }
 
-func (sourcesModule) Open(s *lua.State) error {
+func (m sourcesModule) Open(s *lua.State) error {
 	L := s.L
 	mt := L.NewTypeMetatable(endpointType)
 	L.SetField(mt, "__name", glua.LString("endpoint"))
@@ -88,10 +92,10 @@ func (sourcesModule) Open(s *lua.State) error {
 	}))
 	funcs := map[string]glua.LGFunction{
 		"stdin":   func(L *glua.LState) int { return stdinSource(s, L) },
-		"file":    func(L *glua.LState) int { return fileEndpoint(s, L) },
-		"timer":   func(L *glua.LState) int { return timerSource(s, L) },
+		"file":    func(L *glua.LState) int { return fileEndpoint(s, L, m) },
+		"timer":   func(L *glua.LState) int { return timerSource(s, L, m.clock) },
 		"exec":    func(L *glua.LState) int { return execSource(s, L) },
-		"iterate": func(L *glua.LState) int { return iterateSource(s, L) },
+		"iterate": func(L *glua.LState) int { return iterateSource(s, L, m.clock) },
 	}
 	for name, fn := range funcs {
 		L.SetGlobal(name, L.NewFunction(fn))
@@ -131,7 +135,7 @@ func stdinSource(s *lua.State, L *glua.LState) int {
 }
 
 // file{path=, codec=, follow=, from=, append=}: a source and a sink.
-func fileEndpoint(s *lua.State, L *glua.LState) int {
+func fileEndpoint(s *lua.State, L *glua.LState, m sourcesModule) int {
 	a := lua.Args(L, "file")
 	o := a.Options(1, "path", "codec", "follow", "from", "append")
 	path := o.String("path", "")
@@ -142,18 +146,21 @@ func fileEndpoint(s *lua.State, L *glua.LState) int {
 	cfg := connectors.FileConfig{Path: path, Codec: c, Follow: o.Bool("follow", false), From: o.Enum("from", "start", "start", "end")}
 	appendMode := o.Bool("append", true)
 	return pushEndpoint(s, L, a, "file", lc, func() (*endpoint, error) {
-		src, err := connectors.NewFileSource(cfg)
+		src, err := connectors.NewFileSource(cfg, connectors.WithFileClock(m.clock))
 		if err != nil {
 			return nil, err
 		}
 		return &endpoint{kind: "file " + path, source: src, openSink: func() (connectors.Sink, error) {
+			if m.fixtures != nil {
+				return m.fixtures.FileSink(path, c), nil
+			}
 			return connectors.NewFileSink(connectors.FileSinkConfig{Path: path, Codec: c, Append: appendMode})
 		}}, nil
 	})
 }
 
 // timer{every=, count=, start_now=}
-func timerSource(s *lua.State, L *glua.LState) int {
+func timerSource(s *lua.State, L *glua.LState, clk clock.Clock) int {
 	a := lua.Args(L, "timer")
 	o := a.Options(1, "every", "count", "start_now")
 	if !o.Has("every") {
@@ -161,7 +168,7 @@ func timerSource(s *lua.State, L *glua.LState) int {
 	}
 	cfg := connectors.TimerConfig{Every: o.Duration("every", 0), Count: o.Int("count", 0, 0), StartNow: o.Bool("start_now", false)}
 	return pushEndpoint(s, L, a, "timer", nil, func() (*endpoint, error) {
-		src, err := connectors.NewTimerSource(cfg)
+		src, err := connectors.NewTimerSource(cfg, connectors.WithTimerClock(clk))
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +204,7 @@ func execSource(s *lua.State, L *glua.LState) int {
 }
 
 // iterate(table_or_function [, {every=}])
-func iterateSource(s *lua.State, L *glua.LState) int {
+func iterateSource(s *lua.State, L *glua.LState, clk clock.Clock) int {
 	a := lua.Args(L, "iterate")
 	v := L.Get(1)
 	switch v.(type) {
@@ -208,7 +215,7 @@ func iterateSource(s *lua.State, L *glua.LState) int {
 	o := a.Options(2, "every")
 	every := o.Duration("every", 0)
 	return pushEndpoint(s, L, a, "iterate", nil, func() (*endpoint, error) {
-		return &endpoint{kind: "iterate", source: &iterSource{rt: s.Runtime(), items: v, every: every}}, nil
+		return &endpoint{kind: "iterate", source: &iterSource{rt: s.Runtime(), items: v, every: every, clock: clk}}, nil
 	})
 }
 
@@ -219,6 +226,7 @@ type iterSource struct {
 	rt    *lua.Runtime
 	items glua.LValue
 	every time.Duration
+	clock clock.Clock
 }
 
 func (it *iterSource) Name() string { return "iterate" }
@@ -233,12 +241,8 @@ func (it *iterSource) Run(ctx context.Context, emit func(context.Context, connec
 	batch := make([]any, 0, iterBatch)
 	for next := 1; ; {
 		if next > 1 && it.every > 0 {
-			t := time.NewTimer(it.every)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
+			if err := it.clock.Sleep(ctx, it.every); err != nil {
+				return err
 			}
 		}
 		n := iterBatch
@@ -280,7 +284,7 @@ func (it *iterSource) Run(ctx context.Context, emit func(context.Context, connec
 		}
 		// The elements read before an error or the end still go out.
 		for _, val := range batch {
-			if err := emit(ctx, connectors.Record{Value: val, Source: "iterate", Pos: int64(next), Time: time.Now()}); err != nil {
+			if err := emit(ctx, connectors.Record{Value: val, Source: "iterate", Pos: int64(next), Time: it.clock.Now()}); err != nil {
 				return err
 			}
 			next++

@@ -4,11 +4,33 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var sourcesReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "sources", Summary: "Where records come from. A source does nothing until a handler is bound to it with ´handle´."},
+	Classes: []Class{
+		{Name: "stdin.Options", Doc: "The options of ´stdin{}´.", Fields: []Field{{"codec", "streamctl.codec", "Default ´\"text\"´."}}},
+		{Name: "file.Options", Doc: "The options of ´file{}´.", Fields: []Field{
+			{"path", "string", "The file's path; required."},
+			{"codec", "streamctl.codec", "Default ´\"text\"´."},
+			{"follow", "boolean", "Read on at the end, like tail -F; default false."},
+			{"from", "\"start\"|\"end\"", "Where a file without a stored position is read from; default ´\"start\"´."},
+			{"append", "boolean", "As a sink: append to the file (true, the default) or truncate it."},
+		}},
+		{Name: "timer.Options", Doc: "The options of ´timer{}´.", Fields: []Field{
+			{"every", "streamctl.duration", "The period; required."},
+			{"count", "integer", "End after that many ticks; default 0, no end."},
+			{"start_now", "boolean", "Tick once at once; default false."},
+		}},
+		{Name: "iterate.Options", Doc: "The options of ´iterate(items, opts)´.", Fields: []Field{{"every", "streamctl.duration", "Wait that long between two items."}}},
+		{Name: "exec.Options", Doc: "The options of ´exec{}´.", Fields: []Field{
+			{"cmd", "string[]", "The program and its arguments; required."},
+			{"codec", "streamctl.codec", "Of its stdout; default ´\"text\"´."},
+			{"dir", "string", "Its working directory."},
+		}},
+	},
 	Entries: []Doc{
 		{
 			Module:  "sources",
 			Name:    "stdin",
 			Syntax:  `src = stdin([{codec = c}])`,
+			Type:    "fun(opts?: stdin.Options): streamctl.endpoint",
 			Context: "top level",
 			Text: `
 Returns the source of the process's standard input, decoded with ´codec´ (default ´"text"´, one string
@@ -31,6 +53,7 @@ end)
 			Module:  "sources",
 			Name:    "file",
 			Syntax:  `f = file{path = p [, codec = c] [, follow = false] [, from = "start"] [, append = true]}`,
+			Type:    "fun(opts: file.Options): streamctl.endpoint",
 			Context: "top level",
 			Text: `
 Returns a file that is a source (´handle(f, fn)´) and a sink (´{sink = f}´); it does not wait. As a
@@ -64,6 +87,7 @@ end)
 			Module:  "sources",
 			Name:    "timer",
 			Syntax:  `src = timer{every = d [, count = 0] [, start_now = false]}`,
+			Type:    "fun(opts: timer.Options): streamctl.endpoint",
 			Context: "top level",
 			Text: `
 Returns a source that emits a record every ´d´ (a number of seconds or a string such as ´"1m"´) on the
@@ -84,6 +108,7 @@ end)
 			Module:  "sources",
 			Name:    "iterate",
 			Syntax:  `src = iterate(items [, {every = d}])`,
+			Type:    "fun(items: any[]|fun(): any, opts?: iterate.Options): streamctl.endpoint",
 			Context: "top level",
 			Text: `
 Returns, without waiting, a source of the elements ´items[1]´, ´items[2]´, and so on of a table, up to
@@ -111,6 +136,7 @@ handle(iterate(count, {every = "5ms"}), function(i) return i * 10 end)
 			Module:  "sources",
 			Name:    "exec",
 			Syntax:  `src = exec{cmd = {prog, arg...} [, codec = c] [, dir = path]}`,
+			Type:    "fun(opts: exec.Options): streamctl.endpoint",
 			Context: "top level",
 			Text: `
 Returns a source of the records a child process writes to its stdout, decoded with ´codec´ (default

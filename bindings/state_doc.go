@@ -9,6 +9,7 @@ var stateReference = moduleRef{
 			Module:  "state",
 			Name:    "state.load",
 			Syntax:  `tbl = state.load(name [, default])`,
+			Type:    "fun(name: string, default?: table): table",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Returns the table last saved under ´name´ with ´state.save´, or ´default´ (a new empty table if not
@@ -31,6 +32,7 @@ end
 			Module:  "state",
 			Name:    "state.save",
 			Syntax:  `state.save(name, tbl)`,
+			Type:    "fun(name: string, tbl: table)",
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Atomically replaces the state saved under ´name´ with a copy of ´tbl´, without waiting. Outside a

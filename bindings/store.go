@@ -20,6 +20,8 @@ type stateStore struct {
 	dir   string
 	given *state.Store // Deps.State: opened by the caller, who closes it
 	log   *slog.Logger // nil: the run's logger
+	// fixtures (Deps.Fixtures) hear of each cache opened.
+	fixtures Fixtures
 
 	mu     sync.Mutex
 	st     *state.Store         // nil until opened
@@ -89,5 +91,8 @@ func (st *stateStore) cache(s *lua.State, name string, cfg state.CacheConfig) (*
 	}
 	lc := &luaCache{c: c}
 	st.caches[name] = lc
+	if st.fixtures != nil {
+		st.fixtures.CacheOpened(name, c)
+	}
 	return lc, nil
 }

@@ -8,19 +8,22 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/lua"
 )
 
 // timeModule provides time.now, time.parse and time.format. Times are Unix
 // seconds as floats; layouts are strftime ("%Y-%m-%d %H:%M:%S").
-type timeModule struct{}
+type timeModule struct {
+	clock clock.Clock // time.now reads it
+}
 
 func (timeModule) Name() string { return "time" }
 
-func (timeModule) Open(s *lua.State) error {
+func (m timeModule) Open(s *lua.State) error {
 	L := s.L
 	L.SetGlobal("time", L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
-		"now": timeNow,
+		"now": timeNow(m.clock),
 		"parse": func(L *glua.LState) int {
 			a := lua.Args(L, "time.parse")
 			text := a.String(1, "text")
@@ -41,11 +44,13 @@ func (timeModule) Open(s *lua.State) error {
 	return nil
 }
 
-// timeNow is time.now(): the wall clock in Unix seconds. The pipe module's
-// dedupe and throttle read the clock with it.
-func timeNow(L *glua.LState) int {
-	L.Push(glua.LNumber(float64(time.Now().UnixNano()) / 1e9))
-	return 1
+// timeNow makes time.now(): the clock's time in Unix seconds. The pipe
+// module's dedupe and throttle read the clock with it.
+func timeNow(clk clock.Clock) glua.LGFunction {
+	return func(L *glua.LState) int {
+		L.Push(glua.LNumber(float64(clk.Now().UnixNano()) / 1e9))
+		return 1
+	}
 }
 
 // unixTime converts float seconds to a UTC time.

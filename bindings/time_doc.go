@@ -9,6 +9,7 @@ var timeReference = moduleRef{
 			Module:  "time",
 			Name:    "time.now",
 			Syntax:  `t = time.now()`,
+			Type:    "fun(): number",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Returns the current time as Unix seconds, a float with sub-second precision; it does not wait.
@@ -23,6 +24,7 @@ print(time.format(start, "%Y-%m-%d"), time.now() - start < 1)
 			Module:  "time",
 			Name:    "time.parse",
 			Syntax:  `t = time.parse(text [, layout])`,
+			Type:    "fun(text: string, layout?: string): number",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Parses ´text´ and returns Unix seconds; it does not wait. Without ´layout´ it accepts RFC 3339
@@ -43,6 +45,7 @@ print(time.parse("02/01/2024", "%d/%m/%Y"))
 			Module:  "time",
 			Name:    "time.format",
 			Syntax:  `text = time.format(t [, layout])`,
+			Type:    "fun(t: number, layout?: string): string",
 			Context: "top level, handler, hook, pipe; any worker",
 			Text: `
 Formats the Unix seconds ´t´ in UTC and returns the text; it does not wait. Without ´layout´ it writes

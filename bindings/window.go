@@ -10,6 +10,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/lua"
 	"github.com/streamctl/streamctl/state"
@@ -21,7 +22,10 @@ const windowerType = "streamctl.windower"
 // window.session (api.md section 7): pipe operators whose open windows and
 // watermark persist in a cache (state.Windower), so a restart continues.
 // window.lua makes the operator tables around the Go windower.
-type windowModule struct{ store *stateStore }
+type windowModule struct {
+	store *stateStore
+	clock clock.Clock // arrival times and idle checks
+}
 
 //go:embed window.lua
 var windowLua []byte
@@ -35,6 +39,7 @@ type windowOp struct {
 	where string
 	w     *state.Windower
 	rt    *lua.Runtime
+	clock clock.Clock
 	late  *lua.SinkRef
 	idle  time.Duration
 	// values is false when the windows never look at the records' values
@@ -117,7 +122,7 @@ func (w *windowCalls) newWindow(L *glua.LState, kindName string, kind state.Wind
 	}
 	cfg.Agg = aggregatorOption(s, a, o)
 	timef, keyf := o.Func("time"), o.Func("key")
-	op := &windowOp{rt: s.Runtime(), idle: o.Duration("idle", 0), where: L.Where(1), values: true}
+	op := &windowOp{rt: s.Runtime(), clock: w.m.clock, idle: o.Duration("idle", 0), where: L.Where(1), values: true}
 	if vb, ok := cfg.Agg.(state.ValueBlind); ok && vb.IgnoresValues() && kind != state.Sliding {
 		op.values = false
 	}
@@ -301,7 +306,7 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 	case glua.LNumber:
 		t = unixTime(float64(tv))
 	case *glua.LNilType:
-		t = time.Now() // no event time: arrival time
+		t = op.clock.Now() // no event time: arrival time
 	default:
 		lua.ArgsAt(L, "window", op.where).Raise("time must return Unix seconds (a number), got %s", lua.TypeName(tv))
 	}
@@ -389,13 +394,13 @@ func windowFinish(s *lua.State, L *glua.LState) int {
 	return pushResults(s, L, op, out)
 }
 
-// w:idle(): close windows of keys quiet for opts.idle (wall clock).
+// w:idle(): close windows of keys quiet for opts.idle (the run's clock).
 func windowIdle(s *lua.State, L *glua.LState) int {
 	op := checkWindower(L)
 	if op.idle <= 0 {
 		return 0
 	}
-	out, err := op.w.CloseIdle(time.Now(), op.idle)
+	out, err := op.w.CloseIdle(op.clock.Now(), op.idle)
 	lua.ArgsAt(L, "window", op.where).Check(err)
 	return pushResults(s, L, op, out)
 }

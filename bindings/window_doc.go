@@ -4,11 +4,37 @@ package bindings
 // benthos keeps a component's spec beside the component.
 var windowReference = moduleRef{
 	ModuleDoc: ModuleDoc{Name: "window", Summary: "Event-time windows as pipe operators (´handle(src, {pipe = {window.tumbling{...}}}, fn)´): tumbling, hopping, sliding and session windows per key, with a watermark (greatest event time seen minus ´grace´), late records sent to a sink, and ´emit = \"final\"´ or ´\"update\"´. Outputs are ´{key =, start =, [\"end\"] =, value =}´. Open windows persist in a cache (´\"windows\"´ of the state directory), so a restart or a signal loses none; a finite input's end closes them all. Window operators run in the main state: use them in handlers with ´workers = 1´."},
+	Classes: []Class{
+		{Name: "window.Options", Doc: "The options every window kind takes.", Fields: []Field{
+			{"time", "fun(value: any, meta: streamctl.meta): number", "Event time in Unix seconds; default meta.time, else arrival time."},
+			{"key", "fun(value: any, meta: streamctl.meta): any", "Groups windows; default one group."},
+			{"agg", "\"count\"|\"sum\"|\"min\"|\"max\"|\"avg\"|\"list\"|\"set\"|window.Aggregator", "The aggregation; default ´\"count\"´."},
+			{"grace", "streamctl.duration", "How late records may come; default 0."},
+			{"emit", "\"final\"|\"update\"", "Emit windows when they close, or at every record; default ´\"final\"´."},
+			{"late", "streamctl.sink", "Where late records go; default dropped."},
+			{"idle", "streamctl.duration", "Close a key's windows after that long without records."},
+			{"cache", "streamctl.cache", "Where the windows are kept; default the cache \"windows\"."},
+			{"name", "string", "Name of the windows in the cache; default the kind and position."},
+		}},
+		{Name: "window.TumblingOptions", Parent: "window.Options", Doc: "The options of ´window.tumbling{}´.", Fields: []Field{{"size", "streamctl.duration", "Window length; required."}}},
+		{Name: "window.HoppingOptions", Parent: "window.Options", Doc: "The options of ´window.hopping{}´.", Fields: []Field{
+			{"size", "streamctl.duration", "Window length; required."},
+			{"hop", "streamctl.duration", "Distance between window starts; required."},
+		}},
+		{Name: "window.SlidingOptions", Parent: "window.Options", Doc: "The options of ´window.sliding{}´.", Fields: []Field{{"size", "streamctl.duration", "Window length; required."}}},
+		{Name: "window.SessionOptions", Parent: "window.Options", Doc: "The options of ´window.session{}´.", Fields: []Field{{"gap", "streamctl.duration", "Inactivity that ends a session; required."}}},
+		{Name: "window.Aggregator", Doc: "An aggregation written in Lua.", Fields: []Field{
+			{"init", "fun(): any", "The empty aggregate."},
+			{"add", "fun(acc: any, value: any): any", "Adds a record."},
+			{"merge", "fun(a: any, b: any): any", "Merges two aggregates (session windows)."},
+		}},
+	},
 	Entries: []Doc{
 		{
 			Module:  "window",
 			Name:    "window.tumbling",
 			Syntax:  `op = window.tumbling{size = d [, time = fn] [, key = fn] [, agg = a] [, grace = d] [, emit = "final"|"update"] [, late = sink] [, idle = d] [, cache = c] [, name = s]}`,
+			Type:    "fun(opts: window.TumblingOptions): streamctl.window",
 			Context: "top level (the operator runs in its handler; main state only: workers = 1)",
 			Text: `
 Returns, without waiting, a pipe operator that groups records into fixed, non-overlapping event-time
@@ -52,6 +78,7 @@ handle(iterate(clicks), {pipe = {window.tumbling{size = "10s", cache = c,
 			Module:  "window",
 			Name:    "window.hopping",
 			Syntax:  `op = window.hopping{size = d, hop = d [, time =, key =, agg =, grace =, emit =, late =, idle =, cache =, name =]}`,
+			Type:    "fun(opts: window.HoppingOptions): streamctl.window",
 			Context: "top level (the operator runs in its handler; main state only: workers = 1)",
 			Text: `
 Returns, without waiting, a pipe operator of overlapping windows ´[start, start + size)´ whose starts are
@@ -72,6 +99,7 @@ handle(iterate{1, 4, 6, 12}, {pipe = {window.hopping{size = 10, hop = 5, agg = "
 			Module:  "window",
 			Name:    "window.sliding",
 			Syntax:  `op = window.sliding{size = d [, time =, key =, agg =, grace =, late =, cache =, name =]}`,
+			Type:    "fun(opts: window.SlidingOptions): streamctl.window",
 			Context: "top level (the operator runs in its handler; main state only: workers = 1)",
 			Text: `
 Returns, without waiting, a pipe operator that emits, for every record at time ´t´, the window
@@ -98,6 +126,7 @@ handle(iterate(events), {pipe = {window.sliding{size = 2, agg = "list", cache = 
 			Module:  "window",
 			Name:    "window.session",
 			Syntax:  `op = window.session{gap = d [, time =, key =, agg =, grace =, emit =, late =, idle =, cache =, name =]}`,
+			Type:    "fun(opts: window.SessionOptions): streamctl.window",
 			Context: "top level (the operator runs in its handler; main state only: workers = 1)",
 			Text: `
 Returns, without waiting, a pipe operator of session windows: per key, records whose times are at most

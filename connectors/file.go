@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/connectors/codec"
 )
 
@@ -141,6 +142,7 @@ func (s *FileSource) Run(ctx context.Context, emit func(context.Context, Record)
 			ctx:   ctx,
 			path:  s.cfg.Path,
 			poll:  s.opts.poll,
+			clock: clock.Or(s.opts.clock),
 			gate:  &s.gate,
 			start: start,
 			segs:  &s.pos,

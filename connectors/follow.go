@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/streamctl/streamctl/clock"
 )
 
 // followReader is an io.Reader over a path that behaves like tail -F: at EOF
@@ -15,10 +17,11 @@ import (
 // io.EOF, so a codec decoder on top holds a partial last line until it is
 // completed. Used by one goroutine (FileSource.Run); not safe for concurrent use.
 type followReader struct {
-	ctx  context.Context
-	path string
-	poll time.Duration
-	gate *gate // waited on before each read and poll
+	ctx   context.Context
+	path  string
+	poll  time.Duration
+	clock clock.Clock // polls wait on it
+	gate  *gate       // waited on before each read and poll
 	// start positions the file open at the first try and returns its
 	// offset (the stored position, or the end for from = "end").
 	start func(*os.File, os.FileInfo) (int64, error)
@@ -51,7 +54,7 @@ func (r *followReader) Read(p []byte) (int, error) {
 				return 0, err
 			}
 			if !ok {
-				if err := sleep(r.ctx, r.poll); err != nil {
+				if err := r.clock.Sleep(r.ctx, r.poll); err != nil {
 					return 0, err
 				}
 				continue
@@ -73,7 +76,7 @@ func (r *followReader) Read(p []byte) (int, error) {
 		if switched {
 			continue
 		}
-		if err := sleep(r.ctx, r.poll); err != nil {
+		if err := r.clock.Sleep(r.ctx, r.poll); err != nil {
 			return 0, err
 		}
 	}

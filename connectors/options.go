@@ -1,6 +1,10 @@
 package connectors
 
-import "time"
+import (
+	"time"
+
+	"github.com/streamctl/streamctl/clock"
+)
 
 // Defaults of the Go-only knobs below.
 const (
@@ -16,7 +20,8 @@ const (
 type FileOpt interface{ apply(*fileOpts) }
 
 type fileOpts struct {
-	poll time.Duration
+	poll  time.Duration
+	clock clock.Clock
 }
 
 type fileOpt func(*fileOpts)
@@ -31,6 +36,29 @@ func WithPollInterval(d time.Duration) FileOpt {
 			o.poll = d
 		}
 	})
+}
+
+// WithFileClock sets the clock a followed file's polls wait on, overriding
+// the default of clock.Real.
+func WithFileClock(c clock.Clock) FileOpt {
+	return fileOpt(func(o *fileOpts) { o.clock = c })
+}
+
+// TimerOpt configures a TimerSource beyond its TimerConfig (kgo's Opt shape).
+type TimerOpt interface{ apply(*timerOpts) }
+
+type timerOpts struct {
+	clock clock.Clock
+}
+
+type timerOpt func(*timerOpts)
+
+func (f timerOpt) apply(o *timerOpts) { f(o) }
+
+// WithTimerClock sets the clock the ticks follow, overriding the default of
+// clock.Real.
+func WithTimerClock(c clock.Clock) TimerOpt {
+	return timerOpt(func(o *timerOpts) { o.clock = c })
 }
 
 // ExecOpt configures an ExecSource beyond its ExecConfig (kgo's Opt shape).

@@ -3,7 +3,8 @@ package connectors
 import (
 	"context"
 	"sync"
-	"time"
+
+	"github.com/streamctl/streamctl/clock"
 )
 
 // gate lets a source stop between reads without losing its position: Pauser
@@ -12,7 +13,7 @@ import (
 type gate struct {
 	mu     sync.Mutex
 	paused bool
-	resume chan struct{} // closed by unpause; non-nil while paused
+	resume *clock.Event // fired by unpause; non-nil while paused
 }
 
 // pause closes the gate; a no-op when already paused.
@@ -21,7 +22,7 @@ func (g *gate) pause() {
 	defer g.mu.Unlock()
 	if !g.paused {
 		g.paused = true
-		g.resume = make(chan struct{})
+		g.resume = clock.NewEvent()
 	}
 }
 
@@ -31,38 +32,24 @@ func (g *gate) unpause() {
 	defer g.mu.Unlock()
 	if g.paused {
 		g.paused = false
-		close(g.resume)
+		g.resume.Fire()
 		g.resume = nil
 	}
 }
 
 // wait blocks while the gate is paused, until unpause (nil) or ctx is done
-// (ctx.Err()).
+// (ctx.Err()). A virtual clock does not wait for a paused source
+// (clock.Event).
 func (g *gate) wait(ctx context.Context) error {
 	for {
 		g.mu.Lock()
-		paused, ch := g.paused, g.resume
+		paused, ev := g.paused, g.resume
 		g.mu.Unlock()
 		if !paused {
 			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ch:
+		if err := ev.Wait(ctx); err != nil {
+			return err
 		}
-	}
-}
-
-// sleep waits for d or until ctx is done, whichever comes first, and returns
-// ctx.Err() in the latter case.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

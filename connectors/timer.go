@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/streamctl/streamctl/clock"
 )
 
 // TimerConfig is the timer source's configuration: the Lua table of
@@ -30,29 +32,36 @@ func (c TimerConfig) validate() error {
 }
 
 // TimerSource emits Record{Value: nil, Time: tick time, Source: "timer",
-// Pos: n} on the wall clock, n counting ticks from 1. It uses a time.Ticker:
-// when emit blocks (back-pressure) for longer than Every, missed ticks are
-// dropped, not queued, and the next tick carries its own time.
+// Pos: n} on its clock (the wall clock unless WithTimerClock), n counting
+// ticks from 1. Tick n is due at start + n*Every; when emit blocks
+// (back-pressure) past the next tick, missed ticks are dropped, not queued,
+// and the next tick carries its own time.
 type TimerSource struct {
-	cfg TimerConfig
+	cfg   TimerConfig
+	clock clock.Clock
 }
 
 // NewTimerSource validates cfg and returns the source. Nothing starts until Run.
-func NewTimerSource(cfg TimerConfig) (*TimerSource, error) {
+func NewTimerSource(cfg TimerConfig, opts ...TimerOpt) (*TimerSource, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &TimerSource{cfg: cfg}, nil
+	var o timerOpts
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	return &TimerSource{cfg: cfg, clock: clock.Or(o.clock)}, nil
 }
 
 // Name returns "timer".
 func (s *TimerSource) Name() string { return "timer" }
 
 // Run emits ticks until Count is reached (returns nil), ctx is done (returns
-// ctx.Err()) or emit fails (returns its error). It blocks between ticks and
-// starts no goroutines (the ticker is stopped when Run returns).
+// ctx.Err()) or emit fails (returns its error). It blocks between ticks,
+// waiting on the clock, and starts no goroutines.
 func (s *TimerSource) Run(ctx context.Context, emit func(context.Context, Record) error) error {
 	var n int64
+	clk := s.clock
 	tick := func(t time.Time) error {
 		n++
 		return emit(ctx, Record{Time: t, Source: "timer", Pos: n})
@@ -61,27 +70,28 @@ func (s *TimerSource) Run(ctx context.Context, emit func(context.Context, Record
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	next := clk.Now()
 	if s.cfg.StartNow {
-		if err := tick(time.Now()); err != nil {
+		if err := tick(next); err != nil {
 			return err
 		}
 		if done() {
 			return nil
 		}
 	}
-	t := time.NewTicker(s.cfg.Every)
-	defer t.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case now := <-t.C:
-			if err := tick(now); err != nil {
-				return err
-			}
-			if done() {
-				return nil
-			}
+		next = next.Add(s.cfg.Every)
+		if now := clk.Now(); next.Before(now) {
+			next = now.Add(s.cfg.Every) // missed ticks are dropped
+		}
+		if err := clk.Sleep(ctx, next.Sub(clk.Now())); err != nil {
+			return err
+		}
+		if err := tick(next); err != nil {
+			return err
+		}
+		if done() {
+			return nil
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -35,8 +36,18 @@ func (s *State) Await(L *glua.LState, fn func(ctx context.Context) (Results, err
 			ctx = s.rt.stopCtx
 		}
 	}
-	call := func() (Results, error) {
+	// A handler's timeout ends the wait too (limits.go).
+	ctx, step, cancelStep := s.withStepTimeout(ctx, L)
+	var timeout time.Duration
+	if in := s.current(L); in != nil {
+		timeout = in.spec.Timeout
+	}
+	call := func(ctx context.Context) (Results, error) {
+		defer cancelStep()
 		res, err := fn(ctx)
+		if err != nil && step != nil && step.Err() != nil {
+			return res, timeoutOf(step, timeout, err)
+		}
 		if err != nil && interruptible && ctx.Err() != nil {
 			err = ErrStopped // cut short by the stop, not a failure
 		}
@@ -46,8 +57,13 @@ func (s *State) Await(L *glua.LState, fn func(ctx context.Context) (Results, err
 		if t := s.rt.sch.tasks[L]; t != nil && !crossesGoCall(L) {
 			t.awaiting = true
 			sc := s.rt.sch
+			// A virtual clock waits for this goroutine; a sleep in fn
+			// parks it and the records of the handler waiting for it.
+			hold, ctx := s.rt.hold(ctx)
+			ctx = s.parkers(ctx, L, false)
 			go func() {
-				res, err := call()
+				defer doneHold(hold)
+				res, err := call(ctx)
 				sc.post(func() {
 					t.awaiting = false
 					if err != nil {
@@ -64,7 +80,7 @@ func (s *State) Await(L *glua.LState, fn func(ctx context.Context) (Results, err
 			return L.Yield()
 		}
 	}
-	res, err := call()
+	res, err := call(s.parkers(ctx, L, true))
 	if err != nil {
 		L.Push(glua.LFalse)
 		L.Push(s.errorValue(err))

@@ -55,21 +55,27 @@ func (h *Handler) startTicker(d time.Duration, op *glua.LTable) {
 	if h.inst == nil {
 		return // worker handlers flush batches by size and at the end
 	}
+	rt := h.rt
+	hold, ctx := rt.hold(rt.stopCtx)
 	go func() {
-		t := time.NewTicker(d)
-		defer t.Stop()
+		defer doneHold(hold)
+		clk := rt.clock
+		next := clk.Now()
 		for {
-			select {
-			case <-t.C:
-				h.rt.sch.post(func() {
-					if !h.finished {
-						h.queue.push(queued{kind: stepFlushOp, opIdx: idx})
-						h.pump()
-					}
-				})
-			case <-h.rt.stopping:
+			// Ticks that the scheduler could not take in time are
+			// dropped, as a time.Ticker drops them.
+			if next = next.Add(d); next.Before(clk.Now()) {
+				next = clk.Now().Add(d)
+			}
+			if clk.Sleep(ctx, next.Sub(clk.Now())) != nil {
 				return
 			}
+			rt.sch.post(func() {
+				if !h.finished {
+					h.queue.push(queued{kind: stepFlushOp, opIdx: idx})
+					h.pump()
+				}
+			})
 		}
 	}()
 }
@@ -84,6 +90,7 @@ func (h *Handler) feedScheduler() {
 		rec, ok := <-h.in
 		if !ok {
 			h.rt.sch.post(h.closeInput)
+			h.vq.add(-1) // the end of the input (feed.run)
 			return
 		}
 		batch := append(buf[:0], queued{rec: rec, kind: stepRecord})
@@ -124,6 +131,7 @@ func (h *Handler) pump() {
 		q := h.queue.pop()
 		if q.kind == stepRecord && h.rt.failed() != nil {
 			h.rt.recordDone() // the run is failing: drop what is left
+			h.vq.add(-1)
 			continue
 		}
 		h.inst.runStep(q)
@@ -162,6 +170,7 @@ func (in *instance) runStep(q queued) {
 	}
 	in.h.busy = true
 	in.stepsRun = 1
+	in.beginTimeout(in.drv.co)
 	sc.resume(in.drv, kind, v, m)
 }
 
@@ -189,6 +198,7 @@ func (in *instance) next(L *glua.LState) int {
 		// is the one running again.
 		L.G.CurrentThread = L
 		if ok {
+			in.beginTimeout(L)
 			L.Push(kind)
 			L.Push(v)
 			L.Push(m)
@@ -219,11 +229,13 @@ func (in *instance) recordDone() {
 	if in.counted {
 		in.counted = false
 		in.h.rt.recordDone()
+		in.vq.add(-1)
 	}
 }
 
 // stepDone: the driver yielded after finishing a step; next already ended it.
 func (in *instance) stepDone() {
+	in.endTimeout(in.drv.co)
 	in.h.busy = false
 	in.h.pump()
 }
@@ -232,8 +244,19 @@ func (in *instance) stepDone() {
 func (in *instance) driverDied(err error) {
 	rec := in.cur
 	in.cur = nil
+	err = in.timeoutError(err)
+	if in.drv != nil {
+		in.endTimeout(in.drv.co)
+	}
 	in.drv = nil
 	in.h.busy = false
+	if !errors.Is(err, ErrStopped) && rec != nil {
+		in.cur = rec
+		if in.retryLater(err) {
+			return // the handler stays busy with the record
+		}
+		in.cur = nil
+	}
 	if errors.Is(err, ErrStopped) {
 		// Interrupted by the stop: not done, so not acked; an
 		// at-least-once source delivers it again. What the step wrote

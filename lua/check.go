@@ -3,6 +3,7 @@ package lua
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	glua "github.com/yuin/gopher-lua"
@@ -12,10 +13,13 @@ import (
 
 // Check compiles a script without running it and checks that every global
 // it reads exists: one of the API (the given modules and Lua's standard
-// library) or assigned somewhere in the script. A global that is never
-// assigned is always nil, almost always a typo ("hadnle"). Errors are an
-// *exitcode.Error with code 2, one "file:line: message" per line.
-func Check(src []byte, name string, mods []Module) error {
+// library) or assigned somewhere in it. A global that is never assigned is
+// always nil, almost always a typo ("hadnle"). Then Lint checks what api
+// knows: members of module tables, methods of objects, option names, and
+// globals assigned but never read. A compile error is an *exitcode.Error
+// with code 2; problems found are one with code 1, a CheckError listing
+// them, one "file:line: message" each, in line order.
+func Check(src []byte, name string, mods []Module, api API) error {
 	s, err := NewStandaloneState(mods)
 	if err != nil {
 		return err
@@ -40,23 +44,42 @@ func Check(src []byte, name string, mods []Module) error {
 			reads = append(reads, r)
 		}
 	})
-	var problems []string
+	var found []problem
 	seen := map[string]bool{}
 	for _, r := range reads {
 		if known[r.Name] || seen[r.Name] {
 			continue
 		}
 		seen[r.Name] = true
-		msg := fmt.Sprintf("%s:%d: unknown global %q: it is never assigned and is not part of the API", name, r.Line, r.Name)
+		msg := fmt.Sprintf("unknown global %q: it is never assigned and is not part of the API", r.Name)
 		if guess := closest(r.Name, known); guess != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", guess)
 		}
-		problems = append(problems, msg)
+		found = append(found, problem{r.Line, msg})
 	}
+	lint, err := Lint(src, name, api)
+	if err != nil {
+		return CompileError(err, 0)
+	}
+	var problems []string
+	for _, p := range found {
+		problems = append(problems, fmt.Sprintf("%s:%d: %s", name, p.line, p.msg))
+	}
+	problems = append(problems, lint...)
 	if len(problems) == 0 {
 		return nil
 	}
-	return &exitcode.Error{Code: exitcode.Usage, Err: CheckError(problems)}
+	sort.SliceStable(problems, func(i, j int) bool {
+		return lineOf(problems[i], name) < lineOf(problems[j], name)
+	})
+	return &exitcode.Error{Code: exitcode.Runtime, Err: CheckError(problems)}
+}
+
+// lineOf returns the line of a "name:line: message".
+func lineOf(p, name string) int {
+	rest := strings.TrimPrefix(p, name+":")
+	n, _ := strconv.Atoi(rest[:max(0, strings.Index(rest, ":"))])
+	return n
 }
 
 // CheckError lists the problems Check found, one "file:line: message" each.
@@ -83,23 +106,29 @@ func closest(name string, known map[string]bool) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance of a and b.
+// editDistance is the optimal string alignment distance of a and b: the
+// Levenshtein distance with a swap of two neighbours counting one, the
+// commonest typo ("icnr").
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }

@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"slices"
@@ -39,6 +40,15 @@ type instance struct {
 	// counted is true while the running step handles a record counted by
 	// the run's commits (see recordDone).
 	counted bool
+	// vq counts the records the instance has yet to finish, for a virtual
+	// clock (vclock.go); nil otherwise.
+	vq *vqueue
+	// stepCtx is done when the running call passes the handler's timeout
+	// (limits.go); nil without one.
+	stepCtx  context.Context
+	deadline *callDeadline // stepCtx while a call runs, reused
+	// attempt counts the retries of the current record (retry.go).
+	attempt int
 	// needMeta is false when no code of the instance can read meta: the
 	// handler takes fewer than two parameters, no pipe operator reads meta
 	// or calls a function that may (opNeedsMeta), and there are no function
@@ -143,9 +153,11 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 	}
 	if q.rec.Valid != nil && !q.rec.Valid() {
 		in.h.rt.recordDone()
+		in.vq.add(-1)
 		return nil, nil, nil, false // stale: its partition was sought elsewhere
 	}
 	in.counted = true
+	in.attempt = 0
 	in.rec = q.rec
 	rec := &in.rec
 	in.h.nIn.Add(1)

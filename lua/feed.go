@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/connectors"
 )
 
@@ -26,6 +27,8 @@ type feed struct {
 	// positioned is src when its position is committed with the state.
 	positioned connectors.Positioned
 	subs       []chan connectors.Record
+	handlers   []*Handler // of subs, in order
+	relays     []*relay   // virtual clock: the input buffers of subs
 	started    bool
 	mu         sync.Mutex
 	closed     bool
@@ -43,12 +46,22 @@ func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
 		c.enter(len(f.subs))
 		defer c.leave()
 	}
+	if f.relays != nil {
+		for i, r := range f.relays {
+			f.handlers[i].vq.add(1)
+			r.push(rec)
+		}
+	}
 	for i, c := range f.subs {
+		if f.relays != nil {
+			break
+		}
 		select {
 		case c <- rec:
 		case <-ctx.Done():
-			for range f.subs[i:] {
+			for _, h := range f.handlers[i:] {
 				f.rt.recordDone()
+				h.vq.add(-1)
 			}
 			return ctx.Err()
 		}
@@ -59,8 +72,26 @@ func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
 	return nil
 }
 
-func (f *feed) run(ctx context.Context) {
+// start runs the source in a goroutine (run).
+func (f *feed) start(ctx context.Context) {
+	var hold *clock.Hold
+	if f.rt.virtual != nil {
+		for _, c := range f.subs {
+			f.relays = append(f.relays, newRelay(c))
+		}
+		if !f.derived {
+			// A running source holds the clock, except while it waits
+			// on it; derived sources are fed by handlers.
+			hold, ctx = f.rt.hold(ctx)
+		}
+	}
+	go f.run(ctx, hold)
+}
+
+func (f *feed) run(ctx context.Context, hold *clock.Hold) {
 	done := make(chan error, 1)
+	// The source's unit ends once the handlers were told the input ended.
+	defer doneHold(hold)
 	go func() { done <- f.src.Run(ctx, f.emit) }()
 	var err error
 	if f.derived {
@@ -79,8 +110,17 @@ func (f *feed) run(ctx context.Context) {
 	}
 	f.mu.Lock()
 	f.closed = true
-	for _, c := range f.subs {
-		close(c)
+	// Virtual clock: the end of the input counts as a record of each
+	// handler until it took it (feedScheduler, startWorkers).
+	for _, h := range f.handlers {
+		h.vq.add(1)
+	}
+	for i, c := range f.subs {
+		if f.relays != nil {
+			f.relays[i].close()
+		} else {
+			close(c)
+		}
 	}
 	f.mu.Unlock()
 }

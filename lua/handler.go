@@ -43,6 +43,19 @@ type HandlerSpec struct {
 	// source's position (the least over handlers applies); 0 for the
 	// default.
 	CommitInterval time.Duration
+	// Timeout stops a call of the handler (one record through the pipe and
+	// the function) that runs longer, also inside a Lua loop, and hands it
+	// to the on_error policy. 0: Options.HandlerTimeout; < 0: no limit.
+	Timeout time.Duration
+	// Retries is how many times a call that failed is made again before
+	// the record meets on_error, waiting RetryBackoff, then twice as long
+	// each time (at most MaxRetryBackoff); 0 for DefaultRetryBackoff.
+	Retries      int
+	RetryBackoff time.Duration
+	// DeadLetterHeaders: the on_error sink is a Kafka topic, which gets
+	// the record as it came in (its key and raw value), the error in its
+	// headers (deadLetter).
+	DeadLetterHeaders bool
 }
 
 // Derived is implemented by sources fed by the run itself (cache:updates()):
@@ -65,6 +78,9 @@ func (s *State) Handle(spec *HandlerSpec) error {
 	if spec.OnError == "" {
 		spec.OnError = OnErrorStop
 	}
+	if spec.Timeout == 0 && s.rt != nil {
+		spec.Timeout = s.rt.opts.HandlerTimeout
+	}
 	if len(spec.Sinks) == 0 && s.rt != nil {
 		spec.Sinks = []SinkRef{{Go: s.rt.stdoutSink}}
 	}
@@ -77,7 +93,7 @@ func (s *State) Handle(spec *HandlerSpec) error {
 			spec.Name = name
 		}
 		rt.handlersMu.Lock()
-		rt.handlers = append(rt.handlers, &Handler{rt: rt, index: len(rt.handlers), name: name, spec: spec})
+		rt.handlers = append(rt.handlers, &Handler{rt: rt, index: len(rt.handlers), name: name, spec: spec, vq: rt.newVQueue()})
 		rt.handlersMu.Unlock()
 	}
 	return nil
@@ -103,6 +119,9 @@ type Handler struct {
 	finished   bool
 
 	workers []*instance
+	// vq counts, for a virtual clock, the records handed to the handler
+	// that its instance (workers: its dispatcher) has yet to finish.
+	vq      *vqueue
 	derived bool  // its source is Derived
 	feed    *feed // the feed of its source
 
@@ -157,11 +176,13 @@ func (rt *Runtime) buildHandlers() error {
 		h.derived = f.derived
 		h.feed = f
 		f.subs = append(f.subs, h.in)
+		f.handlers = append(f.handlers, h)
 		if h.spec.Workers == 1 {
 			inst, err := newInstance(rt.main, h, h.spec)
 			if err != nil {
 				return err
 			}
+			inst.vq = h.vq
 			h.inst = inst
 			continue
 		}
@@ -170,6 +191,7 @@ func (rt *Runtime) buildHandlers() error {
 			if err != nil {
 				return err
 			}
+			inst.vq = rt.newVQueue()
 			h.workers = append(h.workers, inst)
 		}
 		if h.spec.Key != nil {
@@ -218,7 +240,7 @@ func (h *Handler) start() {
 			if f.derived {
 				ctx = rt.derivedCtx
 			}
-			go f.run(ctx)
+			f.start(ctx)
 		}
 	}
 	for _, op := range h.spec.Operators {

@@ -55,9 +55,18 @@ func (in *instance) fail(rec *connectors.Record, err error, code int) {
 			h.rt.log.Warn("record skipped", "handler", h.name, "error", err.Error())
 		}
 	case OnErrorSink:
+		if in.spec.DeadLetterHeaders {
+			if werr := in.writeDeadLetter(rec, err); werr != nil {
+				h.rt.Fail(fmt.Errorf("dead-letter sink of %s: %w", h.name, werr))
+			}
+			return
+		}
 		L := in.s.L
-		t := L.CreateTable(0, 3)
+		t := L.CreateTable(0, 6)
 		t.RawSetString("error", glua.LString(err.Error()))
+		t.RawSetString("handler", glua.LString(h.name))
+		t.RawSetString("source", glua.LString(rec.Source))
+		t.RawSetString("attempts", glua.LNumber(in.attempt+1))
 		switch {
 		case rec.Err != nil:
 			t.RawSetString("value", glua.LString(rec.Raw))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/exitcode"
@@ -36,6 +38,19 @@ type Options struct {
 	// State is the run's persistent state, committed with the positions of
 	// its sources (see commits); nil for none.
 	State StateCommitter
+	// Clock is the time of the run: tickers of pipe operators and windows
+	// wait on it. Default: clock.Real. A *clock.Virtual (`streamctl test`)
+	// is told what work is left (vclock.go); it must be moved by its Run,
+	// and the run then makes no periodic commits, only the last one.
+	Clock clock.Clock
+	// HandlerTimeout is how long one call of a handler may run before it
+	// is stopped and handed to on_error, for handlers that set no timeout
+	// (HandlerSpec.Timeout); 0: no limit. `run --timeout`.
+	HandlerTimeout time.Duration
+	// MaxValueSize bounds, in bytes, the strings and tables that Lua's
+	// allocating library functions make (string.rep, table.concat, ...);
+	// 0: DefaultMaxValueSize. `run --max-value-size`.
+	MaxValueSize int64
 }
 
 // Runtime runs one script: its main Lua state, its handlers and their
@@ -43,6 +58,11 @@ type Options struct {
 type Runtime struct {
 	opts Options
 	log  *slog.Logger
+
+	clock    clock.Clock
+	virtual  *clock.Virtual // Options.Clock when it is virtual, else nil
+	runHold  *clock.Hold    // virtual: the unit of Run's goroutine
+	vRecords atomic.Int64   // virtual: records in flight (vqueue)
 
 	main *State
 	sch  *scheduler
@@ -107,6 +127,11 @@ func New(opts Options) *Runtime {
 		opts.Script = "script.lua"
 	}
 	rt := &Runtime{opts: opts, log: opts.Logger, stopping: make(chan struct{}), sharedBy: map[string]any{}}
+	rt.clock = clock.Or(opts.Clock)
+	if v, ok := opts.Clock.(*clock.Virtual); ok {
+		// Held from now: the clock must not move before Run started.
+		rt.virtual, rt.runHold = v, v.Hold()
+	}
 	rt.stdout = newSharedWriter(opts.Stdout)
 	text, _ := codec.Lookup("text")
 	rt.stdoutSink = rt.NewStdoutSink(text)
@@ -207,7 +232,7 @@ func (rt *Runtime) Stop() {
 			rt.srcCancel()
 		}
 		if rt.sch != nil {
-			go rt.sch.post(func() {}) // wake the scheduler to re-check
+			rt.sch.postAsync(func() {}) // wake the scheduler to re-check
 		}
 	})
 }
@@ -238,6 +263,7 @@ func (rt *Runtime) failed() error {
 func (rt *Runtime) Run(ctx context.Context) (err error) {
 	rt.runCtx, rt.runCancel = context.WithCancel(context.Background())
 	defer rt.runCancel()
+	defer doneHold(rt.runHold)
 	rt.stopCtx, rt.stopCancel = context.WithCancel(rt.runCtx)
 	rt.srcCtx, rt.srcCancel = context.WithCancel(rt.runCtx)
 	defer rt.srcCancel()
@@ -285,7 +311,13 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 		rt.Fail(err)
 		return nil
 	}
-	rt.commits = newCommits(rt, rt.opts.State, rt.commitInterval())
+	interval := rt.commitInterval()
+	if rt.virtual != nil {
+		// A commit waits for every record in flight, and a record may
+		// wait on the clock: only the last commit, after the drain.
+		interval = math.MaxInt64
+	}
+	rt.commits = newCommits(rt, rt.opts.State, interval)
 	if err := rt.commits.resume(rt.feeds); err != nil {
 		rt.Fail(err)
 		return nil

@@ -37,6 +37,24 @@ func BenchmarkHandlerCount(b *testing.B) {
 	benchHandler(b, `local n = 0; handle(stdin(), function(v) n = n + 1 end)`)
 }
 
+// BenchmarkHandlerCountTimeout is BenchmarkHandlerCount with a timeout:
+// each record gets a deadline context, and the VM checks it at each
+// instruction.
+func BenchmarkHandlerCountTimeout(b *testing.B) {
+	benchHandler(b, `local n = 0; handle(stdin(), {timeout = "1m"}, function(v) n = n + 1 end)`)
+}
+
+// BenchmarkHandlerLoop runs 200 iterations of a Lua loop per record: the
+// cost of the VM's check of the timeout shows per instruction.
+func BenchmarkHandlerLoop(b *testing.B) {
+	benchHandler(b, `local n = 0; handle(stdin(), function(v) for i = 1, 200 do n = n + i end end)`)
+}
+
+// BenchmarkHandlerLoopTimeout is BenchmarkHandlerLoop with a timeout.
+func BenchmarkHandlerLoopTimeout(b *testing.B) {
+	benchHandler(b, `local n = 0; handle(stdin(), {timeout = "1m"}, function(v) for i = 1, 200 do n = n + i end end)`)
+}
+
 func benchHandler(b *testing.B, script string) {
 	const lines = 100000
 	in := ndjson(lines)

@@ -45,7 +45,36 @@ func newScheduler(rt *Runtime) *scheduler {
 }
 
 // post hands fn to the scheduler goroutine. Safe from any goroutine.
-func (sc *scheduler) post(fn func()) { sc.events <- fn }
+func (sc *scheduler) post(fn func()) {
+	sc.rt.Busy(1) // until it ran (loop)
+	sc.events <- fn
+}
+
+// postAsync is post without waiting for room in the queue: for callers
+// that must not block (Stop). fn does not run if the run ends first.
+func (sc *scheduler) postAsync(fn func()) {
+	sc.rt.Busy(1)
+	go func() {
+		select {
+		case sc.events <- fn:
+		case <-sc.rt.runCtx.Done():
+		}
+	}()
+}
+
+// sendCtx hands fn to the scheduler unless ctx or the run ends first; it
+// reports whether it did.
+func (sc *scheduler) sendCtx(ctx context.Context, fn func()) bool {
+	sc.rt.Busy(1)
+	select {
+	case sc.events <- fn:
+		return true
+	case <-ctx.Done():
+	case <-sc.rt.runCtx.Done():
+	}
+	sc.rt.Busy(-1)
+	return false
+}
 
 // loop runs posted work until cond is true. When nothing is queued it
 // flushes the sinks first, so output is never held back while waiting.
@@ -58,9 +87,16 @@ func (sc *scheduler) loop(cond func() bool) {
 			if err := sc.rt.flushSinks(true); err != nil {
 				sc.rt.Fail(fmt.Errorf("flush output: %w", err))
 			}
-			fn = <-sc.events
+			if h := sc.rt.runHold; h != nil {
+				h.Park()
+				fn = <-sc.events
+				h.Unpark()
+			} else {
+				fn = <-sc.events
+			}
 		}
 		fn()
+		sc.rt.Busy(-1) // the event's unit (post)
 	}
 }
 
@@ -125,24 +161,18 @@ func (sc *scheduler) finish(t *task, err error) {
 // now has yielded or ended, without waiting for it. Safe from any
 // goroutine, the scheduler's own included; fn does not run if the run ends
 // first.
-func (rt *Runtime) Later(fn func()) {
-	go func() {
-		select {
-		case rt.sch.events <- fn:
-		case <-rt.runCtx.Done():
-		}
-	}()
-}
+func (rt *Runtime) Later(fn func()) { rt.sch.postAsync(fn) }
 
 // InMain runs fn in the main state's goroutine and waits for it. It must not
 // be called from the scheduler goroutine itself (a handler or hook): there
 // Lua already runs in the main state. fn must not wait.
 func (rt *Runtime) InMain(ctx context.Context, fn func(s *State) error) error {
 	done := make(chan error, 1)
-	select {
-	case rt.sch.events <- func() { done <- fn(rt.main) }:
-	case <-ctx.Done():
-		return ctx.Err()
+	if !rt.sch.sendCtx(ctx, func() { done <- fn(rt.main) }) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return errors.New("the run has ended")
 	}
 	select {
 	case err := <-done:
@@ -189,11 +219,10 @@ func (rt *Runtime) CallMain(ctx context.Context, fn *glua.LFunction, args func(s
 				done <- err
 			}})
 	}
-	select {
-	case rt.sch.events <- post:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-rt.runCtx.Done():
+	if !rt.sch.sendCtx(ctx, post) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return errors.New("the run has ended")
 	}
 	select {

@@ -120,6 +120,11 @@ var stateOptions = glua.Options{
 func newState(rt *Runtime, worker int) *State {
 	L := glua.NewState(stateOptions)
 	useByteCase(L)
+	var max int64
+	if rt != nil {
+		max = rt.opts.MaxValueSize
+	}
+	limitSizes(L, max)
 	s := &State{L: L, rt: rt, Worker: worker, sharedSeq: map[string]int{}}
 	s.Null = L.NewUserData()
 	s.Null.Value = nullValue{}

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/exitcode"
@@ -16,6 +17,12 @@ func (h *Handler) startWorkers() {
 	n := h.spec.Workers
 	chans := make([]chan connectors.Record, n)
 	var wg sync.WaitGroup
+	// Virtual clock: each worker counts the end of its input as a record
+	// (below); the last one to finish leaves it to the dispatcher, which
+	// ends it once it told the scheduler.
+	var remaining atomic.Int32
+	remaining.Store(int32(n))
+	var last *instance
 	for i := 0; i < n; i++ {
 		chans[i] = make(chan connectors.Record, bufferSize/n+1)
 		inst := h.workers[i]
@@ -25,11 +32,17 @@ func (h *Handler) startWorkers() {
 			for rec := range ch {
 				if rt.failed() != nil {
 					rt.recordDone()
+					inst.vq.add(-1)
 					continue
 				}
 				inst.runDirect(queued{rec: rec, kind: stepRecord})
 			}
 			inst.runDirect(queued{kind: stepFlush})
+			if remaining.Add(-1) > 0 {
+				inst.vq.add(-1)
+			} else {
+				last = inst
+			}
 		}(chans[i])
 	}
 	var keyer *instance
@@ -48,19 +61,25 @@ func (h *Handler) startWorkers() {
 				if err != nil {
 					h.workers[0].fail(&rec, err, exitcode.Runtime)
 					rt.recordDone()
+					h.vq.add(-1)
 					continue
 				}
 				i = int(k % uint32(n))
 			} else if p, ok := rec.Meta["partition"]; ok {
 				i = int(hashString(fmt.Sprint(p)) % uint32(n))
 			}
+			h.workers[i].vq.add(1) // the worker's now, before it can take it
+			h.vq.add(-1)
 			chans[i] <- rec
 		}
-		for _, c := range chans {
+		for i, c := range chans {
+			h.workers[i].vq.add(1) // the end of the input, now the worker's
 			close(c)
 		}
+		h.vq.add(-1) // the end of the input (feed.run)
 		wg.Wait()
 		rt.sch.post(h.setFinished)
+		last.vq.add(-1)
 	}()
 }
 
@@ -77,7 +96,15 @@ func (in *instance) runDirect(q queued) {
 		return
 	}
 	in.s.workerCur = in
-	_, err := in.s.CallValues(in.step, 0, kind, v, m)
+	err := in.callDirect(kind, v, m)
+	for err != nil && !errors.Is(err, ErrStopped) && in.cur != nil && in.mayRetry() {
+		if werr := in.waitRetry(); werr != nil {
+			err = ErrStopped
+			break
+		}
+		kind, v, m = in.args()
+		err = in.callDirect(kind, v, m)
+	}
 	in.s.workerCur = nil
 	rec := in.cur
 	in.cur = nil

@@ -96,6 +96,8 @@ Examples:
 			runCommand(e),
 			pipeCommand(e),
 			checkCommand(e),
+			testCommand(e),
+			typesCommand(e),
 			docsCommand(e),
 			stateCommand(e),
 			devBrokerCommand(e),

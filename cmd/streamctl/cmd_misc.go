@@ -18,9 +18,19 @@ func checkCommand(e *env) *cli.Command {
 		Name:      "check",
 		Usage:     "compile a script and report errors, without running it",
 		ArgsUsage: "SCRIPT.lua",
-		Description: `Compiles the script and checks that every global it reads is part of the
-API or assigned somewhere in it (a typo such as "hadnle" is always nil).
-Exit 0 when all is well, 2 with one "file:line: message" per problem.
+		Description: `Compiles the script and checks, with the same data as "streamctl docs" and
+"streamctl types":
+   - every global it reads is part of the API or assigned somewhere in it
+     (a typo such as "hadnle" is always nil);
+   - members of the API's module tables exist (json.encod);
+   - methods called on objects whose type is known from the call that made
+     them exist (local c = cache.open("x") ... c:icnr(k));
+   - option tables written in a call hold only options the function takes
+     (cache.open("x", {tll = "1h"}));
+   - every global it assigns is also read (cuont = count + 1).
+Each problem is one "file:line: message" line, with the closest known name
+when there is one. Exit 0 when all is well, 1 when a problem was found, 2
+for a syntax error.
 
 Example:
    streamctl check scripts/timer.lua`,
@@ -33,7 +43,7 @@ Example:
 			if err != nil {
 				return usageError("check: %v", err)
 			}
-			if err := lua.Check(src, path, bindings.Modules(bindings.Deps{})); err != nil {
+			if err := lua.Check(src, path, bindings.Modules(bindings.Deps{}), bindings.CheckAPI()); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "%s: ok\n", path)

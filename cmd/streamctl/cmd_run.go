@@ -1,13 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/streamctl/streamctl/bindings"
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/lua"
 	"github.com/streamctl/streamctl/state"
 	"github.com/streamctl/streamctl/state/live"
@@ -33,6 +36,8 @@ Examples:
 			&cli.StringFlag{Name: "state-dir", Usage: "directory of caches and saved state (default $STREAMCTL_STATE_DIR, else ./.streamctl)"},
 			&cli.StringSliceFlag{Name: "set", Usage: "set args.k = v (repeatable)", Aliases: []string{"s"}},
 			&cli.StringFlag{Name: "brokers", Usage: "Kafka brokers host:port,... (default $STREAMCTL_BROKERS)"},
+			&cli.DurationFlag{Name: "timeout", Usage: "stop a handler call that runs longer and hand it to on_error, for handlers without their own timeout (default: no limit)"},
+			&cli.StringFlag{Name: "max-value-size", Value: "256MiB", Usage: "the largest string or table that string.rep, table.concat and table.insert make"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
@@ -59,28 +64,40 @@ Examples:
 			if len(positional) > 0 && positional[0] == "--" {
 				positional = positional[1:]
 			}
+			if c.Duration("timeout") < 0 {
+				return usageError("--timeout must be >= 0, got %s", c.Duration("timeout"))
+			}
+			maxSize, err := parseSize(c.String("max-value-size"))
+			if err != nil {
+				return usageError("--max-value-size: %v", err)
+			}
 			st, closeState, err := openState(stateDir(c, e), log)
 			if err != nil {
 				return exitError(err)
 			}
 			defer closeState()
+			clk := clock.Real
 			mods := bindings.Modules(bindings.Deps{
 				State:      st,
 				Brokers:    brokers(c, e),
 				Logger:     log,
 				Set:        set,
 				Positional: positional,
+				Clock:      clk,
 			})
 			rt := lua.New(lua.Options{
-				Script:  path,
-				Source:  src,
-				Modules: mods,
-				Logger:  log,
-				Stdin:   e.stdin,
-				Stdout:  e.stdout,
-				Stderr:  e.stderr,
-				Getenv:  e.getenv,
-				State:   st,
+				Clock:          clk,
+				HandlerTimeout: c.Duration("timeout"),
+				MaxValueSize:   maxSize,
+				Script:         path,
+				Source:         src,
+				Modules:        mods,
+				Logger:         log,
+				Stdin:          e.stdin,
+				Stdout:         e.stdout,
+				Stderr:         e.stderr,
+				Getenv:         e.getenv,
+				State:          st,
 			})
 			tuneGC(e.getenv)
 			ctx, stop := e.signalContext()
@@ -111,6 +128,28 @@ func openState(dir string, log *slog.Logger) (st *state.Store, closeState func()
 			log.Error("close the state directory", "err", err)
 		}
 	}, nil
+}
+
+// parseSize parses a size in bytes: "1048576", "512KiB", "256MiB", "1GiB"
+// (KB, MB, GB count 1000s).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("want a size such as 256MiB or 1048576, got %q", s)
+	}
+	return n * mult, nil
 }
 
 // stateDir returns --state-dir, else $STREAMCTL_STATE_DIR, else ".streamctl"

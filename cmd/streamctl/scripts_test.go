@@ -20,13 +20,29 @@ import (
 // TestCookbookScripts runs every example in scripts/ end to end through the
 // real CLI: cmd/streamctl/testdata/scripts/NAME.txtar runs `streamctl run
 // $REPO/scripts/NAME.lua` and compares its exact output. It fails first if a
-// script has no such test (so a new example cannot go untested) or a test
-// has no script (so a renamed example cannot leave a stale one).
+// script has no such test or no test file scripts/NAME_test.lua (so a new
+// example cannot go untested) or a test has no script (so a renamed example
+// cannot leave a stale one). The test files themselves run in
+// testdata/test.txtar (`streamctl test $REPO/scripts`).
 func TestCookbookScripts(t *testing.T) {
 	root := filepath.Join("..", "..")
-	scripts, err := filepath.Glob(filepath.Join(root, "scripts", "*.lua"))
+	all, err := filepath.Glob(filepath.Join(root, "scripts", "*.lua"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var scripts, testFiles []string
+	for _, p := range all {
+		if strings.HasSuffix(p, "_test.lua") {
+			testFiles = append(testFiles, strings.TrimSuffix(p, "_test.lua")+".lua")
+		} else {
+			scripts = append(scripts, p)
+		}
+	}
+	for _, name := range missing(baseNames(scripts, ".lua"), baseNames(testFiles, ".lua")) {
+		t.Errorf("scripts/%s.lua has no test file: add scripts/%s_test.lua (streamctl docs test)", name, name)
+	}
+	for _, name := range missing(baseNames(testFiles, ".lua"), baseNames(scripts, ".lua")) {
+		t.Errorf("scripts/%s_test.lua tests scripts/%s.lua, which does not exist", name, name)
 	}
 	tests, err := filepath.Glob(filepath.Join("testdata", "scripts", "*.txtar"))
 	if err != nil {

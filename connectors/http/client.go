@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/streamctl/streamctl/clock"
 )
 
 // Request is one HTTP request for Client.Do: the arguments of
@@ -119,7 +121,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			}
 			return resp, nil
 		}
-		if err := sleep(ctx, c.o.backoff.delay(attempt, 0)); err != nil {
+		if err := clock.Or(c.o.clock).Sleep(ctx, c.o.backoff.delay(attempt, 0)); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", method, name, err)
 		}
 	}
@@ -219,16 +221,4 @@ func flattenHeaders(h nethttp.Header) map[string]string {
 		m[strings.ToLower(k)] = strings.Join(vs, ", ")
 	}
 	return m
-}
-
-// sleep waits d or until ctx is done (returning ctx.Err()).
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	nethttp "net/http"
 	"time"
+
+	"github.com/streamctl/streamctl/clock"
 )
 
 // Defaults of the knobs below and of the config structs.
@@ -46,6 +48,7 @@ type opts struct {
 	logger    *slog.Logger
 	sseBuffer int
 	keepAlive time.Duration
+	clock     clock.Clock
 }
 
 type optFunc func(*opts)
@@ -87,6 +90,10 @@ func WithHTTPClient(c *nethttp.Client) Opt {
 		}
 	})
 }
+
+// WithClock sets the clock the delays between retries and reconnects wait
+// on, overriding the default of clock.Real.
+func WithClock(c clock.Clock) Opt { return optFunc(func(o *opts) { o.clock = c }) }
 
 // WithBackoff sets the delays between retries (Client, PostSink) and
 // reconnects (StreamSource), overriding the defaults of 500ms and 30s: retry

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/streamctl/streamctl/clock"
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/connectors/codec"
 )
@@ -180,7 +181,7 @@ func (s *StreamSource) Run(ctx context.Context, emit func(context.Context, conne
 		}
 		d := s.o.backoff.delay(failures, st.retry)
 		s.o.logger.Warn("http stream reconnecting", "url", s.name, "err", errString(err), "delay", d)
-		if err := sleep(ctx, d); err != nil {
+		if err := clock.Or(s.o.clock).Sleep(ctx, d); err != nil {
 			return err
 		}
 		failures++

@@ -596,19 +596,21 @@ func (t *Topic) record(r *kgo.Record, ack func(error)) connectors.Record {
 		}
 		return rec
 	}
-	if r.Value != nil {
-		v, err := t.cfg.Codec.Unmarshal(r.Value)
-		if err != nil {
-			return bad("", err)
-		}
-		rec.Value = v
-	}
+	// The key first: it stays when only the value is bad (dead letters
+	// keep it).
 	if r.Key != nil {
 		k, err := t.cfg.KeyCodec.Unmarshal(r.Key)
 		if err != nil {
 			return bad("key: ", err)
 		}
 		rec.Key = k
+	}
+	if r.Value != nil {
+		v, err := t.cfg.Codec.Unmarshal(r.Value)
+		if err != nil {
+			return bad("", err)
+		}
+		rec.Value = v
 	}
 	return rec
 }
