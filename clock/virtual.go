@@ -50,7 +50,7 @@ func (v *Virtual) Now() time.Time {
 }
 
 // Sleep waits until the clock reached now + d (nil) or ctx is done
-// (ctx.Err()). The parkers of ctx are parked meanwhile.
+// (ctx.Err(), also when both happened). The parkers of ctx are parked meanwhile.
 func (v *Virtual) Sleep(ctx context.Context, d time.Duration) error {
 	return v.sleep(ctx, d, false)
 }
@@ -76,7 +76,9 @@ func (v *Virtual) sleep(ctx context.Context, d time.Duration, last bool) error {
 	ps.Park()
 	select {
 	case <-w.ch:
-		return nil
+		// Woken and cancelled at once: cancelled wins, so that work stopped
+		// while it slept never goes on.
+		return ctx.Err()
 	case <-ctx.Done():
 	}
 	v.mu.Lock()
@@ -88,7 +90,7 @@ func (v *Virtual) sleep(ctx context.Context, d time.Duration, last bool) error {
 	v.mu.Unlock()
 	if fired {
 		<-w.ch // Run unparks, then closes
-		return nil
+		return ctx.Err()
 	}
 	ps.Unpark()
 	return ctx.Err()

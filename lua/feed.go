@@ -40,6 +40,9 @@ func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
 	if f.closed {
 		return context.Canceled
 	}
+	if err := ctx.Err(); err != nil {
+		return err // stopped: not one record more, even from a source that has it at hand
+	}
 	rec.Ack = fanoutAck(rec.Ack, len(f.subs))
 	if c := f.rt.commits; c != nil {
 		// No commit starts while a record is handed over.
