@@ -18,6 +18,13 @@ func (s *State) AppendJSON(dst []byte, v glua.LValue) ([]byte, error) {
 	return s.appendJSONField(dst, nil, nil, v, 0) // the record's own place
 }
 
+// AppendJSONMember appends the JSON encoding of v, the value at the string
+// key k of table t, as AppendJSON(t) writes it there: a long integer
+// decoded into that place (exact.go) keeps its digits.
+func (s *State) AppendJSONMember(dst []byte, t *glua.LTable, k string, v glua.LValue) ([]byte, error) {
+	return s.appendJSONField(dst, t, glua.LString(k), v, 1)
+}
+
 // appendJSONField appends the value at key k of table t (t nil: the
 // record itself), a long integer decoded there (exact.go) as its text.
 func (s *State) appendJSONField(dst []byte, t *glua.LTable, k, v glua.LValue, depth int) ([]byte, error) {

@@ -43,6 +43,7 @@ type pipeWorker struct {
 
 	scan   codec.JSONScanner // checks JSON lines, finds their fields
 	parser fastjson.Parser
+	whole  reusedRecord // `_` when pipePrograms.reuseRecord (record.go)
 	res    *pipeResult // result being filled, for print and emit
 
 	// The record being evaluated.
@@ -262,6 +263,12 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 		}
 		return nil
 	}
+	w.whole.filled = false
+	if pp.reuseRecord && w.scan.Object() {
+		if ok, err := w.bindReused(); ok || err != nil {
+			return err
+		}
+	}
 	v, err := w.scan.Parse(&w.parser, line)
 	if err != nil {
 		return err
@@ -430,7 +437,7 @@ func (w *pipeWorker) write(v glua.LValue) error {
 			r.out = w.s.AppendRecordNumber(r.out, x)
 		case *glua.LTable:
 			n := len(r.out)
-			if r.out, err = w.s.AppendJSON(r.out, x); err != nil {
+			if r.out, err = w.appendJSON(r.out, x); err != nil {
 				r.out = r.out[:n]
 				return err
 			}
@@ -444,7 +451,7 @@ func (w *pipeWorker) write(v glua.LValue) error {
 	case outJSON:
 		n := len(r.out)
 		var err error
-		if r.out, err = w.s.AppendJSON(r.out, v); err != nil {
+		if r.out, err = w.appendJSON(r.out, v); err != nil {
 			r.out = r.out[:n]
 			return err
 		}
@@ -457,6 +464,17 @@ func (w *pipeWorker) write(v glua.LValue) error {
 		r.marks = append(r.marks, pipeMark{at: len(r.out), v: gv, pos: w.pos})
 	}
 	return nil
+}
+
+// appendJSON appends v as JSON: the reused record table from its input
+// text where it can (record.go), anything else with State.AppendJSON.
+func (w *pipeWorker) appendJSON(dst []byte, v glua.LValue) ([]byte, error) {
+	if t, ok := v.(*glua.LTable); ok && t == w.whole.t {
+		if out, ok, err := w.appendReused(dst, t); ok {
+			return out, err
+		}
+	}
+	return w.s.AppendJSON(dst, v)
 }
 
 // writeFields writes the values a rewritten table constructor returned
