@@ -47,6 +47,7 @@ func BenchmarkPipeReshape(b *testing.B) {
 	benchPipe(b, 1, "{user = user, kb = math.floor(bytes / 1024)}")
 }
 func BenchmarkPipeRecord(b *testing.B) { benchPipe(b, 1, `_.status >= 500 and _.user ~= "u1"`) }
+
 // BenchmarkPipeModify changes a field of a sixth of the records and
 // writes them whole: the reused record table (record.go).
 func BenchmarkPipeModify(b *testing.B) {

@@ -44,7 +44,7 @@ type pipeWorker struct {
 	scan   codec.JSONScanner // checks JSON lines, finds their fields
 	parser fastjson.Parser
 	whole  reusedRecord // `_` when pipePrograms.reuseRecord (record.go)
-	res    *pipeResult // result being filled, for print and emit
+	res    *pipeResult  // result being filled, for print and emit
 
 	// The record being evaluated.
 	raw    []byte // its input bytes, without the line end
