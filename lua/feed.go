@@ -54,10 +54,16 @@ func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
 		}
 	}
 	if f.positioned != nil {
-		f.positioned.Emitted(&rec)
+		f.emitted(rec)
 	}
 	return nil
 }
+
+// emitted tells the positioned source that rec was handed over. A separate
+// function, so that only records of positioned sources are moved to the
+// heap for the pointer.
+//go:noinline
+func (f *feed) emitted(rec connectors.Record) { f.positioned.Emitted(&rec) }
 
 func (f *feed) run(ctx context.Context) {
 	done := make(chan error, 1)

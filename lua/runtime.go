@@ -266,6 +266,7 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	rt.main.script = chunk.Proto
 	// 1. The top level, as a coroutine.
 	topDone := false
 	rt.main.topLevel = true
