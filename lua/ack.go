@@ -42,6 +42,7 @@ func (t *ackTracker) done(err error) {
 
 // fail keeps err as the first failure. A separate function, so that only a
 // failing done moves its error to the heap.
+//
 //go:noinline
 func (t *ackTracker) fail(err error) { t.failed.CompareAndSwap(nil, &err) }
 

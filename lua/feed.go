@@ -62,6 +62,7 @@ func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
 // emitted tells the positioned source that rec was handed over. A separate
 // function, so that only records of positioned sources are moved to the
 // heap for the pointer.
+//
 //go:noinline
 func (f *feed) emitted(rec connectors.Record) { f.positioned.Emitted(&rec) }
 
