@@ -407,7 +407,7 @@ func (rt *Runtime) openModules(s *State) error { return s.OpenModules(rt.opts.Mo
 // for the broker, and their records are acked asynchronously anyway.
 func (rt *Runtime) flushSinks(idle bool) error {
 	rt.mu.Lock()
-	sinks := append([]connectors.Sink(nil), rt.flushers...)
+	sinks := rt.flushers // AddSink only appends: these stay as they are
 	rt.mu.Unlock()
 	var errs []error
 	for _, s := range sinks {
