@@ -121,11 +121,18 @@ func (s *State) FromJSON(v *fastjson.Value) glua.LValue {
 // document is (null is json.null), and remembers the digits of a long
 // integer there (exact.go): the pipe binds record fields as globals with it.
 func (s *State) SetJSONField(t *glua.LTable, k string, v *fastjson.Value) {
+	t.RawSetString(k, s.JSONField(t, k, v))
+}
+
+// JSONField converts the JSON value v as SetJSONField does and remembers
+// the digits of a long integer as being at t[k], without setting it there:
+// the pipe passes such a value as a parameter instead of a global.
+func (s *State) JSONField(t *glua.LTable, k string, v *fastjson.Value) glua.LValue {
 	lv := s.fromJSON(v)
-	t.RawSetString(k, lv)
 	if n, ok := lv.(glua.LNumber); ok && long(n) {
 		s.noteJSONField(t, glua.LString(k), v, n)
 	}
+	return lv
 }
 
 // long reports whether n is at or beyond ±2^53, where integers start to

@@ -45,6 +45,8 @@ type pipePrograms struct {
 	// code assigns in it.
 	reuseRecord  bool
 	recordWrites []string
+	// plan is what a worker needs to pass fields as parameters (params.go).
+	plan *paramPlan
 }
 
 // escapeNames are globals through which code can read its environment by
@@ -113,6 +115,8 @@ func compilePipe(expr, begin, end string) (pipePrograms, error) {
 			rewriteRecordFields(reflect.ValueOf(a))
 		}
 	}
+	pp.plan = &paramPlan{expr: expr, isExpr: isExpr, fieldsRewritten: fieldsRewritten,
+		definesFunc: definesFunction(exprAST), blocked: map[string]bool{}}
 	if isExpr {
 		pp.tableKeys = rewriteTableResult(exprAST)
 	}
@@ -153,6 +157,11 @@ func compilePipe(expr, begin, end string) (pipePrograms, error) {
 	for _, p := range []*glua.FunctionProto{pp.expr, pp.begin, pp.end} {
 		if p != nil {
 			scanGlobals(p, seen)
+			lua.VisitGlobals(p, func(r lua.GlobalRef) {
+				if r.Write || p != pp.expr {
+					pp.plan.blocked[r.Name] = true
+				}
+			})
 		}
 	}
 	for name := range seen {

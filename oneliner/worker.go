@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,12 @@ type pipeWorker struct {
 	keys    []string // keys[i]: the record field names[i] reads
 	bound   []bool   // names[i] holds a field of the previous record
 	allKeys []string // needAll: fields bound for the previous record
+	// param[i] is the parameter names[i] is passed as, -1 for a global
+	// (params.go); args are the parameters of the current record,
+	// fallback[j] what args[j] is when the record lacks the field.
+	param    []int
+	args     []glua.LValue
+	fallback []glua.LValue
 
 	nret      int      // results of fn: 1, or len(tableKeys)
 	tableKeys []string // fn returns the values of a table with these keys
@@ -80,14 +87,32 @@ func newPipeWorker(p *Program) (*pipeWorker, error) {
 	w.env.Metatable = mt
 	w.env.RawSetString("_G", w.env)
 
-	fn, err := w.instantiate(p.progs.expr)
+	exprProto, fastProto := p.progs.expr, p.progs.fast
+	if p.inKind == inJSON {
+		if !p.paramsPlanned {
+			p.params, p.paramsPlanned = p.progs.planParams(), true
+		}
+		if pc := p.params; pc != nil {
+			exprProto, fastProto = pc.expr, pc.fast
+			w.args = make([]glua.LValue, len(pc.params))
+			w.fallback = make([]glua.LValue, len(pc.params))
+			for j, name := range pc.params {
+				w.fallback[j] = G.RawGetString(name)
+				w.args[j] = w.fallback[j]
+			}
+			for _, name := range w.names {
+				w.param = append(w.param, slices.Index(pc.params, name))
+			}
+		}
+	}
+	fn, err := w.instantiate(exprProto)
 	if err != nil {
 		w.close()
 		return nil, err
 	}
 	w.fn, w.eval, w.nret = fn, fn, 1
-	if p.progs.fast != nil {
-		if w.eval, err = w.instantiate(p.progs.fast); err != nil {
+	if fastProto != nil {
+		if w.eval, err = w.instantiate(fastProto); err != nil {
 			w.close()
 			return nil, err
 		}
@@ -191,7 +216,10 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 			break
 		}
 		L.Push(w.eval)
-		if err := L.PCall(0, w.nret, nil); err != nil {
+		for _, a := range w.args {
+			L.Push(a)
+		}
+		if err := L.PCall(len(w.args), w.nret, nil); err != nil {
 			if w.eval == w.fn || !isCompareError(err) {
 				r.err = luaCallError(w.s, err, w.where(c.pos(i)))
 				break
@@ -202,7 +230,10 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 				w.eval = w.fn
 			}
 			L.Push(w.fn)
-			if err := L.PCall(0, w.nret, nil); err != nil {
+			for _, a := range w.args {
+				L.Push(a)
+			}
+			if err := L.PCall(len(w.args), w.nret, nil); err != nil {
 				r.err = luaCallError(w.s, err, w.where(c.pos(i)))
 				break
 			}
@@ -245,6 +276,12 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 			return nil
 		}
 		for i, name := range w.names {
+			if w.param != nil && w.param[i] >= 0 {
+				if err := w.bindParam(i, name); err != nil {
+					return err
+				}
+				continue
+			}
 			if raw, ok := w.scan.Field(w.keys[i]); ok {
 				if lv, ok := shortJSONScalar(raw); ok {
 					w.env.RawSetString(name, lv)
@@ -306,6 +343,26 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 		w.bindJSONField(key, fv)
 		w.allKeys = append(w.allKeys, key)
 	})
+	return nil
+}
+
+// bindParam sets the parameter names[i] is passed as to the field's value,
+// or to its fallback when the record lacks it.
+func (w *pipeWorker) bindParam(i int, name string) error {
+	raw, ok := w.scan.Field(w.keys[i])
+	if !ok {
+		w.args[w.param[i]] = w.fallback[w.param[i]]
+		return nil
+	}
+	if lv, ok := shortJSONScalar(raw); ok {
+		w.args[w.param[i]] = lv
+		return nil
+	}
+	fv, err := w.scan.Parse(&w.parser, raw)
+	if err != nil {
+		return err
+	}
+	w.args[w.param[i]] = w.s.JSONField(w.env, name, fv) // a long integer's digits noted
 	return nil
 }
 
@@ -405,6 +462,7 @@ func (w *pipeWorker) bindAllTable(t *glua.LTable) {
 // unbindAll removes every field of the previous record from the
 // environment.
 func (w *pipeWorker) unbindAll() {
+	copy(w.args, w.fallback)
 	for i, name := range w.names {
 		if w.bound[i] {
 			w.env.RawSetString(name, glua.LNil)
