@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/valyala/fastjson"
 	glua "github.com/yuin/gopher-lua"
@@ -393,6 +394,9 @@ func shortJSONScalar(raw []byte) (glua.LValue, bool) {
 			}
 			n = n*10 + int64(d-'0')
 		}
+		if c != '-' && n < smallNumbers {
+			return smallNumber(int(n)), true
+		}
 		f := float64(n)
 		if c == '-' {
 			f = -f // -0 stays -0, as in fromJSON
@@ -400,6 +404,28 @@ func shortJSONScalar(raw []byte) (glua.LValue, bool) {
 		return glua.LNumber(f), true
 	}
 	return nil, false
+}
+
+// smallNumbers is how many of the integers 0, 1, ... smallNumber keeps
+// boxed: HTTP statuses, ports, counts. A float64 in an interface is an
+// allocation of its own otherwise.
+const smallNumbers = 1024
+
+var (
+	smallNumbersOnce sync.Once
+	smallNumberVals  []glua.LValue
+)
+
+// smallNumber returns the Lua number n (0 <= n < smallNumbers), boxed once
+// per process.
+func smallNumber(n int) glua.LValue {
+	smallNumbersOnce.Do(func() {
+		smallNumberVals = make([]glua.LValue, smallNumbers)
+		for i := range smallNumberVals {
+			smallNumberVals[i] = glua.LNumber(i)
+		}
+	})
+	return smallNumberVals[n]
 }
 
 // bindJSONField binds the global name to the JSON value fv, remembering

@@ -5,4 +5,10 @@ package main
 
 import "os"
 
-func main() { os.Exit(run(newEnv())) }
+func main() {
+	code := run(newEnv())
+	for _, f := range profStop {
+		f()
+	}
+	os.Exit(code)
+}
