@@ -239,7 +239,7 @@ if section startup; then
     for s in "${starters[@]}"; do
       name=${s%%|*} cmd=${s#*|}
       have "${cmd%% *}" || [[ -x ${cmd%% *} ]] || continue
-      read -r w _ c _ f <<< "$(eval "$data/timeit -n 1 -- $cmd")"
+      read -r w _ c _ f _ <<< "$(eval "$data/timeit -n 1 -- $cmd")"
       echo "$w $c $f" >> "$data/startup.$name.$$"
     done
   done
