@@ -97,10 +97,12 @@ func metaFields(fn *glua.LFunction) (fields []string, ok bool) {
 			escapes = hits(a, a+3, false)
 		case glua.OP_TFORLOOP:
 			escapes = hits(a, a+2+c, false)
+		case glua.OP_MOVE, glua.OP_MOVEN, glua.OP_UNM, glua.OP_NOT, glua.OP_LEN, glua.OP_TESTSET:
+			// Write R(A), read R(B) (the MOVEs after CLOSURE give a closure
+			// its upvalues); C is a count or a flag.
+			escapes = a == r || b == r
 		default:
-			// MOVE, MOVEN, GETTABLE, arithmetic, UNM, NOT, LEN, TESTSET
-			// (and the MOVEs after CLOSURE that give a closure its
-			// upvalues): write R(A), read R(B) and RK(C).
+			// GETTABLE and arithmetic: write R(A), read R(B) and RK(C).
 			escapes = a == r || isReg(b) || isReg(c)
 		}
 		if escapes {
