@@ -5,10 +5,4 @@ package main
 
 import "os"
 
-func main() {
-	code := run(newEnv())
-	for _, f := range profStop {
-		f()
-	}
-	os.Exit(code)
-}
+func main() { os.Exit(run(newEnv())) }

@@ -80,7 +80,7 @@ type Topic struct {
 	pollStop context.CancelFunc        // wakes the poll in progress
 	markBuf  map[int32]kgo.EpochOffset // reused by ack
 	markAll  map[string]map[int32]kgo.EpochOffset
-	hw       map[int32]int64           // per partition: the high watermark at the last fetch with records
+	hw       map[int32]int64 // per partition: the high watermark at the last fetch with records
 
 	// Positions kept with the state (Restore; guarded by cmu): external
 	// means the runtime commits offsets; pos holds, per partition, the
