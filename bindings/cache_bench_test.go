@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -221,4 +223,39 @@ end`)
 		it.Release()
 	}
 	reportUsable(b, luaNs, float64(time.Since(start).Nanoseconds())/float64(b.N))
+}
+
+// BenchmarkCacheHandler puts b.N values, then gets them, from a handler of
+// an iterate source (scripts/bench/cache.lua with where = "handler"): the
+// writes are deferred and committed at the commit interval and at the end,
+// which is included, as is the handler's dispatch per record. It reports
+// put-ns/op and get-ns/op; compare them with BenchmarkCacheBindingPut's
+// raw-ns/op (one goleveldb Put per value).
+//
+//	go test -run '^$' -bench CacheHandler -benchtime 200000x ./bindings/
+func BenchmarkCacheHandler(b *testing.B) {
+	script, err := os.ReadFile("../scripts/bench/cache.lua")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	run := func(mode string) float64 {
+		start := time.Now()
+		var errb bytes.Buffer
+		rt := lua.New(lua.Options{
+			Script: "cache.lua", Source: script,
+			Modules: bindings.Modules(bindings.Deps{StateDir: dir,
+				Set: [][2]string{{"n", strconv.Itoa(b.N)}, {"mode", mode}, {"where", "handler"}}}),
+			Stdout: io.Discard, Stderr: &errb,
+		})
+		if err := rt.Run(context.Background()); err != nil {
+			b.Fatalf("%v\n%s", err, errb.String())
+		}
+		return float64(time.Since(start).Nanoseconds()) / float64(b.N)
+	}
+	put := run("put")
+	get := run("get")
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(put, "put-ns/op")
+	b.ReportMetric(get, "get-ns/op")
 }

@@ -29,7 +29,7 @@ func (t *ackTracker) output() func(error) {
 // done marks the step (or one output) finished.
 func (t *ackTracker) done(err error) {
 	if err != nil {
-		t.failed.CompareAndSwap(nil, &err)
+		t.fail(err)
 	}
 	if t.pending.Add(-1) == 0 {
 		var final error
@@ -39,6 +39,12 @@ func (t *ackTracker) done(err error) {
 		t.ack(final)
 	}
 }
+
+// fail keeps err as the first failure. A separate function, so that only a
+// failing done moves its error to the heap.
+//
+//go:noinline
+func (t *ackTracker) fail(err error) { t.failed.CompareAndSwap(nil, &err) }
 
 // fanoutAck returns an Ack that calls ack once n subscribers acked: a
 // broadcast record is done when every handler is done with it.

@@ -209,7 +209,9 @@ func (a *ArgChecker) Options(i int, known ...string) *OptionTable {
 	var t *glua.LTable
 	switch x := v.(type) {
 	case *glua.LNilType:
-		t = a.L.NewTable()
+		// The common case (c:put(k, v)) allocates nothing: one empty
+		// table, only ever read, serves every call.
+		return &OptionTable{a: a, T: noOptions}
 	case *glua.LTable:
 		t = x
 	default:
@@ -217,6 +219,9 @@ func (a *ArgChecker) Options(i int, known ...string) *OptionTable {
 	}
 	return a.CheckOptions(t, known...)
 }
+
+// noOptions is the options table of an absent argument; never written.
+var noOptions = &glua.LTable{Metatable: glua.LNil}
 
 // CheckOptions wraps t as Options after checking its keys against known.
 func (a *ArgChecker) CheckOptions(t *glua.LTable, known ...string) *OptionTable {

@@ -162,18 +162,15 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 		}
 		obj := make(value.Object, 0, 8)
 		var tbl value.Table // set when a key is not a string
-		var err error
-		ForEachOrdered(x, func(k, val glua.LValue) {
+		// The order pairs() gives, as ForEachOrdered, without a closure.
+		for k, val := x.Next(glua.LNil); k != glua.LNil; k, val = x.Next(k) {
+			e, err := s.fromLuaField(x, k, val, depth+1)
 			if err != nil {
-				return
-			}
-			var e any
-			if e, err = s.fromLuaField(x, k, val, depth+1); err != nil {
-				return
+				return nil, err
 			}
 			if ks, ok := k.(glua.LString); ok && tbl == nil {
 				obj = append(obj, value.Member{Key: string(ks), Value: e})
-				return
+				continue
 			}
 			if tbl == nil {
 				tbl = make(value.Table, len(obj), len(obj)+8)
@@ -190,13 +187,9 @@ func (s *State) fromLua(v glua.LValue, depth int) (any, error) {
 			case glua.LBool:
 				key = bool(kk)
 			default:
-				err = fmt.Errorf("table key of type %s: %w", k.Type(), ErrNotConvertible)
-				return
+				return nil, fmt.Errorf("table key of type %s: %w", k.Type(), ErrNotConvertible)
 			}
 			tbl = append(tbl, value.Entry{Key: key, Value: e})
-		})
-		if err != nil {
-			return nil, err
 		}
 		if tbl != nil {
 			return tbl, nil
@@ -222,17 +215,16 @@ func (s *State) arrayLen(t *glua.LTable) (int, bool) {
 	if n == 0 {
 		return 0, false
 	}
-	count := 0
-	isArray := true
-	ForEachOrdered(t, func(k, _ glua.LValue) {
-		count++
-		if isArray {
-			if num, ok := k.(glua.LNumber); !ok || float64(num) != math.Trunc(float64(num)) || num < 1 || int(num) > n {
-				isArray = false
-			}
+	// Keys 1..n and nothing else: every index holds a value (Len finds the
+	// last one, there may be holes before it), and no key follows n in
+	// pairs() order (the array part comes first).
+	for i := 1; i < n; i++ {
+		if t.RawGetInt(i) == glua.LNil {
+			return n, false
 		}
-	})
-	return n, isArray && count == n
+	}
+	k, _ := t.Next(glua.LNumber(n))
+	return n, k == glua.LNil
 }
 
 // NumberValue returns f as int64 when it is integral and fits (not -0),

@@ -54,6 +54,10 @@ type instance struct {
 	// or calls a function that may (opNeedsMeta), and there are no function
 	// sinks. The per-record meta table is then skipped.
 	needMeta bool
+	// metaReused, when not nil, is the one meta table of every record,
+	// holding the metaFields the handler reads (meta.go).
+	metaReused *glua.LTable
+	metaFields []string
 }
 
 // driverLua builds step, one step of the handler, and loop, the body of the
@@ -136,6 +140,7 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 	}
 	in.step = res[0].(*glua.LFunction)
 	in.loop = res[1].(*glua.LFunction)
+	in.planMeta()
 	return in, nil
 }
 
@@ -187,7 +192,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 	}
 	in.meta = glua.LNil
 	if in.needMeta {
-		in.meta = in.s.MetaTable(rec)
+		in.meta = in.metaOf(rec)
 	}
 	return glua.LNumber(stepRecord), v, in.meta, true
 }

@@ -27,7 +27,16 @@ local function step(kind, v, m)
 end
 local function loop(kind, v, m)
   while true do
-    if kind == RECORD then first(v, m) else step(kind, v, m) end
+    if kind == RECORD then
+      if n == 0 then -- no operators: the handler itself, one call less
+        local r, k = fn(v, m)
+        if r ~= nil then out(m, r, k) end
+      else
+        first(v, m)
+      end
+    else
+      step(kind, v, m)
+    end
     kind, v, m = take()
     if not kind then kind, v, m = yield(DONE) end
   end

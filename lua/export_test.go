@@ -14,3 +14,7 @@ func StepsInResume(s *State, L *glua.LState) int {
 	}
 	return 0
 }
+
+// MetaFields exports metaFields to tests: the constant fields fn reads
+// from its meta parameter, and whether that is all it does with it.
+func MetaFields(fn *glua.LFunction) ([]string, bool) { return metaFields(fn) }

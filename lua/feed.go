@@ -40,8 +40,14 @@ func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
 	if f.closed {
 		return context.Canceled
 	}
-	if err := ctx.Err(); err != nil {
-		return err // stopped: not one record more, even from a source that has it at hand
+	if !f.derived {
+		// Stopped: not one record more, even from a source that has one at
+		// hand (derived sources deliver what they hold).
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
 	}
 	rec.Ack = fanoutAck(rec.Ack, len(f.subs))
 	if c := f.rt.commits; c != nil {
@@ -70,10 +76,17 @@ func (f *feed) emit(ctx context.Context, rec connectors.Record) error {
 		}
 	}
 	if f.positioned != nil {
-		f.positioned.Emitted(&rec)
+		f.emitted(rec)
 	}
 	return nil
 }
+
+// emitted tells the positioned source that rec was handed over. A separate
+// function, so that only records of positioned sources are moved to the
+// heap for the pointer.
+//
+//go:noinline
+func (f *feed) emitted(rec connectors.Record) { f.positioned.Emitted(&rec) }
 
 // start runs the source in a goroutine (run).
 func (f *feed) start(ctx context.Context) {

@@ -217,6 +217,7 @@ func (rt *Runtime) newWorker(h *Handler, worker int) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.script = chunk.Proto
 	s.topLevel = true
 	_, err = s.CallValues(chunk, 0)
 	s.topLevel = false

@@ -18,6 +18,13 @@ func (s *State) AppendJSON(dst []byte, v glua.LValue) ([]byte, error) {
 	return s.appendJSONField(dst, nil, nil, v, 0) // the record's own place
 }
 
+// AppendJSONMember appends the JSON encoding of v, the value at the string
+// key k of table t, as AppendJSON(t) writes it there: a long integer
+// decoded into that place (exact.go) keeps its digits.
+func (s *State) AppendJSONMember(dst []byte, t *glua.LTable, k string, v glua.LValue) ([]byte, error) {
+	return s.appendJSONField(dst, t, glua.LString(k), v, 1)
+}
+
 // appendJSONField appends the value at key k of table t (t nil: the
 // record itself), a long integer decoded there (exact.go) as its text.
 func (s *State) appendJSONField(dst []byte, t *glua.LTable, k, v glua.LValue, depth int) ([]byte, error) {
@@ -114,11 +121,18 @@ func (s *State) FromJSON(v *fastjson.Value) glua.LValue {
 // document is (null is json.null), and remembers the digits of a long
 // integer there (exact.go): the pipe binds record fields as globals with it.
 func (s *State) SetJSONField(t *glua.LTable, k string, v *fastjson.Value) {
+	t.RawSetString(k, s.JSONField(t, k, v))
+}
+
+// JSONField converts the JSON value v as SetJSONField does and remembers
+// the digits of a long integer as being at t[k], without setting it there:
+// the pipe passes such a value as a parameter instead of a global.
+func (s *State) JSONField(t *glua.LTable, k string, v *fastjson.Value) glua.LValue {
 	lv := s.fromJSON(v)
-	t.RawSetString(k, lv)
 	if n, ok := lv.(glua.LNumber); ok && long(n) {
 		s.noteJSONField(t, glua.LString(k), v, n)
 	}
+	return lv
 }
 
 // long reports whether n is at or beyond ±2^53, where integers start to

@@ -292,6 +292,7 @@ func (rt *Runtime) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	rt.main.script = chunk.Proto
 	// 1. The top level, as a coroutine.
 	topDone := false
 	rt.main.topLevel = true
@@ -438,7 +439,7 @@ func (rt *Runtime) openModules(s *State) error { return s.OpenModules(rt.opts.Mo
 // for the broker, and their records are acked asynchronously anyway.
 func (rt *Runtime) flushSinks(idle bool) error {
 	rt.mu.Lock()
-	sinks := append([]connectors.Sink(nil), rt.flushers...)
+	sinks := rt.flushers // AddSink only appends: these stay as they are
 	rt.mu.Unlock()
 	var errs []error
 	for _, s := range sinks {

@@ -52,6 +52,9 @@ type State struct {
 	exact exactNumbers
 	// raised is the last error value other than a string (luaError).
 	raised raisedValue
+	// script is the compiled script this state ran, nil for standalone
+	// states (meta.go looks at the names it uses).
+	script *glua.FunctionProto
 }
 
 // NewStandaloneState returns a State not attached to a run, with the given

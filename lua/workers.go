@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	glua "github.com/yuin/gopher-lua"
+
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/exitcode"
 )
@@ -125,7 +127,10 @@ func (in *instance) runDirect(q queued) {
 // key computes the routing hash of rec with the handler's key function.
 func (in *instance) key(rec *connectors.Record) (uint32, error) {
 	v := in.s.ToLua(rec.Value)
-	meta := in.s.MetaTable(rec)
+	var meta glua.LValue = glua.LNil
+	if takesMeta(in.spec.Key) { // key(v) needs no meta table
+		meta = in.s.MetaTable(rec)
+	}
 	res, err := in.s.CallValues(in.spec.Key, 1, v, meta)
 	if err != nil {
 		return 0, fmt.Errorf("%w (key of record %s)", err, rec.Where())

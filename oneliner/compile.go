@@ -40,6 +40,13 @@ type pipePrograms struct {
 	// tableKeys are the keys of the table the expression returns, whose
 	// values it returns instead (rewriteTableResult); nil if not rewritten.
 	tableKeys []string
+	// reuseRecord: the code keeps no reference to `_`, so a worker refills
+	// one table for it (record.go); recordWrites are the constant keys the
+	// code assigns in it.
+	reuseRecord  bool
+	recordWrites []string
+	// plan is what a worker needs to pass fields as parameters (params.go).
+	plan *paramPlan
 }
 
 // escapeNames are globals through which code can read its environment by
@@ -96,12 +103,20 @@ func compilePipe(expr, begin, end string) (pipePrograms, error) {
 		}
 	}
 	asts := []any{exprAST, beginAST, endAST}
-	fieldsRewritten := canRewriteRecordFields(asts)
+	exprUses, beginUses, endUses := scanRecordUses(exprAST), scanRecordUses(beginAST), scanRecordUses(endAST)
+	scopeOK := canRewriteRecordFields(asts)
+	// A field read from a hidden global would miss a later change of the
+	// field: rewrite only code that never changes one.
+	fieldsRewritten := scopeOK && exprUses.onlyReads() && beginUses.onlyReads() && endUses.onlyReads()
+	pp.reuseRecord = scopeOK && !exprUses.other && !exprUses.computedWrite && !beginUses.any() && !endUses.any()
+	pp.recordWrites = exprUses.writes
 	if fieldsRewritten {
 		for _, a := range asts {
 			rewriteRecordFields(reflect.ValueOf(a))
 		}
 	}
+	pp.plan = &paramPlan{expr: expr, isExpr: isExpr, fieldsRewritten: fieldsRewritten,
+		definesFunc: definesFunction(exprAST), blocked: map[string]bool{}}
 	if isExpr {
 		pp.tableKeys = rewriteTableResult(exprAST)
 	}
@@ -142,6 +157,11 @@ func compilePipe(expr, begin, end string) (pipePrograms, error) {
 	for _, p := range []*glua.FunctionProto{pp.expr, pp.begin, pp.end} {
 		if p != nil {
 			scanGlobals(p, seen)
+			lua.VisitGlobals(p, func(r lua.GlobalRef) {
+				if r.Write || p != pp.expr {
+					pp.plan.blocked[r.Name] = true
+				}
+			})
 		}
 	}
 	for name := range seen {

@@ -78,6 +78,10 @@ type Program struct {
 	inKind   pipeInKind
 	outKind  pipeOutKind
 	source   string // InputName
+	// params is the variant passing fields as parameters (params.go),
+	// planned by the first worker of a JSON input; nil when none.
+	params        *paramCode
+	paramsPlanned bool
 }
 
 type pipeInKind int

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/valyala/fastjson"
 	glua "github.com/yuin/gopher-lua"
@@ -36,6 +38,12 @@ type pipeWorker struct {
 	keys    []string // keys[i]: the record field names[i] reads
 	bound   []bool   // names[i] holds a field of the previous record
 	allKeys []string // needAll: fields bound for the previous record
+	// param[i] is the parameter names[i] is passed as, -1 for a global
+	// (params.go); args are the parameters of the current record,
+	// fallback[j] what args[j] is when the record lacks the field.
+	param    []int
+	args     []glua.LValue
+	fallback []glua.LValue
 
 	nret      int      // results of fn: 1, or len(tableKeys)
 	tableKeys []string // fn returns the values of a table with these keys
@@ -43,7 +51,8 @@ type pipeWorker struct {
 
 	scan   codec.JSONScanner // checks JSON lines, finds their fields
 	parser fastjson.Parser
-	res    *pipeResult // result being filled, for print and emit
+	whole  reusedRecord // `_` when pipePrograms.reuseRecord (record.go)
+	res    *pipeResult  // result being filled, for print and emit
 
 	// The record being evaluated.
 	raw    []byte // its input bytes, without the line end
@@ -79,14 +88,32 @@ func newPipeWorker(p *Program) (*pipeWorker, error) {
 	w.env.Metatable = mt
 	w.env.RawSetString("_G", w.env)
 
-	fn, err := w.instantiate(p.progs.expr)
+	exprProto, fastProto := p.progs.expr, p.progs.fast
+	if p.inKind == inJSON {
+		if !p.paramsPlanned {
+			p.params, p.paramsPlanned = p.progs.planParams(), true
+		}
+		if pc := p.params; pc != nil {
+			exprProto, fastProto = pc.expr, pc.fast
+			w.args = make([]glua.LValue, len(pc.params))
+			w.fallback = make([]glua.LValue, len(pc.params))
+			for j, name := range pc.params {
+				w.fallback[j] = G.RawGetString(name)
+				w.args[j] = w.fallback[j]
+			}
+			for _, name := range w.names {
+				w.param = append(w.param, slices.Index(pc.params, name))
+			}
+		}
+	}
+	fn, err := w.instantiate(exprProto)
 	if err != nil {
 		w.close()
 		return nil, err
 	}
 	w.fn, w.eval, w.nret = fn, fn, 1
-	if p.progs.fast != nil {
-		if w.eval, err = w.instantiate(p.progs.fast); err != nil {
+	if fastProto != nil {
+		if w.eval, err = w.instantiate(fastProto); err != nil {
 			w.close()
 			return nil, err
 		}
@@ -190,7 +217,10 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 			break
 		}
 		L.Push(w.eval)
-		if err := L.PCall(0, w.nret, nil); err != nil {
+		for _, a := range w.args {
+			L.Push(a)
+		}
+		if err := L.PCall(len(w.args), w.nret, nil); err != nil {
 			if w.eval == w.fn || !isCompareError(err) {
 				r.err = luaCallError(w.s, err, w.where(c.pos(i)))
 				break
@@ -201,7 +231,10 @@ func (w *pipeWorker) process(c *pipeChunk, r *pipeResult) {
 				w.eval = w.fn
 			}
 			L.Push(w.fn)
-			if err := L.PCall(0, w.nret, nil); err != nil {
+			for _, a := range w.args {
+				L.Push(a)
+			}
+			if err := L.PCall(len(w.args), w.nret, nil); err != nil {
 				r.err = luaCallError(w.s, err, w.where(c.pos(i)))
 				break
 			}
@@ -244,6 +277,12 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 			return nil
 		}
 		for i, name := range w.names {
+			if w.param != nil && w.param[i] >= 0 {
+				if err := w.bindParam(i, name); err != nil {
+					return err
+				}
+				continue
+			}
 			if raw, ok := w.scan.Field(w.keys[i]); ok {
 				if lv, ok := shortJSONScalar(raw); ok {
 					w.env.RawSetString(name, lv)
@@ -261,6 +300,12 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 			}
 		}
 		return nil
+	}
+	w.whole.filled = false
+	if pp.reuseRecord && w.scan.Object() {
+		if ok, err := w.bindReused(); ok || err != nil {
+			return err
+		}
 	}
 	v, err := w.scan.Parse(&w.parser, line)
 	if err != nil {
@@ -302,6 +347,26 @@ func (w *pipeWorker) bindJSON(line []byte) error {
 	return nil
 }
 
+// bindParam sets the parameter names[i] is passed as to the field's value,
+// or to its fallback when the record lacks it.
+func (w *pipeWorker) bindParam(i int, name string) error {
+	raw, ok := w.scan.Field(w.keys[i])
+	if !ok {
+		w.args[w.param[i]] = w.fallback[w.param[i]]
+		return nil
+	}
+	if lv, ok := shortJSONScalar(raw); ok {
+		w.args[w.param[i]] = lv
+		return nil
+	}
+	fv, err := w.scan.Parse(&w.parser, raw)
+	if err != nil {
+		return err
+	}
+	w.args[w.param[i]] = w.s.JSONField(w.env, name, fv) // a long integer's digits noted
+	return nil
+}
+
 // shortJSONScalar converts the most common field values without a
 // parser: an integer of at most 15 digits (exact in a float64, never a
 // long integer) and a string without escapes. raw is a value the scanner
@@ -329,6 +394,9 @@ func shortJSONScalar(raw []byte) (glua.LValue, bool) {
 			}
 			n = n*10 + int64(d-'0')
 		}
+		if c != '-' && n < smallNumbers {
+			return smallNumber(int(n)), true
+		}
 		f := float64(n)
 		if c == '-' {
 			f = -f // -0 stays -0, as in fromJSON
@@ -336,6 +404,28 @@ func shortJSONScalar(raw []byte) (glua.LValue, bool) {
 		return glua.LNumber(f), true
 	}
 	return nil, false
+}
+
+// smallNumbers is how many of the integers 0, 1, ... smallNumber keeps
+// boxed: HTTP statuses, ports, counts. A float64 in an interface is an
+// allocation of its own otherwise.
+const smallNumbers = 1024
+
+var (
+	smallNumbersOnce sync.Once
+	smallNumberVals  []glua.LValue
+)
+
+// smallNumber returns the Lua number n (0 <= n < smallNumbers), boxed once
+// per process.
+func smallNumber(n int) glua.LValue {
+	smallNumbersOnce.Do(func() {
+		smallNumberVals = make([]glua.LValue, smallNumbers)
+		for i := range smallNumberVals {
+			smallNumberVals[i] = glua.LNumber(i)
+		}
+	})
+	return smallNumberVals[n]
 }
 
 // bindJSONField binds the global name to the JSON value fv, remembering
@@ -398,6 +488,7 @@ func (w *pipeWorker) bindAllTable(t *glua.LTable) {
 // unbindAll removes every field of the previous record from the
 // environment.
 func (w *pipeWorker) unbindAll() {
+	copy(w.args, w.fallback)
 	for i, name := range w.names {
 		if w.bound[i] {
 			w.env.RawSetString(name, glua.LNil)
@@ -430,7 +521,7 @@ func (w *pipeWorker) write(v glua.LValue) error {
 			r.out = w.s.AppendRecordNumber(r.out, x)
 		case *glua.LTable:
 			n := len(r.out)
-			if r.out, err = w.s.AppendJSON(r.out, x); err != nil {
+			if r.out, err = w.appendJSON(r.out, x); err != nil {
 				r.out = r.out[:n]
 				return err
 			}
@@ -444,7 +535,7 @@ func (w *pipeWorker) write(v glua.LValue) error {
 	case outJSON:
 		n := len(r.out)
 		var err error
-		if r.out, err = w.s.AppendJSON(r.out, v); err != nil {
+		if r.out, err = w.appendJSON(r.out, v); err != nil {
 			r.out = r.out[:n]
 			return err
 		}
@@ -457,6 +548,17 @@ func (w *pipeWorker) write(v glua.LValue) error {
 		r.marks = append(r.marks, pipeMark{at: len(r.out), v: gv, pos: w.pos})
 	}
 	return nil
+}
+
+// appendJSON appends v as JSON: the reused record table from its input
+// text where it can (record.go), anything else with State.AppendJSON.
+func (w *pipeWorker) appendJSON(dst []byte, v glua.LValue) ([]byte, error) {
+	if t, ok := v.(*glua.LTable); ok && t == w.whole.t {
+		if out, ok, err := w.appendReused(dst, t); ok {
+			return out, err
+		}
+	}
+	return w.s.AppendJSON(dst, v)
 }
 
 // writeFields writes the values a rewritten table constructor returned

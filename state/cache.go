@@ -248,7 +248,7 @@ func (c *Cache) expiry(ttl time.Duration) int64 {
 }
 
 func encodeEntry(v any, exp int64) ([]byte, error) {
-	b := binary.AppendUvarint([]byte{entryVersion}, uint64(exp))
+	b := binary.AppendUvarint(append(make([]byte, 0, 64), entryVersion), uint64(exp))
 	return appendValue(append(b, valueVersion), v)
 }
 
@@ -316,11 +316,8 @@ func (c *Cache) encode(k any) ([]byte, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	key, err := EncodeKey(k)
-	if err != nil {
-		return nil, err
-	}
-	return c.dbKey(key), nil
+	// The prefix and the key in one allocation (dbKey's).
+	return appendKey(append(make([]byte, 0, len(c.core.prefix)+16), c.core.prefix...), k, 0)
 }
 
 // get returns the stored entry at a database key, pending writes first: nil

@@ -86,18 +86,20 @@ func (s *Store) Commit(positions map[string][]byte) (err error) {
 	if err != nil {
 		return err
 	}
-	var batch leveldb.Batch
-	p.each(func(k, v []byte) {
-		if v == nil {
-			batch.Delete(k)
-		} else {
-			batch.Put(k, v)
-		}
-	})
-	for _, src := range slices.Sorted(maps.Keys(positions)) {
-		batch.Put(nsKey(nsPosition, src), positions[src])
+	size := p.batchSize()
+	for src, pos := range positions {
+		size += batchRecordSize(nsKey(nsPosition, src), pos)
 	}
-	if err := db.Write(&batch, writeOptions(sync)); err != nil {
+	bb := newBatchBuilder(size)
+	p.each(bb.put)
+	for _, src := range slices.Sorted(maps.Keys(positions)) {
+		bb.put(nsKey(nsPosition, src), positions[src])
+	}
+	batch, err := bb.batch()
+	if err != nil {
+		return err
+	}
+	if err := db.Write(batch, writeOptions(sync)); err != nil {
 		return s.classify(err)
 	}
 	s.pend.Store(newPending())

@@ -32,8 +32,8 @@ func newPending() *pending {
 
 // put records a write of val at key. val is copied.
 func (p *pending) put(key, val []byte) {
-	b := make([]byte, 0, 1+len(val))
-	b = append(append(b, tagPut), val...)
+	var buf [256]byte // memdb.Put copies: a small value needs no allocation
+	b := append(append(buf[:0], tagPut), val...)
 	p.mem.Put(key, b) // memdb.Put cannot fail
 }
 
@@ -58,6 +58,11 @@ func (p *pending) has(key []byte) bool { return p.mem.Contains(key) }
 
 // size returns the bytes the pending writes take.
 func (p *pending) size() int { return p.mem.Size() }
+
+// batchSize bounds the size of a goleveldb batch holding every pending
+// write (batchRecordSize per write; the tag byte of each value is not
+// written).
+func (p *pending) batchSize() int { return p.mem.Size() + batchRecordSize(nil, nil)*p.mem.Len() }
 
 // len returns the number of keys written.
 func (p *pending) len() int { return p.mem.Len() }

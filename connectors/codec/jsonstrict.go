@@ -108,6 +108,19 @@ func (s *JSONScanner) Parse(p *fastjson.Parser, b []byte) (*fastjson.Value, erro
 // Object reports whether the document is an object.
 func (s *JSONScanner) Object() bool { return s.object }
 
+// Members returns how many top-level members Scan indexed: those of the
+// object, in document order (repeated names included), 0 for a document
+// that is not an object.
+func (s *JSONScanner) Members() int { return len(s.members) }
+
+// Member returns the i-th top-level member (0 <= i < Members()): its key as
+// it is between the quotes, its value's bytes, and whether the key holds an
+// escape (then key is not the decoded name).
+func (s *JSONScanner) Member(i int) (key, value []byte, escaped bool) {
+	m := &s.members[i]
+	return s.data[m.keyStart:m.keyEnd], s.data[m.valStart:m.valEnd], m.escaped
+}
+
 // Field returns the bytes of the value of the top-level member named key
 // (the last one when the name repeats, as decoding into a map would) and
 // whether there is one.

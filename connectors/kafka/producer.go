@@ -130,19 +130,39 @@ func (t *Topic) producer(ctx context.Context) (*kgo.Client, error) {
 	return cl, nil
 }
 
-// encode builds the franz-go record.
+// encode builds the franz-go record. The value and the key share one
+// buffer, sized at once when both are strings or bytes.
 func (t *Topic) encode(value, key any, headers []kgo.RecordHeader) (*kgo.Record, error) {
-	v, err := t.cfg.Codec.Marshal(nil, value)
+	buf := make([]byte, 0, rawLen(value)+rawLen(key))
+	buf, err := t.cfg.Codec.Marshal(buf, value)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: topic %q: encode value: %w", t.cfg.Topic, err)
 	}
-	kr := &kgo.Record{Value: v, Headers: headers}
+	n := len(buf)
+	kr := &kgo.Record{Headers: headers}
+	if n > 0 { // empty stays nil, as Marshal(nil, v) gives it
+		kr.Value = buf[:n:n]
+	}
 	if key != nil {
-		if kr.Key, err = t.cfg.KeyCodec.Marshal(nil, key); err != nil {
+		if buf, err = t.cfg.KeyCodec.Marshal(buf, key); err != nil {
 			return nil, fmt.Errorf("kafka: topic %q: encode key: %w", t.cfg.Topic, err)
+		}
+		if len(buf) > n {
+			kr.Key = buf[n:]
 		}
 	}
 	return kr, nil
+}
+
+// rawLen is the length of v when it is a string or bytes, else 0.
+func rawLen(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x)
+	case []byte:
+		return len(x)
+	}
+	return 0
 }
 
 // headerList reads meta["headers"]: map[string]any, map[string]string or

@@ -79,7 +79,8 @@ type Topic struct {
 	resumed  chan struct{}             // closed by Resume; non-nil while paused
 	pollStop context.CancelFunc        // wakes the poll in progress
 	markBuf  map[int32]kgo.EpochOffset // reused by ack
-	hw       map[int32]int64           // per partition: the high watermark at the last fetch with records
+	markAll  map[string]map[int32]kgo.EpochOffset
+	hw       map[int32]int64 // per partition: the high watermark at the last fetch with records
 
 	// Positions kept with the state (Restore; guarded by cmu): external
 	// means the runtime commits offsets; pos holds, per partition, the
@@ -105,6 +106,7 @@ type partState struct {
 	// first fetched record when started turns true.
 	next    int64
 	started bool
+	valid   func() bool // Record.Valid of its records (Topic.current), made once
 }
 
 type inflight struct {
@@ -129,6 +131,7 @@ func NewTopic(cfg Config, opts ...Opt) (*Topic, error) {
 		seen:     make(map[int32]bool),
 		seeks:    make(map[int32]int64),
 		markBuf:  make(map[int32]kgo.EpochOffset, 1),
+		markAll:  make(map[string]map[int32]kgo.EpochOffset, 1),
 	}
 	for _, o := range opts {
 		o.apply(&t.opts)
@@ -245,7 +248,10 @@ func (t *Topic) Run(ctx context.Context, emit func(context.Context, connectors.R
 					break // revoked or sought since the poll
 				}
 				rec := t.record(r, ack)
-				rec.Valid = t.current(ps)
+				if ps.valid == nil {
+					ps.valid = t.current(ps)
+				}
+				rec.Valid = ps.valid
 				if err := emit(ctx, rec); err != nil {
 					return err
 				}
@@ -483,7 +489,8 @@ func (t *Topic) ack(ps *partState, off int64) {
 	}
 	clear(t.markBuf)
 	t.markBuf[ps.p] = kgo.EpochOffset{Epoch: last.epoch, Offset: last.off + 1}
-	t.ccl.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{t.cfg.Topic: t.markBuf})
+	t.markAll[t.cfg.Topic] = t.markBuf
+	t.ccl.MarkCommitOffsets(t.markAll)
 }
 
 // drop forgets partitions this member no longer owns.

@@ -3,7 +3,9 @@
 // median wall time and CPU time (user + sys of the child and its
 // children) in seconds, and the median number of minor page faults:
 //
-//	wall_best wall_median cpu_best cpu_median faults_median
+//	wall_best wall_median cpu_best cpu_median faults_median maxrss_mb
+//
+// maxrss_mb is the largest resident set any run reached, in MB.
 //
 // scripts/bench/pipe.sh uses it for every row of its table and for the
 // start-up time (`-n 50 -in /dev/null -- streamctl pipe true`). On a
@@ -33,8 +35,9 @@ func main() {
 	}
 	var walls, cpus []float64
 	var faults []int64
+	var maxRSS int64
 	for i := 0; i < *n; i++ {
-		wall, cpu, minflt, err := run(args, *in, *out)
+		wall, cpu, minflt, rss, err := run(args, *in, *out)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "timeit: %s: %v\n", args[0], err)
 			os.Exit(1)
@@ -42,32 +45,33 @@ func main() {
 		walls = append(walls, wall.Seconds())
 		cpus = append(cpus, cpu.Seconds())
 		faults = append(faults, minflt)
+		maxRSS = max(maxRSS, rss)
 	}
 	slices.Sort(walls)
 	slices.Sort(cpus)
 	slices.Sort(faults)
-	fmt.Printf("%.4f %.4f %.4f %.4f %d\n", walls[0], walls[len(walls)/2], cpus[0], cpus[len(cpus)/2], faults[len(faults)/2])
+	fmt.Printf("%.4f %.4f %.4f %.4f %d %.1f\n", walls[0], walls[len(walls)/2], cpus[0], cpus[len(cpus)/2], faults[len(faults)/2], float64(maxRSS)/1024)
 }
 
-func run(args []string, in, out string) (wall, cpu time.Duration, minflt int64, err error) {
+func run(args []string, in, out string) (wall, cpu time.Duration, minflt, maxRSS int64, err error) {
 	stdin, err := os.Open(in)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	defer stdin.Close()
 	stdout, err := os.Create(out)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	defer stdout.Close()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, os.Stderr
 	t0 := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	wall = time.Since(t0)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return wall, cpu, ru.Minflt, nil
+	return wall, cpu, ru.Minflt, ru.Maxrss, nil // Maxrss: KiB on Linux
 }
