@@ -302,7 +302,11 @@ func (c *commits) store() error {
 			positions[p.key] = pos
 		}
 	}
-	if err := c.state.Commit(positions); err != nil {
+	if t := c.rt.transaction(); t != nil {
+		if err := t.Commit(c.rt.runCtx, positions); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+	} else if err := c.state.Commit(positions); err != nil {
 		return fmt.Errorf("commit state: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -72,7 +72,32 @@ type Config struct {
 	// AutoCreate asks the broker to create a missing topic (if the broker
 	// allows it); default false: a missing topic is an error.
 	AutoCreate bool
+	// ExactlyOnce commits, with a Group, the outputs that handlers of the
+	// topic produce to Kafka, the changelogs of its partitioned caches and
+	// its offsets in one Kafka transaction (api.md section 11; see Txn).
+	// Default false.
+	ExactlyOnce bool
+	// Isolation is what consuming reads of transactional producers:
+	// "read_committed" (only committed transactions) or "read_uncommitted".
+	// Default: "read_committed" with ExactlyOnce, else "read_uncommitted".
+	Isolation string
+	// TransactionTimeout is how long the broker lets a transaction of this
+	// process stay open before aborting it: what a killed process whose
+	// state directory is lost holds up read_committed readers and restores
+	// of its partitions for. Default DefaultTransactionTimeout (10s); it
+	// must exceed the time a commit takes.
+	TransactionTimeout time.Duration
 }
+
+// DefaultTransactionTimeout is Config.TransactionTimeout's default, as
+// Kafka Streams' for exactly-once.
+const DefaultTransactionTimeout = 10 * time.Second
+
+// Isolation levels of Config.Isolation.
+const (
+	ReadCommitted   = "read_committed"
+	ReadUncommitted = "read_uncommitted"
+)
 
 // SASL is the authentication part of Config.
 type SASL struct {
@@ -182,6 +207,15 @@ func (c Config) withDefaults() Config {
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
 	}
+	if c.Isolation == "" {
+		c.Isolation = ReadUncommitted
+		if c.ExactlyOnce {
+			c.Isolation = ReadCommitted
+		}
+	}
+	if c.TransactionTimeout == 0 {
+		c.TransactionTimeout = DefaultTransactionTimeout
+	}
 	return c
 }
 
@@ -204,6 +238,14 @@ func (c Config) validate() error {
 		return fmt.Errorf("kafka: dial_timeout must be positive, got %v", c.DialTimeout)
 	case (c.TLS.CertFile == "") != (c.TLS.KeyFile == ""):
 		return errors.New("kafka: tls.cert_file and tls.key_file must be set together")
+	case c.Isolation != ReadCommitted && c.Isolation != ReadUncommitted:
+		return fmt.Errorf("kafka: isolation must be %q or %q, got %q", ReadUncommitted, ReadCommitted, c.Isolation)
+	case c.ExactlyOnce && c.Group == "":
+		return errors.New("kafka: exactly_once needs a group")
+	case c.ExactlyOnce && c.Acks != "all":
+		return fmt.Errorf("kafka: exactly_once needs acks = \"all\", got %q", c.Acks)
+	case c.TransactionTimeout < 0:
+		return fmt.Errorf("kafka: transaction_timeout must be positive, got %v", c.TransactionTimeout)
 	}
 	for _, b := range c.Brokers {
 		if b == "" {
@@ -290,25 +332,9 @@ type consumerHooks struct {
 // partition ownership and then calls AllowRebalance at once, so slow sinks
 // never hold a rebalance (see Topic.Run).
 func kgoOpts(cfg Config, c *consumerHooks) ([]kgo.Opt, error) {
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.DialTimeout(cfg.DialTimeout),
-		kgo.ClientID("streamctl"),
-	}
-	switch cfg.SASL.Mechanism {
-	case "PLAIN":
-		opts = append(opts, kgo.SASL(plain.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsMechanism()))
-	case "SCRAM-SHA-256":
-		opts = append(opts, kgo.SASL(scram.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsSha256Mechanism()))
-	case "SCRAM-SHA-512":
-		opts = append(opts, kgo.SASL(scram.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsSha512Mechanism()))
-	}
-	if cfg.TLS.Enabled {
-		tc, err := tlsConfig(cfg.TLS)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, kgo.DialTLSConfig(tc))
+	opts, err := connOpts(cfg)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.AutoCreate {
 		opts = append(opts, kgo.AllowAutoTopicCreation())
@@ -332,6 +358,9 @@ func kgoOpts(cfg Config, c *consumerHooks) ([]kgo.Opt, error) {
 		kgo.ConsumeTopics(cfg.Topic),
 		kgo.ConsumeResetOffset(cfg.Offset.kgo()),
 	)
+	if cfg.Isolation == ReadCommitted {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
 	if cfg.Group != "" {
 		opts = append(opts,
 			kgo.ConsumerGroup(cfg.Group),
@@ -354,6 +383,32 @@ func kgoOpts(cfg Config, c *consumerHooks) ([]kgo.Opt, error) {
 			opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout),
 				kgo.HeartbeatInterval(min(3*time.Second, cfg.SessionTimeout/3)))
 		}
+	}
+	return opts, nil
+}
+
+// connOpts are the options of every client of cfg: where the brokers are
+// and how to reach them (SASL, TLS).
+func connOpts(cfg Config) ([]kgo.Opt, error) {
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.DialTimeout(cfg.DialTimeout),
+		kgo.ClientID("streamctl"),
+	}
+	switch cfg.SASL.Mechanism {
+	case "PLAIN":
+		opts = append(opts, kgo.SASL(plain.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsMechanism()))
+	case "SCRAM-SHA-256":
+		opts = append(opts, kgo.SASL(scram.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsSha256Mechanism()))
+	case "SCRAM-SHA-512":
+		opts = append(opts, kgo.SASL(scram.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsSha512Mechanism()))
+	}
+	if cfg.TLS.Enabled {
+		tc, err := tlsConfig(cfg.TLS)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
 	return opts, nil
 }
