@@ -91,11 +91,6 @@ func NewTxn(id string, cfg Config, log *slog.Logger) (*Txn, error) {
 // ID returns the transactional id.
 func (x *Txn) ID() string { return x.id }
 
-// ManualPartitions makes records produced to topic go to the partition
-// they name (changelogs mirror their input's partitions). Call it before
-// the first record to topic.
-func (x *Txn) ManualPartitions(topic string) { x.manual.Store(topic, true) }
-
 // SetTransaction makes t, a group consumer, a source of the transaction x:
 // its offsets are committed in x (TxnOffsetCommit) and not by Committed. Call
 // it before Run. t must be on the same brokers as x.
@@ -281,6 +276,9 @@ func (x *Txn) Commit(ctx context.Context, fill func(ChangelogFunc) error) (Commi
 
 // produceChangelog is the ChangelogFunc of Commit (x.mu held).
 func (x *Txn) produceChangelog(topic string, partition int32, key, value []byte) {
+	if _, ok := x.manual.Load(topic); !ok {
+		x.manual.Store(topic, true) // before franz-go partitions the topic's first record
+	}
 	r := &kgo.Record{Topic: topic, Partition: partition, Key: slices.Clone(key)}
 	if value != nil {
 		r.Value = slices.Clone(value)
