@@ -41,6 +41,7 @@ type Deps struct {
 func Modules(d Deps) []lua.Module {
 	store := &stateStore{dir: d.StateDir, given: d.State, log: d.Logger}
 	topics := &topicList{}
+	scale := &scaleOut{store: store, brokers: d.Brokers}
 	return []lua.Module{
 		&coreModule{set: d.Set, positional: d.Positional},
 		jsonModule{},
@@ -50,10 +51,10 @@ func Modules(d Deps) []lua.Module {
 		sourcesModule{},
 		sinksModule{},
 		pipeModule{},
-		&cacheModule{store: store},
+		&cacheModule{store: store, scale: scale},
 		&stateModule{store: store},
-		&kafkaModule{brokers: d.Brokers, topics: topics},
-		newHTTPModule(topics),
+		&kafkaModule{brokers: d.Brokers, topics: topics, scale: scale},
+		newHTTPModule(topics, scale),
 		&windowModule{store: store},
 		&checkpointModule{store: store},
 	}

@@ -18,7 +18,7 @@ state, returns the same cache. ´memory = true´ keeps it in memory only (nothin
 fsyncs every write so it also survives power loss (every write survives a killed process anyway). The
 cache is a sink (´{sink = c}´, records need a key: ´return value, key´) and ´c(key, value)´ stores
 ´value´ and publishes it to ´c:updates()´. Raises ´cache.open: name must be a string, got nil´,
-´cache.open: unknown option "tll" (known: memory, sync, ttl)´,
+´cache.open: unknown option "tll" (known: global, memory, partitioned_by, sync, ttl)´,
 ´cache.open: cache name "a/b" must match [A-Za-z0-9_.-]+ (at most 200 characters, no "..")´,
 ´cache.open: cache "x" is already open with other options´ and, when another process holds it (exit 75),
 ´cache.open: cache hits (DIR) is in use by pid 1234´.

@@ -28,10 +28,12 @@ type httpModule struct {
 	client func() *shttp.Client
 	// topics are the run's Kafka topics, whose lag /metrics reports.
 	topics *topicList
+	// scale holds the restores and changelogs /metrics reports.
+	scale *scaleOut
 }
 
-func newHTTPModule(topics *topicList) *httpModule {
-	return &httpModule{client: sync.OnceValue(func() *shttp.Client { return shttp.NewClient() }), topics: topics}
+func newHTTPModule(topics *topicList, scale *scaleOut) *httpModule {
+	return &httpModule{client: sync.OnceValue(func() *shttp.Client { return shttp.NewClient() }), topics: topics, scale: scale}
 }
 
 func (*httpModule) Name() string { return "http" }
@@ -179,7 +181,7 @@ func (m *httpModule) serve(s *lua.State, L *glua.LState) int {
 		// Requests are held until the code that called http.serve yields
 		// or ends, so the paths it registers right after (srv:get, srv:sse)
 		// are there for the first request.
-		srv, err := shttp.NewServer(shttp.ServerConfig{Addr: addr, Metrics: runMetrics(rt, m.topics), Held: true}, shttp.WithLogger(rt.Logger()))
+		srv, err := shttp.NewServer(shttp.ServerConfig{Addr: addr, Metrics: runMetrics(rt, m.topics, m.scale), Held: true}, shttp.WithLogger(rt.Logger()))
 		if err != nil {
 			return nil, err
 		}
@@ -304,7 +306,7 @@ func serverSSE(s *lua.State, L *glua.LState) int {
 // runMetrics writes the run's per-handler counters (records in, out,
 // errors, skipped, late) and the Kafka consumer lag per partition, read at scrape
 // time.
-func runMetrics(rt *lua.Runtime, topics *topicList) shttp.MetricsWriter {
+func runMetrics(rt *lua.Runtime, topics *topicList, scale *scaleOut) shttp.MetricsWriter {
 	return func(w io.Writer) {
 		handlers := rt.Handlers()
 		counts := make([][5]int64, len(handlers))
@@ -335,5 +337,8 @@ func runMetrics(rt *lua.Runtime, topics *topicList) shttp.MetricsWriter {
 		}
 		shttp.WriteFamily(w, "streamctl_kafka_consumer_lag", "gauge",
 			"Records not handled yet, per partition: the high watermark at the last fetch minus the next offset to handle.", lag)
+		if scale != nil {
+			scale.writeMetrics(w)
+		}
 	}
 }

@@ -240,6 +240,12 @@ func (c *Cache) ApplyRaw(entries []RawKV, positions map[string][]byte) (err erro
 	return nil
 }
 
+// EncodeEntry returns the stored entry of v written now with ttl (as Put
+// takes it): the form ApplyRaw and changelogs carry.
+func (c *Cache) EncodeEntry(v any, ttl time.Duration) ([]byte, error) {
+	return encodeEntry(v, c.expiry(ttl))
+}
+
 // Reset empties the cache as immediate writes, deleting the position keys
 // first: a local copy found stale is emptied before it is restored from the
 // start, and a crash halfway leaves no position that would claim it whole.

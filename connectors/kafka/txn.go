@@ -124,6 +124,9 @@ func (t *Topic) Transaction() *Txn {
 	return t.txn
 }
 
+// Config returns t's configuration, defaults applied.
+func (t *Topic) Config() Config { return t.cfg }
+
 // ExactlyOnce reports whether t was configured exactly-once: handlers of
 // it produce their Kafka outputs in its transaction.
 func (t *Topic) ExactlyOnce() bool { return t.cfg.ExactlyOnce }

@@ -1,0 +1,59 @@
+package bindings
+
+import (
+	"github.com/streamctl/streamctl/connectors"
+	"github.com/streamctl/streamctl/connectors/kafka"
+	"github.com/streamctl/streamctl/lua"
+)
+
+// Exactly-once outputs (api.md section 11): a handler of a kafka.topic
+// with exactly_once = true produces its outputs to Kafka sinks, and its
+// topic:send calls, in the run's Kafka transaction, which commits them with
+// the changelogs and the input offsets.
+
+// exactlyOnceTxn returns the transaction of src when it is an exactly-once
+// Kafka source, else nil.
+func exactlyOnceTxn(src connectors.Source) *kafka.Txn {
+	t, ok := src.(*kafka.Topic)
+	if !ok || !t.ExactlyOnce() {
+		return nil
+	}
+	return t.Transaction()
+}
+
+// routeExactlyOnce makes the Kafka sinks of a handler of an exactly-once
+// source (its outputs and its dead-letter sink) produce in the source's
+// transaction.
+func routeExactlyOnce(s *lua.State, spec *lua.HandlerSpec) {
+	x := exactlyOnceTxn(spec.Source)
+	if x == nil {
+		return
+	}
+	route := func(ref *lua.SinkRef) {
+		if t := kafkaSinkTopic(ref.Go); t != nil {
+			ref.Go = x.SinkFor(t, s.Runtime().AddSink)
+		}
+	}
+	for i := range spec.Sinks {
+		route(&spec.Sinks[i])
+	}
+	if spec.ErrSink != nil {
+		route(spec.ErrSink)
+	}
+}
+
+// kafkaSinkTopic returns the Kafka topic behind a sink (as the run
+// registered it: wrapped for workers), nil for other sinks.
+func kafkaSinkTopic(s connectors.Sink) *kafka.Topic {
+	for s != nil {
+		if t, ok := s.(*kafka.Topic); ok {
+			return t
+		}
+		u, ok := s.(interface{ Unwrap() connectors.Sink })
+		if !ok {
+			return nil
+		}
+		s = u.Unwrap()
+	}
+	return nil
+}
