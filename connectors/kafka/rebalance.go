@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -174,4 +175,30 @@ func (t *Topic) groupOffsets() (map[int32]int64, string, int32) {
 	}
 	member, gen := t.ccl.GroupMetadata()
 	return offsets, member, gen
+}
+
+// waitGeneration waits until the group gives this member (still member) a
+// generation other than gen, within the group's rebalance timeout; an error
+// when the member left the group (its session was lost) or ctx ends.
+func (t *Topic) waitGeneration(ctx context.Context, member string, gen int32) error {
+	deadline := time.Now().Add(time.Minute) // franz-go's default rebalance timeout
+	for {
+		t.cmu.Lock()
+		cl := t.ccl
+		t.cmu.Unlock()
+		m, g := cl.GroupMetadata()
+		switch {
+		case m == member && g != gen && g >= 0:
+			return nil
+		case m != member && m != "":
+			return fmt.Errorf("this member left group %q (now %s)", t.cfg.Group, m)
+		case time.Now().After(deadline):
+			return fmt.Errorf("group %q did not reach a new generation within a minute", t.cfg.Group)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond): // poll interval
+		}
+	}
 }

@@ -546,6 +546,12 @@ func (t *Topic) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32)
 // stopped first; restorers release them after the commit.
 func (t *Topic) revoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
 	parts := m[t.cfg.Topic]
+	if len(parts) == 0 && t.Transaction() != nil {
+		// The end of a cooperative session that revokes nothing: a commit
+		// would wait for one in progress, which may wait for the group's
+		// next generation, which waits for this callback.
+		return
+	}
 	t.stopRestores(parts)
 	t.cmu.Lock()
 	ask := t.ask

@@ -324,12 +324,30 @@ func (x *Txn) abort(ctx context.Context, cause error) error {
 
 // commitOffsets commits the offsets of t's partitions to its group in the
 // transaction: AddOffsetsToTxn, then TxnOffsetCommit with the member's
-// generation, so a member the group no longer counts cannot commit.
+// generation, so a member the group no longer counts cannot commit. When
+// the group moved to a new generation meanwhile and this member is still in
+// it (the same member id: a rebalance in progress, not a lost session), it
+// commits again with the new generation: with cooperative rebalancing the
+// partitions stay this member's until it revoked them, which waits for
+// this commit.
 func (x *Txn) commitOffsets(ctx context.Context, t *Topic) error {
-	offsets, member, gen := t.groupOffsets()
-	if len(offsets) == 0 {
-		return nil
+	for {
+		offsets, member, gen := t.groupOffsets()
+		if len(offsets) == 0 {
+			return nil
+		}
+		err := x.txnOffsetCommit(ctx, t, offsets, member, gen)
+		if !errors.Is(err, kerr.IllegalGeneration) && !errors.Is(err, kerr.RebalanceInProgress) {
+			return err
+		}
+		if werr := t.waitGeneration(ctx, member, gen); werr != nil {
+			return fmt.Errorf("%w (%v)", err, werr)
+		}
 	}
+}
+
+// txnOffsetCommit sends AddOffsetsToTxn and TxnOffsetCommit for offsets.
+func (x *Txn) txnOffsetCommit(ctx context.Context, t *Topic, offsets map[int32]int64, member string, gen int32) error {
 	group := t.cfg.Group
 	fail := func(err error) error {
 		return fmt.Errorf("kafka: commit offsets of group %q in the transaction: %w", group, err)
