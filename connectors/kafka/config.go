@@ -26,6 +26,10 @@ const (
 	// DefaultCommitInterval is how often a group consumer commits the
 	// offsets of acknowledged records.
 	DefaultCommitInterval = time.Second
+	// restoreFetchMaxWait is how long a fetch of a consumer whose
+	// partitions are restored before they are read may wait for records
+	// (franz-go's default is 5s).
+	restoreFetchMaxWait = 500 * time.Millisecond
 	// defaultPollRecords bounds one poll, so a rebalance or a Seek discards
 	// little.
 	defaultPollRecords = 5000
@@ -314,6 +318,9 @@ type consumerHooks struct {
 	commitInterval time.Duration
 	// external: the runtime commits offsets (Topic.Restore); no autocommit.
 	external bool
+	// restores: partitions are paused while their state is restored
+	// (Restorer).
+	restores bool
 	assigned func(context.Context, *kgo.Client, map[string][]int32)
 	revoked  func(context.Context, *kgo.Client, map[string][]int32)
 	lost     func(context.Context, *kgo.Client, map[string][]int32)
@@ -376,6 +383,11 @@ func kgoOpts(cfg Config, c *consumerHooks) ([]kgo.Opt, error) {
 			opts = append(opts, kgo.DisableAutoCommit())
 		} else {
 			opts = append(opts, kgo.AutoCommitMarks(), kgo.AutoCommitInterval(c.commitInterval))
+		}
+		if c.restores {
+			// A partition resumed after its restore joins the next fetch
+			// request: keep the wait of one that found nothing short.
+			opts = append(opts, kgo.FetchMaxWait(restoreFetchMaxWait))
 		}
 		if cfg.SessionTimeout > 0 {
 			// Heartbeat three times per session, as Kafka advises; the

@@ -289,11 +289,12 @@ func (t *Topic) consumer(ctx context.Context) (*kgo.Client, error) {
 	}
 	t.ran = true
 	t.cmu.Lock()
-	external := t.external
+	external, restores := t.external, len(t.restorers) > 0
 	t.cmu.Unlock()
 	opts, err := kgoOpts(t.cfg, &consumerHooks{
 		commitInterval: t.opts.commitInterval,
 		external:       external,
+		restores:       restores,
 		assigned:       t.assigned,
 		revoked:        t.revoked,
 		lost:           t.lost,
