@@ -24,22 +24,29 @@ func exactlyOnceTxn(src connectors.Source) *kafka.Txn {
 // routeExactlyOnce makes the Kafka sinks of a handler of an exactly-once
 // source (its outputs and its dead-letter sink) produce in the source's
 // transaction.
-func routeExactlyOnce(s *lua.State, spec *lua.HandlerSpec) {
+func routeExactlyOnce(s *lua.State, spec *lua.HandlerSpec) error {
 	x := exactlyOnceTxn(spec.Source)
 	if x == nil {
-		return
+		return nil
 	}
-	route := func(ref *lua.SinkRef) {
-		if t := kafkaSinkTopic(ref.Go); t != nil {
-			ref.Go = x.SinkFor(t, s.Runtime().AddSink)
+	route := func(ref *lua.SinkRef) error {
+		t := kafkaSinkTopic(ref.Go)
+		if t == nil {
+			return nil
 		}
+		sink, err := x.SinkFor(t, s.Runtime().AddSink)
+		ref.Go = sink
+		return err
 	}
 	for i := range spec.Sinks {
-		route(&spec.Sinks[i])
+		if err := route(&spec.Sinks[i]); err != nil {
+			return err
+		}
 	}
 	if spec.ErrSink != nil {
-		route(spec.ErrSink)
+		return route(spec.ErrSink)
 	}
+	return nil
 }
 
 // kafkaSinkTopic returns the Kafka topic behind a sink (as the run

@@ -132,6 +132,7 @@ local t = kafka.topic("in", {group = "sc", codec = "json", session_timeout = "1s
 local counts = cache.open("counts", {partitioned_by = t})
 local opts = {commit_interval = "200ms"}
 if args.rate then opts.pipe = {pipe.throttle{rate = tonumber(args.rate)}} end
+if args.metrics then http.serve{addr = "127.0.0.1:0"} end
 handle(t, opts, function(v) counts:incr(v.k) end)
 `
 
@@ -189,8 +190,9 @@ func TestScaleOutRestore(t *testing.T) {
 		t.Errorf("c took no partition")
 	}
 
-	d := startStreamctl(t, "d", dirD, brokers, "run", "count.lua")
+	d := startStreamctl(t, "d", dirD, brokers, "run", "count.lua", "--set=metrics=on")
 	waitUntil(t, "d to restore every partition", func() bool { return logCount(d, "partition restored") == scalePartitions })
+	checkRestoreMetrics(t, d)
 	// While d runs, state dump reads its last commit through it; after
 	// it stopped, the directory itself.
 	checkCounts(t, dumpCounts(t, dirD, "counts"), want)
@@ -294,4 +296,54 @@ func TestScaleOutExactlyOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkRestoreMetrics scrapes /metrics of p, which restored every
+// partition of "counts": each has restored records, no changelog lag and
+// the offset its local copy reached.
+func checkRestoreMetrics(t *testing.T, p *child) {
+	t.Helper()
+	m := listeningRe.FindStringSubmatch(p.stderr.String())
+	if m == nil {
+		t.Fatalf("%s does not serve /metrics:\n%s", p.name, p.stderr.String())
+	}
+	body, status := httpGet(t, "http://"+m[1]+"/metrics")
+	if status != 200 {
+		t.Fatalf("/metrics: status %d", status)
+	}
+	count := map[string]int{}
+	var restored float64
+	for _, line := range strings.Split(body, "\n") {
+		name, rest, ok := strings.Cut(line, "{")
+		if !ok || !strings.HasPrefix(name, "streamctl_") || !strings.HasPrefix(rest, `cache="counts"`) {
+			continue
+		}
+		_, num, _ := strings.Cut(rest, "} ")
+		v, err := strconv.ParseFloat(num, 64)
+		if err != nil {
+			t.Fatalf("/metrics line %q: %v", line, err)
+		}
+		count[name]++
+		switch name {
+		case "streamctl_restore_records_total":
+			restored += v
+		case "streamctl_changelog_lag":
+			if v != 0 {
+				t.Errorf("/metrics: %s after the restore", line)
+			}
+		case "streamctl_changelog_offset":
+			if v <= 0 {
+				t.Errorf("/metrics: %s", line)
+			}
+		}
+	}
+	for _, name := range []string{"streamctl_restore_records_total", "streamctl_changelog_lag", "streamctl_changelog_offset"} {
+		if count[name] != scalePartitions {
+			t.Errorf("/metrics has %d series of %s, want %d:\n%s", count[name], name, scalePartitions, body)
+		}
+	}
+	if restored == 0 {
+		t.Errorf("/metrics: no restored records")
+	}
+	t.Logf("%s restored %.0f changelog records", p.name, restored)
 }

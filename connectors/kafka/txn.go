@@ -475,8 +475,11 @@ func (p txnPartitioner) ForTopic(topic string) kgo.TopicPartitioner {
 // SinkFor returns the sink that produces t's records in the transaction
 // (exactly-once outputs), the same one for every call with t; register
 // (the runtime's AddSink) is called with it on first use and what it
-// returns is kept.
-func (x *Txn) SinkFor(t *Topic, register func(connectors.Sink) connectors.Sink) connectors.Sink {
+// returns is kept. t must be on the transaction's brokers.
+func (x *Txn) SinkFor(t *Topic, register func(connectors.Sink) connectors.Sink) (connectors.Sink, error) {
+	if !sameCluster(t.cfg, x.cfg) {
+		return nil, fmt.Errorf("kafka: topic %q: an exactly-once handler's Kafka sink must be on the brokers of its source (%v)", t.cfg.Topic, x.cfg.Brokers)
+	}
 	x.srcMu.Lock()
 	defer x.srcMu.Unlock()
 	s, ok := x.sinks[t]
@@ -484,7 +487,7 @@ func (x *Txn) SinkFor(t *Topic, register func(connectors.Sink) connectors.Sink) 
 		s = register(&txnSink{t: t, x: x})
 		x.sinks[t] = s
 	}
-	return s
+	return s, nil
 }
 
 // Send produces one record to t in the transaction and waits for the
