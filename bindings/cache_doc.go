@@ -8,7 +8,7 @@ var cacheReference = moduleRef{
 		{
 			Module:  "cache",
 			Name:    "cache.open",
-			Syntax:  `c = cache.open(name [, {memory = false, ttl = nil, sync = false}])`,
+			Syntax:  `c = cache.open(name [, {memory = false, ttl = nil, sync = false, partitioned_by = topic, global = TOPIC}])`,
 			Context: "top level, handler, hook; any worker",
 			Text: `
 Opens the cache ´name´ and returns it; it does not wait (the database is opened, created if needed, and
@@ -17,7 +17,18 @@ state, returns the same cache. ´memory = true´ keeps it in memory only (nothin
 ´ttl´ (a duration) is the default time to live of entries, counted from their last write; ´sync = true´
 fsyncs every write so it also survives power loss (every write survives a killed process anyway). The
 cache is a sink (´{sink = c}´, records need a key: ´return value, key´) and ´c(key, value)´ stores
-´value´ and publishes it to ´c:updates()´. Raises ´cache.open: name must be a string, got nil´,
+´value´ and publishes it to ´c:updates()´.
+
+´partitioned_by = t´ (a ´kafka.topic´ with a ´group´) makes a partitioned cache for scaling out (see
+"Scaling out on Kafka consumer groups"): one shard per partition of ´t´ that this process holds,
+restored from the changelog topic ´<group>-<name>-changelog´ when the group assigns the partition; a
+handler of ´t´ reads and writes the shard of its record's partition, other code reads every held shard
+and cannot write (´cache:put: cache "counts" is partitioned by "clicks": only its handlers write it, each
+to its record's partition´). ´global = "TOPIC"´ makes a global cache: a local copy of the whole
+compacted topic TOPIC, read up to its end before ´cache.open´ returns and followed afterwards; its
+´put´, ´del´ and ´c(key, value)´ produce to the topic and wait until the copy holds the write;
+´incr´, ´update´, ´sweep´, ´clear´ and ´updates´ are not available on it.
+Raises ´cache.open: name must be a string, got nil´,
 ´cache.open: unknown option "tll" (known: global, memory, partitioned_by, sync, ttl)´,
 ´cache.open: cache name "a/b" must match [A-Za-z0-9_.-]+ (at most 200 characters, no "..")´,
 ´cache.open: cache "x" is already open with other options´ and, when another process holds it (exit 75),

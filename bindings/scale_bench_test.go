@@ -18,12 +18,12 @@ import (
 
 // scaleBenchScript counts b.N records of "in" per key and writes each new
 // count to "out", stopping after args.n records; the first lines (t and
-// counts) are formatted in.
+// counts) and the key counted are formatted in.
 const scaleBenchScript = `
 %s
 local n, limit = 0, tonumber(args.n)
 handle(t, {sink = kafka.topic("out")}, function(v, meta)
-  local c = counts:incr(meta.key)
+  local c = counts:incr(%s)
   n = n + 1
   if n == limit then stop() end
   return tostring(c), meta.key
@@ -32,7 +32,9 @@ end)
 
 // BenchmarkScaleOut runs the same job three times, each against a fresh
 // kfake holding b.N preloaded records over 3 partitions keyed over 64
-// keys: a count per key written to "out" (api.md section 11),
+// keys: a count per key written to "out" (api.md section 11), the key being
+// the record's (64keys) or its value (distinct: every record changes a new
+// key, the changelog's worst case),
 //
 //   - cache: in a plain cache (at-least-once outputs, local state);
 //   - changelog: in a partitioned cache, so every commit also produces the
@@ -46,6 +48,15 @@ end)
 //
 //	go test -run '^$' -bench ScaleOut -benchtime 100000x ./bindings/
 func BenchmarkScaleOut(b *testing.B) {
+	for _, tt := range []struct{ name, key string }{
+		{"64keys", "meta.key"}, // 64 keys: a commit changes at most 64 per partition
+		{"distinct", "v"},      // a new key per record: a changelog record per input
+	} {
+		b.Run(tt.name, func(b *testing.B) { benchScaleOut(b, tt.key) })
+	}
+}
+
+func benchScaleOut(b *testing.B, key string) {
 	n := b.N
 	run := func(head string) time.Duration {
 		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out"))
@@ -57,7 +68,7 @@ func BenchmarkScaleOut(b *testing.B) {
 		preloadBench(b, brokers, n)
 		start := time.Now()
 		rt := lua.New(lua.Options{
-			Script: "count.lua", Source: fmt.Appendf(nil, scaleBenchScript, head),
+			Script: "count.lua", Source: fmt.Appendf(nil, scaleBenchScript, head, key),
 			Modules: bindings.Modules(bindings.Deps{Brokers: []string{brokers}, StateDir: b.TempDir(),
 				Set: [][2]string{{"n", fmt.Sprint(n)}}}),
 			Stdout: io.Discard, Stderr: io.Discard,
