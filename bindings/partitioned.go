@@ -185,6 +185,11 @@ func (ts *topicShards) Restore(ctx context.Context, p int32) (err error) {
 	}
 	ts.rt.Logger().Info("restore partition", "topic", ts.topic.Config().Topic, "partition", p)
 	if err := logs.Restore(ctx, p, targets); err != nil {
+		if ctx.Err() != nil {
+			// Revoked meanwhile: what was applied stays, with its offset.
+			ts.rt.Logger().Info("restore cancelled", "topic", ts.topic.Config().Topic, "partition", p,
+				"records", applied.Load(), "took", time.Since(began).Round(time.Millisecond))
+		}
 		return err
 	}
 	for i, pc := range caches {

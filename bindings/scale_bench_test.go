@@ -18,11 +18,11 @@ import (
 
 // scaleBenchScript counts b.N records of "in" per key and writes each new
 // count to "out", stopping after args.n records; the first lines (t and
-// counts) and the key counted are formatted in.
+// counts), the commit interval and the key counted are formatted in.
 const scaleBenchScript = `
 %s
 local n, limit = 0, tonumber(args.n)
-handle(t, {sink = kafka.topic("out")}, function(v, meta)
+handle(t, {sink = kafka.topic("out"), commit_interval = %q}, function(v, meta)
   local c = counts:incr(%s)
   n = n + 1
   if n == limit then stop() end
@@ -34,7 +34,8 @@ end)
 // kfake holding b.N preloaded records over 3 partitions keyed over 64
 // keys: a count per key written to "out" (api.md section 11), the key being
 // the record's (64keys) or its value (distinct: every record changes a new
-// key, the changelog's worst case),
+// key, the changelog's worst case), committing every second (the default)
+// or every 100ms (64keys-100ms),
 //
 //   - cache: in a plain cache (at-least-once outputs, local state);
 //   - changelog: in a partitioned cache, so every commit also produces the
@@ -43,20 +44,22 @@ end)
 //     in the transaction too.
 //
 // The time runs from start to the end of the run (group join and the last
-// commit included). It reports rec/s of each and x-cache (the throughput
-// as a fraction of the plain cache's).
+// commit included); each variant runs twice and the faster run counts. It
+// reports rec/s of each and x-cache (the throughput as a fraction of the
+// plain cache's).
 //
 //	go test -run '^$' -bench ScaleOut -benchtime 100000x ./bindings/
 func BenchmarkScaleOut(b *testing.B) {
-	for _, tt := range []struct{ name, key string }{
-		{"64keys", "meta.key"}, // 64 keys: a commit changes at most 64 per partition
-		{"distinct", "v"},      // a new key per record: a changelog record per input
+	for _, tt := range []struct{ name, key, interval string }{
+		{"64keys", "meta.key", "1s"},          // 64 keys: a commit changes at most 64 per partition
+		{"distinct", "v", "1s"},               // a new key per record: a changelog record per input
+		{"64keys-100ms", "meta.key", "100ms"}, // ten commits (transactions) a second
 	} {
-		b.Run(tt.name, func(b *testing.B) { benchScaleOut(b, tt.key) })
+		b.Run(tt.name, func(b *testing.B) { benchScaleOut(b, tt.key, tt.interval) })
 	}
 }
 
-func benchScaleOut(b *testing.B, key string) {
+func benchScaleOut(b *testing.B, key, interval string) {
 	n := b.N
 	run := func(head string) time.Duration {
 		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out"))
@@ -68,7 +71,7 @@ func benchScaleOut(b *testing.B, key string) {
 		preloadBench(b, brokers, n)
 		start := time.Now()
 		rt := lua.New(lua.Options{
-			Script: "count.lua", Source: fmt.Appendf(nil, scaleBenchScript, head, key),
+			Script: "count.lua", Source: fmt.Appendf(nil, scaleBenchScript, head, interval, key),
 			Modules: bindings.Modules(bindings.Deps{Brokers: []string{brokers}, StateDir: b.TempDir(),
 				Set: [][2]string{{"n", fmt.Sprint(n)}}}),
 			Stdout: io.Discard, Stderr: io.Discard,
@@ -82,12 +85,24 @@ func benchScaleOut(b *testing.B, key string) {
 		}
 		return took
 	}
-	plain := run(`local t = kafka.topic("in", {group = "bench"})
-local counts = cache.open("counts")`)
-	changelog := run(`local t = kafka.topic("in", {group = "bench"})
-local counts = cache.open("counts", {partitioned_by = t})`)
-	eo := run(`local t = kafka.topic("in", {group = "bench", exactly_once = true})
-local counts = cache.open("counts", {partitioned_by = t})`)
+	heads := []string{
+		`local t = kafka.topic("in", {group = "bench"})
+local counts = cache.open("counts")`,
+		`local t = kafka.topic("in", {group = "bench"})
+local counts = cache.open("counts", {partitioned_by = t})`,
+		`local t = kafka.topic("in", {group = "bench", exactly_once = true})
+local counts = cache.open("counts", {partitioned_by = t})`,
+	}
+	// Each variant runs twice, in the order 0 1 2 2 1 0, and the faster
+	// run counts: what runs first in the process (a smaller heap, more
+	// collections) does not count against it.
+	best := make([]time.Duration, len(heads))
+	for _, i := range []int{0, 1, 2, 2, 1, 0} {
+		if d := run(heads[i]); best[i] == 0 || d < best[i] {
+			best[i] = d
+		}
+	}
+	plain, changelog, eo := best[0], best[1], best[2]
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(float64(n)/plain.Seconds(), "cache-rec/s")
 	b.ReportMetric(float64(n)/changelog.Seconds(), "changelog-rec/s")

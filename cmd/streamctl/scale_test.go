@@ -184,8 +184,9 @@ func TestScaleOutRestore(t *testing.T) {
 	}
 	a.wait(t, 130)
 	cp.wait(t, 130)
-	t.Logf("b killed with %d of %d records committed; a restored %d partitions, c %d; all committed after %v",
-		killed, n, logCount(a, "partition restored"), logCount(cp, "partition restored"), time.Since(start).Round(time.Millisecond))
+	t.Logf("b killed with %d of %d records committed; a restored %d partitions (%d restores cancelled by c joining), c %d; all committed after %v",
+		killed, n, logCount(a, "partition restored"), logCount(a, "restore cancelled"), logCount(cp, "partition restored"),
+		time.Since(start).Round(time.Millisecond))
 	if logCount(cp, "partition restored") == 0 {
 		t.Errorf("c took no partition")
 	}

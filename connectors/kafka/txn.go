@@ -497,6 +497,9 @@ func (x *Txn) Send(ctx context.Context, t *Topic, value, key any, headers map[st
 	if err != nil {
 		return err
 	}
+	if _, err := t.producer(ctx); err != nil { // checks the topic once
+		return err
+	}
 	kr.Topic = t.cfg.Topic
 	done := make(chan error, 1)
 	x.produce(ctx, kr, func(_ *kgo.Record, err error) { done <- err })
@@ -510,14 +513,22 @@ func (x *Txn) Send(ctx context.Context, t *Topic, value, key any, headers map[st
 
 // txnSink is a Topic's sink side inside a transaction.
 type txnSink struct {
-	t *Topic
-	x *Txn
+	t       *Topic
+	x       *Txn
+	checked atomic.Bool
 }
 
 // Write produces rec to the topic in the transaction, asynchronously;
 // rec.Ack is called once the broker acknowledged it (see Topic.Write).
+// The first Write checks the topic as Topic.Write does (it exists, or is
+// created with Config.AutoCreate).
 func (s *txnSink) Write(ctx context.Context, rec connectors.Record) error {
 	kr, err := s.t.encode(rec.Value, rec.Key, headerList(rec.Meta))
+	if err == nil && !s.checked.Load() {
+		if _, err = s.t.producer(ctx); err == nil {
+			s.checked.Store(true)
+		}
+	}
 	if err != nil {
 		if rec.Ack != nil {
 			rec.Ack(err)
