@@ -256,7 +256,6 @@ func (so *scaleOut) stats() []*restoreStat {
 	return out
 }
 
-
 // writeMetrics writes the scale-out families of /metrics: per shard, the
 // records restores applied, the changelog offsets a running restore has
 // left to read, and the changelog offset the local copy holds; per global
