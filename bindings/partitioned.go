@@ -134,12 +134,20 @@ func (ts *topicShards) Restore(ctx context.Context, p int32) (err error) {
 	began := time.Now()
 	shards := make([]*shard, len(caches))
 	defer func() {
-		if err != nil {
-			for _, sh := range shards {
-				if sh != nil {
-					sh.lc.c.Close()
-				}
+		if err == nil {
+			return
+		}
+		for i, sh := range shards {
+			if sh == nil {
+				continue
 			}
+			caches[i].mu.Lock()
+			windows := slices.Clone(caches[i].windows)
+			caches[i].mu.Unlock()
+			for _, sw := range windows {
+				sw.release([]int32{p})
+			}
+			sh.lc.c.Close()
 		}
 	}()
 	targets := make([]kafka.RestoreTarget, len(caches))
@@ -194,6 +202,16 @@ func (ts *topicShards) Restore(ctx context.Context, p int32) (err error) {
 	}
 	for i, pc := range caches {
 		pc.mu.Lock()
+		windows := slices.Clone(pc.windows)
+		pc.mu.Unlock()
+		for _, sw := range windows {
+			if err := sw.open(shards[i]); err != nil {
+				return fmt.Errorf("cache %q partition %d: %w", pc.name, p, err)
+			}
+		}
+	}
+	for i, pc := range caches {
+		pc.mu.Lock()
 		pc.shards[p] = shards[i]
 		pc.mu.Unlock()
 	}
@@ -223,6 +241,11 @@ func (ts *topicShards) Release(parts []int32, keep bool) {
 		pc.mu.Unlock()
 		for _, sw := range windows {
 			sw.release(parts)
+		}
+		for _, p := range parts {
+			stat := ts.so.stat(pc.name, p)
+			restored, _ := stat.snapshot()
+			stat.set(restored, 0) // a restore cut short is not running any more
 		}
 		for _, sh := range gone {
 			if !keep {

@@ -12,8 +12,8 @@ import (
 )
 
 // shardWindows are the windows of one window operator whose cache is
-// partitioned (api.md section 11): a state.Windower per shard, created at
-// the shard's first record from what the shard holds (restored with it),
+// partitioned (api.md section 11): a state.Windower per shard, created when
+// the shard is restored, from what it holds,
 // flushed into the shard at each commit (so into its changelog), and
 // dropped when the partition goes. Used from the main state; Release
 // comes from the group's goroutine.
@@ -40,6 +40,27 @@ func newShardWindows(cfg state.WindowConfig, pc *partitionedCache, st *state.Sto
 	return sw
 }
 
+// open creates the windower of shard sh, loading the windows the shard
+// holds (restored with it): called when the shard becomes visible, so idle
+// windows of a partition without new records close too. It does not call
+// the aggregator (no Lua).
+func (sw *shardWindows) open(sh *shard) error {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if x := sw.byPart[sh.p]; x != nil {
+		if x.sh == sh {
+			return nil
+		}
+		x.remove()
+	}
+	w, err := state.NewWindower(sw.cfg, sh.lc.c.Deferred())
+	if err != nil {
+		return err
+	}
+	sw.byPart[sh.p] = &shardWindow{sh: sh, w: w, remove: sw.st.OnCommit(w.Flush)}
+	return nil
+}
+
 // forRecord returns the windower of the shard of the record being handled
 // in L, creating it on the shard's first record.
 func (sw *shardWindows) forRecord(s *lua.State, L *glua.LState, a *lua.ArgChecker) *state.Windower {
@@ -48,14 +69,16 @@ func (sw *shardWindows) forRecord(s *lua.State, L *glua.LState, a *lua.ArgChecke
 		a.Raise("cache %q is partitioned: windows kept in it run in handlers of its topic %q", sw.pc.name, sw.pc.topic.Config().Topic)
 	}
 	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	if x := sw.byPart[sh.p]; x != nil && x.sh == sh {
-		return x.w
+	x := sw.byPart[sh.p]
+	sw.mu.Unlock()
+	if x == nil || x.sh != sh {
+		// The operator was made after the shard was restored.
+		a.Check(sw.open(sh))
+		sw.mu.Lock()
+		x = sw.byPart[sh.p]
+		sw.mu.Unlock()
 	}
-	w, err := state.NewWindower(sw.cfg, sh.lc.c.Deferred())
-	a.Check(err)
-	sw.byPart[sh.p] = &shardWindow{sh: sh, w: w, remove: sw.st.OnCommit(w.Flush)}
-	return w
+	return x.w
 }
 
 // release drops the windowers of parts (their last commit flushed them).
