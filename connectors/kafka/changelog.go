@@ -187,8 +187,7 @@ func (c *Changelogs) Restore(ctx context.Context, p int32, targets []RestoreTarg
 		offsets[r.Topic] = map[int32]kgo.Offset{p: kgo.NewOffset().At(r.from)}
 		byTopic[r.Topic] = r
 	}
-	cl, err := newClient(c.cfg, kgo.ConsumePartitions(offsets), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.KeepControlRecords(), kgo.FetchMaxWait(250*time.Millisecond), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := newClient(c.cfg, readerOpts(offsets, true, 250*time.Millisecond)...)
 	if err != nil {
 		return err
 	}

@@ -399,6 +399,33 @@ func kgoOpts(cfg Config, c *consumerHooks) ([]kgo.Opt, error) {
 	return opts, nil
 }
 
+// The clients of scale-out (txn.go, changelog.go, table.go): their
+// options, on top of connOpts.
+
+// adminOpts are those of a client that only asks the brokers (and, for
+// global tables, produces: acks from every replica, idempotent).
+func adminOpts() []kgo.Opt { return []kgo.Opt{kgo.RequiredAcks(kgo.AllISRAcks())} }
+
+// txnOpts are those of the transactional producer with id: transactions
+// that the broker aborts after cfg.TransactionTimeout, records partitioned
+// by p.
+func txnOpts(cfg Config, id string, p kgo.Partitioner) []kgo.Opt {
+	return []kgo.Opt{kgo.TransactionalID(id), kgo.TransactionTimeout(cfg.TransactionTimeout), kgo.RecordPartitioner(p)}
+}
+
+// readerOpts are those of a direct consumer of the given partitions from
+// the given offsets (a restore, a global table): with committed, it reads
+// only committed transactions and returns their markers too, so it sees
+// every offset; its fetches wait at most maxWait for records.
+func readerOpts(offsets map[string]map[int32]kgo.Offset, committed bool, maxWait time.Duration) []kgo.Opt {
+	opts := []kgo.Opt{kgo.ConsumePartitions(offsets), kgo.FetchMaxWait(maxWait),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}
+	if committed {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	}
+	return opts
+}
+
 // connOpts are the options of every client of cfg: where the brokers are
 // and how to reach them (SASL, TLS).
 func connOpts(cfg Config) ([]kgo.Opt, error) {

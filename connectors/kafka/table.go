@@ -64,7 +64,7 @@ func OpenTable(ctx context.Context, tc TableConfig) (_ *Table, err error) {
 		tc.Logger = slog.New(slog.DiscardHandler)
 	}
 	t := &Table{cfg: tc, topic: cfg.Topic, next: map[int32]int64{}, changed: make(chan struct{}), done: make(chan struct{})}
-	if t.prod, err = newClient(cfg, kgo.RequiredAcks(kgo.AllISRAcks())); err != nil {
+	if t.prod, err = newClient(cfg, adminOpts()...); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -110,8 +110,7 @@ func OpenTable(ctx context.Context, tc TableConfig) (_ *Table, err error) {
 		offsets[p] = kgo.NewOffset().At(off)
 		t.next[p] = off
 	}
-	t.cons, err = newClient(cfg, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{t.topic: offsets}),
-		kgo.FetchMaxWait(250*time.Millisecond), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	t.cons, err = newClient(cfg, readerOpts(map[string]map[int32]kgo.Offset{t.topic: offsets}, false, 250*time.Millisecond)...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,12 @@
 // Package kafka connects streamctl to Kafka through franz-go: a Topic is a
 // source (consuming, at-least-once with a consumer group) and a sink
 // (producing); DevBroker runs an in-process Kafka-compatible broker (kfake)
-// for development and tests. Plain Go: package bindings maps kafka.topic and
-// its methods onto it. Only config.go turns configuration into franz-go
+// for development and tests. For state that scales out over consumer
+// groups (api.md section 11): Txn (the transaction a run's commits go
+// through), Changelogs (changelog topics and their restores, which a Topic
+// drives through its Restorers on rebalances) and Table (the topic of a
+// global cache). Plain Go: package bindings maps kafka.topic and its
+// methods onto it. Only config.go turns configuration into franz-go
 // options; nothing outside this package sees franz-go.
 package kafka
 
@@ -51,6 +55,12 @@ import (
 //
 // Without a Group every partition is consumed from Config.Offset, records
 // have a nil Ack and nothing is committed.
+//
+// A group topic in a transaction (SetTransaction) has its offsets committed
+// by Txn.Commit, with what the transaction holds; one with Restorers
+// (AddRestorer) pauses each newly assigned partition until its state is
+// restored (see Restorer). A partition being revoked emits no more records
+// while its commit runs.
 type Topic struct {
 	cfg      Config
 	opts     topicOpts

@@ -145,11 +145,7 @@ func (x *Txn) start(ctx context.Context) error {
 	if x.startErr != nil || x.cl != nil {
 		return x.startErr
 	}
-	cl, err := newClient(x.cfg,
-		kgo.TransactionalID(x.id),
-		kgo.TransactionTimeout(x.cfg.TransactionTimeout),
-		kgo.RecordPartitioner(txnPartitioner{x: x, def: kgo.UniformBytesPartitioner(64<<10, true, true, nil)}),
-	)
+	cl, err := newClient(x.cfg, txnOpts(x.cfg, x.id, txnPartitioner{x: x, def: kgo.UniformBytesPartitioner(64<<10, true, true, nil)})...)
 	if err != nil {
 		return err
 	}
