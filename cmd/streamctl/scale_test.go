@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/streamctl/streamctl/state"
 )
 
 // The scale-out tests run several `streamctl run` processes of one
@@ -139,9 +141,10 @@ handle(t, opts, function(v) counts:incr(v.k) end)
 // TestScaleOutRestore: 6 partitions of keyed input counted per key in a
 // partitioned cache by two processes; one is killed with kill -9 and its
 // state directory deleted mid-stream, and a third joins while the survivor
-// restores the dead one's partitions from the changelog. Once the input is
-// committed, a fresh process alone takes every partition: its restored
-// state holds the exact counts.
+// restores the dead one's partitions from the changelog (waiting for the
+// transaction the dead one left open to time out). Once the input is committed, a fresh
+// process alone takes every partition: its restored state holds the exact
+// counts.
 func TestScaleOutRestore(t *testing.T) {
 	t.Parallel()
 	n := 12_000
@@ -164,6 +167,9 @@ func TestScaleOutRestore(t *testing.T) {
 	})
 	waitUntil(t, "a sixth of the input committed", func() bool { return committedSum(t, cl, "sc", "in") > int64(n/6) })
 	restoresA := logCount(a, "restore partition")
+	// b dies in the middle of a commit: its transaction stays open in the
+	// changelog, holding a count that must never be applied.
+	openTransaction(t, c, "sc-counts-changelog", "k1", 1_000_000)
 	b.signal(t, syscall.SIGKILL)
 	b.wait(t, -1)
 	if err := os.RemoveAll(filepath.Join(dirB, ".streamctl")); err != nil {
@@ -175,6 +181,9 @@ func TestScaleOutRestore(t *testing.T) {
 	// to time out. c joins meanwhile.
 	waitUntil(t, "a to restore b's partitions", func() bool { return logCount(a, "restore partition") > restoresA })
 	cp := startStreamctl(t, "c", dirC, brokers, "run", "count.lua", rate)
+	if running := logCount(a, "restore partition") - logCount(a, "partition restored") - logCount(a, "restore cancelled"); running == 0 {
+		t.Errorf("c started after a's restores ended")
+	}
 	waitAllCommitted(t, cl, "sc", "in")
 	for _, p := range []*child{a, cp} {
 		if p.exited() {
@@ -347,4 +356,40 @@ func checkRestoreMetrics(t *testing.T, p *child) {
 		t.Errorf("/metrics: no restored records")
 	}
 	t.Logf("%s restored %.0f changelog records", p.name, restored)
+}
+
+// openTransaction leaves a transaction open in every partition of
+// changelog, putting count at key, as a process killed in the middle of a
+// commit does: the broker aborts it after 4s, and restores wait for that.
+func openTransaction(t *testing.T, c *kfake.Cluster, changelog, key string, count int64) {
+	t.Helper()
+	st, err := state.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	enc, err := st.Cache("enc", state.CacheConfig{Memory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := state.EncodeKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := enc.EncodeEntry(count, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := kafkaClient(t, c, kgo.TransactionalID("killed-mid-commit"), kgo.TransactionTimeout(4*time.Second),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), kafkaTimeout)
+	defer cancel()
+	for p := range int32(scalePartitions) {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: changelog, Partition: p, Key: k, Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
