@@ -51,6 +51,7 @@ func Modules(d Deps) []lua.Module {
 	store := &stateStore{dir: d.StateDir, given: d.State, log: d.Logger, fixtures: d.Fixtures}
 	topics := &topicList{}
 	clk := clock.Or(d.Clock)
+	scale := &scaleOut{store: store, brokers: d.Brokers}
 	return []lua.Module{
 		&coreModule{set: d.Set, positional: d.Positional, clock: clk},
 		jsonModule{},
@@ -60,10 +61,10 @@ func Modules(d Deps) []lua.Module {
 		sourcesModule{clock: clk, fixtures: d.Fixtures},
 		sinksModule{},
 		pipeModule{clock: clk},
-		&cacheModule{store: store},
+		&cacheModule{store: store, scale: scale},
 		&stateModule{store: store},
-		&kafkaModule{brokers: d.Brokers, topics: topics, fixtures: d.Fixtures},
-		newHTTPModule(topics, d.Fixtures, clk),
+		&kafkaModule{brokers: d.Brokers, topics: topics, fixtures: d.Fixtures, scale: scale},
+		newHTTPModule(topics, d.Fixtures, clk, scale),
 		&windowModule{store: store, clock: clk},
 		&checkpointModule{store: store},
 	}

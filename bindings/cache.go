@@ -18,7 +18,10 @@ const cacheType = "streamctl.cache"
 // cacheModule provides cache.open (api.md section 5). Caches are goleveldb
 // databases under the run's state directory, shared by every Lua state of
 // the process by name.
-type cacheModule struct{ store *stateStore }
+type cacheModule struct {
+	store *stateStore
+	scale *scaleOut // partitioned and global caches
+}
 
 func (*cacheModule) Name() string { return "cache" }
 
@@ -77,8 +80,16 @@ func (m *cacheModule) Open(s *lua.State) error {
 func (m *cacheModule) open(s *lua.State, L *glua.LState) int {
 	a := lua.Args(L, "cache.open")
 	name := a.String(1, "name")
-	o := a.Options(2, "memory", "ttl", "sync")
+	o := a.Options(2, "memory", "ttl", "sync", "partitioned_by", "global")
 	cfg := state.CacheConfig{Memory: o.Bool("memory", false), TTL: o.Duration("ttl", 0), Sync: o.Bool("sync", false)}
+	switch by, global := o.Get("partitioned_by"), o.Get("global"); {
+	case by != glua.LNil && global != glua.LNil:
+		a.Raise("partitioned_by and global exclude each other")
+	case by != glua.LNil:
+		return m.openPartitioned(s, L, a, name, cfg, by)
+	case global != glua.LNil:
+		return m.openGlobal(s, L, a, name, cfg, o.String("global", ""))
+	}
 	lc, err := m.store.cache(s, name, cfg)
 	a.Check(err)
 	if lc.c.Config() != cfg {
@@ -227,6 +238,12 @@ func cacheUpdate(s *lua.State, L *glua.LState, c *luaCache) int {
 // c:range{from=, to=, prefix=, reverse=, limit=} -> iterator of k, v.
 // Entries are read in pages, so a range over a large cache stays small.
 func cacheRange(s *lua.State, L *glua.LState, c *luaCache) int {
+	return rangeIter(s, L, c.c.Range)
+}
+
+// rangeIter is c:range over ranger: a cache's Range, or a partitioned
+// cache's shards merged (state.Shards.Range).
+func rangeIter(s *lua.State, L *glua.LState, ranger func(state.RangeOptions, func(k, v any) bool) error) int {
 	a := lua.Args(L, "cache:range")
 	o := a.Options(2, "from", "to", "prefix", "reverse", "limit")
 	opt := state.RangeOptions{Reverse: o.Bool("reverse", false), Limit: o.Int("limit", 0, 0)}
@@ -256,7 +273,7 @@ func cacheRange(s *lua.State, L *glua.LState, c *luaCache) int {
 					po.From = last
 				}
 			}
-			err := c.c.Range(po, func(k, v any) bool {
+			err := ranger(po, func(k, v any) bool {
 				if started && !opt.Reverse && len(buf) == 0 && keyEqual(k, last) {
 					return true // From is inclusive: skip the last key of the previous page
 				}

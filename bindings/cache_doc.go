@@ -9,6 +9,8 @@ var cacheReference = moduleRef{
 			{"memory", "boolean", "Keep the cache in memory only; default false."},
 			{"ttl", "streamctl.duration", "Default time to live of entries."},
 			{"sync", "boolean", "fsync every write; default false."},
+			{"partitioned_by", "streamctl.topic", "A Kafka topic with a group: one shard per partition, restored from a changelog topic."},
+			{"global", "string", "A compacted Kafka topic this cache is a local copy of."},
 		}},
 		{Name: "cache.PutOptions", Doc: "The options of ´c:put(key, value, opts)´.", Fields: []Field{{"ttl", "streamctl.duration", "This entry's time to live."}}},
 		{Name: "cache.RangeOptions", Doc: "The options of ´c:range{}´.", Fields: []Field{
@@ -23,7 +25,7 @@ var cacheReference = moduleRef{
 		{
 			Module:  "cache",
 			Name:    "cache.open",
-			Syntax:  `c = cache.open(name [, {memory = false, ttl = nil, sync = false}])`,
+			Syntax:  `c = cache.open(name [, {memory = false, ttl = nil, sync = false, partitioned_by = topic, global = TOPIC}])`,
 			Type:    "fun(name: string, opts?: cache.OpenOptions): streamctl.cache",
 			Context: "top level, handler, hook; any worker",
 			Text: `
@@ -36,8 +38,19 @@ power loss (they survive a killed process anyway). Writes made in a handler are 
 to every read, and committed with the positions of the records' sources every ´commit_interval´ (see
 "State commits"); writes from the top level and hooks are durable when the call returns. The
 cache is a sink (´{sink = c}´, records need a key: ´return value, key´) and ´c(key, value)´ stores
-´value´ and publishes it to ´c:updates()´. Raises ´cache.open: name must be a string, got nil´,
-´cache.open: unknown option "tll" (known: memory, sync, ttl)´,
+´value´ and publishes it to ´c:updates()´.
+
+´partitioned_by = t´ (a ´kafka.topic´ with a ´group´) makes a partitioned cache for scaling out (see
+"Scaling out on Kafka consumer groups"): one shard per partition of ´t´ that this process holds,
+restored from the changelog topic ´<group>-<name>-changelog´ when the group assigns the partition; a
+handler of ´t´ reads and writes the shard of its record's partition, other code reads every held shard
+and cannot write (´cache:put: cache "counts" is partitioned by "clicks": only its handlers write it, each
+to its record's partition´). ´global = "TOPIC"´ makes a global cache: a local copy of the whole
+compacted topic TOPIC, read up to its end before ´cache.open´ returns and followed afterwards; its
+´put´, ´del´ and ´c(key, value)´ produce to the topic and wait until the copy holds the write;
+´incr´, ´update´, ´sweep´, ´clear´ and ´updates´ are not available on it.
+Raises ´cache.open: name must be a string, got nil´,
+´cache.open: unknown option "tll" (known: global, memory, partitioned_by, sync, ttl)´,
 ´cache.open: cache name "a/b" must match [A-Za-z0-9_.-]+ (at most 200 characters, no "..")´,
 ´cache.open: cache "x" is already open with other options´ and, when another process holds the state
 directory (exit 75), ´cache.open: state directory DIR is in use by pid 1234´.

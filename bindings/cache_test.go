@@ -433,7 +433,7 @@ func TestCacheErrors(t *testing.T) {
 		{"open without name", `cache.open()`, `job.lua:1: cache.open: name must be a string, got nil`},
 		{"open number name", `cache.open(1)`, `job.lua:1: cache.open: name must be a string, got number`},
 		{"open bad name", `cache.open("a/b")`, `job.lua:1: cache.open: cache name "a/b" must match [A-Za-z0-9_.-]+ (at most 200 characters, no "..")`},
-		{"open unknown option", `cache.open("c", {tll = 1})`, `job.lua:1: cache.open: unknown option "tll" (known: memory, sync, ttl)`},
+		{"open unknown option", `cache.open("c", {tll = 1})`, `job.lua:1: cache.open: unknown option "tll" (known: global, memory, partitioned_by, sync, ttl)`},
 		{"open bad memory", `cache.open("c", {memory = "yes"})`, `job.lua:1: cache.open: memory must be a boolean, got string "yes"`},
 		{"open bad ttl", `cache.open("c", {ttl = "abc"})`, `job.lua:1: cache.open: ttl must be a duration like "500ms" or a number of seconds, got "abc"`},
 		{"open twice other options", `cache.open("c", {memory = true}); cache.open("c")`, `job.lua:1: cache.open: cache "c" is already open with other options`},

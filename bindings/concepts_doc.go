@@ -70,6 +70,22 @@ blocks that worker only. ´pipe.batch{every = ...}´ flushes by time only in han
 in workers it flushes by size and at the end of input. A Lua state is never used by two goroutines at
 once.
 `},
+	{Title: "Scaling out on Kafka consumer groups", Text: `
+Several ´streamctl run´ processes with the same script and ´group´, each with its own state directory,
+share a topic's partitions, and their state moves with the partitions (docs/scaling.md has the whole
+story). ´cache.open(name, {partitioned_by = t})´ keeps one shard per partition of ´t´: a handler of ´t´
+works on the shard of its record's partition; every commit also produces the shard's changed keys to the
+compacted changelog topic ´<group>-<name>-changelog´, in a Kafka transaction with the input offsets.
+When the group assigns a partition to a process, its shards are restored from the changelog (from the
+local copy's offset, or from the start) before any of its records is handled, while the other
+partitions keep flowing; a revoked partition is committed and its shards closed. Produce the input keyed
+by what you aggregate by, so that all records of a key are in one partition.
+
+´exactly_once = true´ on the source also puts the handler's outputs to Kafka sinks in the transaction:
+a consumer with ´isolation = "read_committed"´ sees each output once, across ´kill -9´ and rebalances.
+´cache.open(name, {global = "TOPIC"})´ keeps the whole of a compacted topic in every process, for
+lookups. ´streamctl dev-broker´ runs all of it.
+`},
 	{Title: "Codecs and JSON values", Text: `
 Records are plain values: nil, booleans, numbers, strings and tables of them (´json.null´ included; no
 functions, coroutines, other userdata or cycles). Sources decode bytes into records with a codec and

@@ -147,6 +147,7 @@ func handle(s *lua.State, L *glua.LState) int {
 	source, decode, err := prov.LuaSource(s)
 	a.Check(err)
 	spec.Source, spec.Decode = source, decode
+	a.Check(routeExactlyOnce(s, spec))
 	a.Check(s.Handle(spec))
 	return 0
 }

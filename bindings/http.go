@@ -33,10 +33,12 @@ type httpModule struct {
 	fixtures Fixtures
 	// clock paces retries and reconnects.
 	clock clock.Clock
+	// scale holds the restores and changelogs /metrics reports.
+	scale *scaleOut
 }
 
-func newHTTPModule(topics *topicList, fx Fixtures, clk clock.Clock) *httpModule {
-	m := &httpModule{topics: topics, fixtures: fx, clock: clk}
+func newHTTPModule(topics *topicList, fx Fixtures, clk clock.Clock, scale *scaleOut) *httpModule {
+	m := &httpModule{topics: topics, fixtures: fx, clock: clk, scale: scale}
 	m.client = sync.OnceValue(func() *shttp.Client { return shttp.NewClient(m.clientOpts()...) })
 	return m
 }
@@ -202,7 +204,7 @@ func (m *httpModule) serve(s *lua.State, L *glua.LState) int {
 		// Requests are held until the code that called http.serve yields
 		// or ends, so the paths it registers right after (srv:get, srv:sse)
 		// are there for the first request.
-		srv, err := shttp.NewServer(shttp.ServerConfig{Addr: addr, Metrics: runMetrics(rt, m.topics), Held: true}, shttp.WithLogger(rt.Logger()))
+		srv, err := shttp.NewServer(shttp.ServerConfig{Addr: addr, Metrics: runMetrics(rt, m.topics, m.scale), Held: true}, shttp.WithLogger(rt.Logger()))
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +329,7 @@ func serverSSE(s *lua.State, L *glua.LState) int {
 // runMetrics writes the run's per-handler counters (records in, out,
 // errors, skipped, late) and the Kafka consumer lag per partition, read at scrape
 // time.
-func runMetrics(rt *lua.Runtime, topics *topicList) shttp.MetricsWriter {
+func runMetrics(rt *lua.Runtime, topics *topicList, scale *scaleOut) shttp.MetricsWriter {
 	return func(w io.Writer) {
 		handlers := rt.Handlers()
 		counts := make([][5]int64, len(handlers))
@@ -358,5 +360,8 @@ func runMetrics(rt *lua.Runtime, topics *topicList) shttp.MetricsWriter {
 		}
 		shttp.WriteFamily(w, "streamctl_kafka_consumer_lag", "gauge",
 			"Records not handled yet, per partition: the high watermark at the last fetch minus the next offset to handle.", lag)
+		if scale != nil {
+			scale.writeMetrics(w)
+		}
 	}
 }

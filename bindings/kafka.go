@@ -27,6 +27,7 @@ type kafkaModule struct {
 	brokers  []string   // Deps.Brokers: for topics that name none
 	topics   *topicList // the run's open topics, for /metrics
 	fixtures Fixtures   // under test: topics are fixtures
+	scale    *scaleOut  // the run's Kafka transaction (exactly_once)
 }
 
 func (*kafkaModule) Name() string { return "kafka" }
@@ -105,7 +106,7 @@ func (m *kafkaModule) topic(s *lua.State, L *glua.LState) int {
 	a := lua.Args(L, "kafka.topic")
 	name := a.String(1, "name")
 	o := a.Options(2, "brokers", "group", "offset", "codec", "key_codec", "acks", "idempotent",
-		"sasl", "tls", "auto_create", "dial_timeout", "session_timeout")
+		"sasl", "tls", "auto_create", "dial_timeout", "session_timeout", "exactly_once", "isolation", "transaction_timeout")
 	rt := s.Runtime()
 	if rt == nil {
 		a.Raise("not available here")
@@ -117,6 +118,15 @@ func (m *kafkaModule) topic(s *lua.State, L *glua.LState) int {
 		AutoCreate:     o.Bool("auto_create", false),
 		DialTimeout:    o.Duration("dial_timeout", 10*time.Second),
 		SessionTimeout: o.Duration("session_timeout", 0),
+		ExactlyOnce:    o.Bool("exactly_once", false),
+	}
+	if o.Has("isolation") {
+		cfg.Isolation = o.Enum("isolation", kafka.ReadUncommitted, kafka.ReadUncommitted, kafka.ReadCommitted)
+	}
+	if o.Has("transaction_timeout") {
+		if cfg.TransactionTimeout = o.Duration("transaction_timeout", 0); cfg.TransactionTimeout <= 0 {
+			a.Raise("transaction_timeout must be > 0")
+		}
 	}
 	cfg.Brokers = m.brokerList(a, o)
 	switch v := o.Get("offset").(type) {
@@ -161,6 +171,11 @@ func (m *kafkaModule) topic(s *lua.State, L *glua.LState) int {
 			m.topics.remove(t)
 			return t.Close(context.Background())
 		})
+		if cfg.ExactlyOnce {
+			if _, err := m.scale.transactional(s, t); err != nil {
+				return nil, err
+			}
+		}
 		return &luaTopic{t: t, conn: t}, nil
 	})
 	a.Check(err)
@@ -226,8 +241,15 @@ func topicSend(s *lua.State, L *glua.LState) int {
 			headers[k.String()] = v.String()
 		})
 	}
+	send := lt.conn.Send
+	if x := exactlyOnceTxn(s.HandlerSource(L)); x != nil && lt.t != nil {
+		// A handler of an exactly-once source: in its transaction.
+		send = func(ctx context.Context, value, key any, headers map[string]string) error {
+			return x.Send(ctx, lt.t, value, key, headers)
+		}
+	}
 	return s.Await(L, func(ctx context.Context) (lua.Results, error) {
-		if err := lt.conn.Send(ctx, value, key, headers); err != nil {
+		if err := send(ctx, value, key, headers); err != nil {
 			return nil, fmt.Errorf("topic:send: %w", err)
 		}
 		return nil, nil

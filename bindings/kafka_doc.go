@@ -18,6 +18,9 @@ var kafkaReference = moduleRef{
 			{"auto_create", "boolean", "Ask the broker to create a missing topic; default false."},
 			{"dial_timeout", "streamctl.duration", "Default 10s."},
 			{"session_timeout", "streamctl.duration", "The group session timeout."},
+			{"exactly_once", "boolean", "Consume and produce in Kafka transactions (exactly-once Kafka to Kafka); default false."},
+			{"isolation", "\"read_uncommitted\"|\"read_committed\"", "Which records of transactions are read."},
+			{"transaction_timeout", "streamctl.duration", "How long the broker waits before aborting an open transaction."},
 		}},
 		{Name: "kafka.SASL", Doc: "SASL settings of a topic.", Fields: []Field{
 			{"mechanism", "\"PLAIN\"|\"SCRAM-SHA-256\"|\"SCRAM-SHA-512\"", "Default ´\"PLAIN\"´."},
@@ -35,7 +38,7 @@ var kafkaReference = moduleRef{
 		{
 			Module:  "kafka",
 			Name:    "kafka.topic",
-			Syntax:  `t = kafka.topic(name [, {brokers=, group=, offset=, codec=, key_codec=, acks=, idempotent=, auto_create=, dial_timeout=, session_timeout=, sasl=, tls=}])`,
+			Syntax:  `t = kafka.topic(name [, {brokers=, group=, offset=, codec=, key_codec=, acks=, idempotent=, auto_create=, dial_timeout=, session_timeout=, exactly_once=, isolation=, transaction_timeout=, sasl=, tls=}])`,
 			Type:    "fun(name: string, opts?: kafka.TopicOptions): streamctl.topic",
 			Context: "top level; any worker",
 			Text: `
@@ -48,7 +51,13 @@ the topic is read from ´offset´ and nothing is committed), ´offset´ (´"earl
 ´key_codec´ (default ´"text"´), ´acks´ (´"all"´, the default, ´"leader"´ or ´"none"´), ´idempotent´
 (default true with ´acks = "all"´), ´auto_create´ (default false: an unknown topic is an error),
 ´dial_timeout´ (default 10s), ´session_timeout´ (how long the group waits for a member that stopped
-answering before moving its partitions; default franz-go's 45s), ´sasl = {mechanism = "PLAIN"|"SCRAM-SHA-256"|"SCRAM-SHA-512", user=,
+answering before moving its partitions; default franz-go's 45s), ´exactly_once´ (default false; with
+a ´group´: the handler's outputs to Kafka sinks, the changelogs of caches partitioned by the topic and
+the input offsets commit in one Kafka transaction, so a ´read_committed´ consumer sees each output once),
+´isolation´ (´"read_uncommitted"´ or ´"read_committed"´: whether consuming skips records of transactions
+not committed; default ´"read_committed"´ with ´exactly_once´, else ´"read_uncommitted"´),
+´transaction_timeout´ (default 10s: how long the broker keeps a transaction of a killed process whose state
+directory is lost open before aborting it), ´sasl = {mechanism = "PLAIN"|"SCRAM-SHA-256"|"SCRAM-SHA-512", user=,
 password=}´, ´tls = {ca=, cert=, key=, insecure=}´. Unreachable brokers raise
 ´kafka: brokers 127.0.0.1:1 unreachable: ...´ within ´dial_timeout´; an undecodable record follows the
 handler's ´on_error´, naming topic, partition and offset.

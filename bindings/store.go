@@ -96,3 +96,10 @@ func (st *stateStore) cache(s *lua.State, name string, cfg state.CacheConfig) (*
 	}
 	return lc, nil
 }
+
+// opened returns the run's state directory if it is open, else nil.
+func (st *stateStore) opened() *state.Store {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.st
+}

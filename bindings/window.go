@@ -50,6 +50,9 @@ type windowOp struct {
 	partNames []string               // names of Kafka partitions by number (partName)
 	gen       uint64                 // of parts, as last given to w
 	src       connectors.Source      // the source parts was looked up for
+	// shards, in place of w, keeps a windower per shard of a partitioned
+	// cache (opts.cache = cache.open(name, {partitioned_by = topic})).
+	shards *shardWindows
 }
 
 func (m *windowModule) Open(s *lua.State) error {
@@ -145,15 +148,19 @@ func (w *windowCalls) newWindow(L *glua.LState, kindName string, kind state.Wind
 	// commit, with the positions of the records they hold (api.md
 	// section 10).
 	if s.IsMain() {
-		c, err := w.windowStore(a, o)
+		c, pc, err := w.windowStore(a, o)
 		a.Check(err)
-		win, err := state.NewWindower(cfg, c.Deferred())
-		a.Check(err)
-		op.w = win
 		st, err := w.m.store.open(s)
 		a.Check(err)
-		remove := st.OnCommit(win.Flush)
-		s.Runtime().OnClose(func(context.Context) error { remove(); return nil })
+		if pc != nil {
+			op.shards = newShardWindows(cfg, pc, st)
+		} else {
+			win, err := state.NewWindower(cfg, c.Deferred())
+			a.Check(err)
+			op.w = win
+			remove := st.OnCommit(win.Flush)
+			s.Runtime().OnClose(func(context.Context) error { remove(); return nil })
+		}
 	}
 	ud := L.NewUserData()
 	ud.Value = op
@@ -187,22 +194,26 @@ func requiredDuration(a *lua.ArgChecker, o *lua.OptionTable, key string) time.Du
 	return d
 }
 
-// windowStore is opts.cache, else the run's persistent cache "windows".
-func (w *windowCalls) windowStore(a *lua.ArgChecker, o *lua.OptionTable) (*state.Cache, error) {
+// windowStore is opts.cache (a cache, or a partitioned cache), else the
+// run's persistent cache "windows".
+func (w *windowCalls) windowStore(a *lua.ArgChecker, o *lua.OptionTable) (*state.Cache, *partitionedCache, error) {
 	if v := o.Get("cache"); v != glua.LNil {
 		ud, ok := v.(*glua.LUserData)
 		if ok {
-			if c, ok := ud.Value.(*luaCache); ok {
-				return c.c, nil
+			switch c := ud.Value.(type) {
+			case *luaCache:
+				return c.c, nil, nil
+			case *partitionedCache:
+				return nil, c, nil
 			}
 		}
 		a.Raise("cache must be a cache from cache.open, got %s", lua.TypeName(v))
 	}
 	lc, err := w.m.store.cache(w.s, "windows", state.CacheConfig{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return lc.c, nil
+	return lc.c, nil, nil
 }
 
 // aggregatorOption reads agg: a built-in name (default "count") or a Lua
@@ -279,7 +290,7 @@ func checkWindower(L *glua.LState) *windowOp {
 	ud, ok := L.Get(1).(*glua.LUserData)
 	if ok {
 		if op, ok := ud.Value.(*windowOp); ok {
-			if op.w == nil {
+			if op.w == nil && op.shards == nil {
 				L.RaiseError("window operators run in the main state: use them in a handler with workers = 1")
 			}
 			return op
@@ -317,14 +328,20 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 	}
 	var pre []state.WindowResult
 	part := ""
+	win := op.w
+	if op.shards != nil {
+		win = op.shards.forRecord(s, L, lua.ArgsAt(L, "window", op.where)) // one partition per windower
+	}
 	if rec := s.CurrentRecord(L); rec != nil {
 		if p, ok := rec.Meta["partition"].(int64); ok {
 			part = op.partName(p)
-			pre, err = op.partitions(s, L)
-			check(err)
+			if op.shards == nil {
+				pre, err = op.partitions(s, L)
+				check(err)
+			}
 		}
 	}
-	out, late, err := op.w.AddFrom(part, key, t, v)
+	out, late, err := win.AddFrom(part, key, t, v)
 	check(err)
 	if len(pre) > 0 {
 		out = append(pre, out...)
@@ -389,8 +406,12 @@ func windowFinish(s *lua.State, L *glua.LState) int {
 		return 0
 	default:
 	}
-	out, err := op.w.CloseAll()
-	a.Check(err)
+	var out []state.WindowResult
+	for _, win := range op.windowers() {
+		res, err := win.CloseAll()
+		a.Check(err)
+		out = append(out, res...)
+	}
 	return pushResults(s, L, op, out)
 }
 
@@ -400,9 +421,21 @@ func windowIdle(s *lua.State, L *glua.LState) int {
 	if op.idle <= 0 {
 		return 0
 	}
-	out, err := op.w.CloseIdle(op.clock.Now(), op.idle)
-	lua.ArgsAt(L, "window", op.where).Check(err)
+	var out []state.WindowResult
+	for _, win := range op.windowers() {
+		res, err := win.CloseIdle(op.clock.Now(), op.idle)
+		lua.ArgsAt(L, "window", op.where).Check(err)
+		out = append(out, res...)
+	}
 	return pushResults(s, L, op, out)
+}
+
+// windowers returns the operator's windower, or those of its shards.
+func (op *windowOp) windowers() []*state.Windower {
+	if op.shards != nil {
+		return op.shards.all()
+	}
+	return []*state.Windower{op.w}
 }
 
 // w:every() -> seconds between idle checks, or nil.

@@ -52,7 +52,9 @@ const commitPendingLimit = 64 << 20
 //  3. It flushes every sink, waiting for producer acks: the outputs of the
 //     records reached their sinks.
 //  4. It asks each positioned source for its position (after every record
-//     it handed over) and commits the state with them in one write.
+//     it handed over) and commits the state with them in one write; a run
+//     with a Transaction (lua/txn.go) commits through it instead, which
+//     commits the Kafka transaction first.
 //  5. It tells each source its position is durable (Kafka then commits the
 //     group offsets), and releases the gate.
 //
@@ -302,7 +304,11 @@ func (c *commits) store() error {
 			positions[p.key] = pos
 		}
 	}
-	if err := c.state.Commit(positions); err != nil {
+	if t := c.rt.transaction(); t != nil {
+		if err := t.Commit(c.rt.runCtx, positions); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+	} else if err := c.state.Commit(positions); err != nil {
 		return fmt.Errorf("commit state: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -96,7 +96,8 @@ type Runtime struct {
 	feeds    []*feed
 
 	handlers []*Handler
-	commits  *commits // nil when the run commits no state
+	commits  *commits    // nil when the run commits no state
+	txn      Transaction // UseTransaction; guarded by mu
 	// handlersMu guards appending to handlers (the top level, in the
 	// scheduler's goroutine) against Handlers (a /metrics scrape).
 	handlersMu sync.Mutex

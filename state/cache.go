@@ -73,6 +73,7 @@ type cacheCore struct {
 	store  *Store
 	name   string
 	cfg    CacheConfig
+	kind   string      // kindPlain, kindGlobal or kindShard (shard.go)
 	db     *leveldb.DB // the store's database, or the memory cache's own
 	prefix []byte      // cachePrefix(name); nil for memory caches
 	imm    *Cache      // the view Store.Cache returns
@@ -97,9 +98,18 @@ type cacheCore struct {
 // cache starts its sweep goroutine. It blocks while goleveldb opens the
 // database (replaying its journal).
 func (s *Store) Cache(name string, cfg CacheConfig) (_ *Cache, err error) {
+	return s.openCache(name, cfg, kindPlain)
+}
+
+// openCache opens the cache name of the given kind (see shard.go): a plain
+// or global cache is registered in the database ('n' NAME), a shard is not;
+// kindAny opens a plain or global cache as it is, for reading and dumps.
+func (s *Store) openCache(name string, cfg CacheConfig, kind string) (_ *Cache, err error) {
 	defer s.guard(&err)
-	if err := checkName("cache", name); err != nil {
-		return nil, err
+	if kind != kindShard {
+		if err := checkName("cache", name); err != nil {
+			return nil, err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -110,11 +120,14 @@ func (s *Store) Cache(name string, cfg CacheConfig) (_ *Cache, err error) {
 		if c.cfg != cfg {
 			return nil, errorf(ErrConfig, "cache %q is already open with %s, not %s", name, c.cfg, cfg)
 		}
+		if kind != kindAny && c.kind != kind {
+			return nil, kindError(name, c.kind, kind)
+		}
 		c.refs++
 		return c.imm, nil
 	}
 	s.used.Store(true)
-	c := &cacheCore{store: s, name: name, cfg: cfg, refs: 1}
+	c := &cacheCore{store: s, name: name, cfg: cfg, refs: 1, kind: kind}
 	if cfg.Memory {
 		db, err := newMemDB()
 		if err != nil {
@@ -126,12 +139,9 @@ func (s *Store) Cache(name string, cfg CacheConfig) (_ *Cache, err error) {
 		if err != nil {
 			return nil, err
 		}
-		reg := nsKey(nsRegister, name)
-		if ok, err := db.Has(reg, nil); err != nil {
-			return nil, s.classify(err)
-		} else if !ok {
-			if err := db.Put(reg, nil, nil); err != nil {
-				return nil, s.classify(err)
+		if kind != kindShard {
+			if c.kind, err = s.register(db, name, kind); err != nil {
+				return nil, err
 			}
 		}
 		c.db, c.prefix = db, cachePrefix(name)

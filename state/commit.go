@@ -3,8 +3,10 @@ package state
 import (
 	"maps"
 	"slices"
+	"sync"
 
 	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
 // Commits
@@ -52,8 +54,29 @@ func (s *Store) OnCommit(fn func() error) (remove func()) {
 // wait for it; reads do not. With nothing to write it writes nothing, and
 // positions alone are written only where the database is open already (a
 // script that keeps nothing on disk gets no database for them). On error
-// nothing was committed and the pending writes are kept.
-func (s *Store) Commit(positions map[string][]byte) (err error) {
+// nothing was committed and the pending writes are kept. It is Prepare
+// followed by Prepared.Commit.
+func (s *Store) Commit(positions map[string][]byte) error {
+	pr, err := s.Prepare()
+	if err != nil {
+		return err
+	}
+	return pr.Commit(positions)
+}
+
+// Prepare starts a commit in two steps, for a commit that must also reach
+// another system in between (the Kafka transaction of a scaled-out job):
+//
+//  1. Prepare runs the OnCommit hooks, then holds the pending writes still:
+//     deferred writes (and immediate writes, which update pending ones)
+//     wait until step 3. Reads do not wait.
+//  2. Prepared.Pending lists what the commit will write to a cache.
+//  3. Prepared.Commit writes it with the positions, or Prepared.Release
+//     keeps it pending for the next commit.
+//
+// Call Commit or Release exactly once, from any goroutine. An error of a
+// hook fails Prepare, which then holds nothing.
+func (s *Store) Prepare() (_ *Prepared, err error) {
 	defer s.guard(&err)
 	s.mu.Lock()
 	hooks := make([]func() error, 0, len(s.hooks))
@@ -63,13 +86,57 @@ func (s *Store) Commit(positions map[string][]byte) (err error) {
 	s.mu.Unlock()
 	for _, h := range hooks {
 		if err := h(); err != nil {
+			return nil, err
+		}
+	}
+	s.txMu.Lock()
+	return &Prepared{s: s, p: s.pend.Load()}, nil
+}
+
+// Prepared is a commit in progress (see Store.Prepare).
+type Prepared struct {
+	s    *Store
+	p    *pending
+	once sync.Once
+}
+
+// release lets deferred writes go on.
+func (pr *Prepared) release() { pr.once.Do(pr.s.txMu.Unlock) }
+
+// Release ends the commit without writing: the pending writes stay for the
+// next one.
+func (pr *Prepared) Release() { pr.release() }
+
+// Pending calls fn with each pending write of cache c in key order: the key
+// encoding (EncodeKey) and the stored entry, nil for a deletion (the form
+// ApplyRaw takes). The slices are valid during the call only. A memory
+// cache has none. fn's error stops it and is returned.
+func (pr *Prepared) Pending(c *Cache, fn func(key, entry []byte) error) error {
+	prefix := c.core.prefix
+	if prefix == nil {
+		return nil
+	}
+	it := pr.p.mem.NewIterator(util.BytesPrefix(prefix))
+	defer it.Release()
+	for it.Next() {
+		var entry []byte
+		if b := it.Value(); b[0] == tagPut {
+			entry = b[1:]
+		}
+		if err := fn(it.Key()[len(prefix):], entry); err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	s.txMu.Lock()
-	defer s.txMu.Unlock()
-	p := s.pend.Load()
+// Commit writes the pending writes and positions as Store.Commit does, and
+// ends the commit.
+func (pr *Prepared) Commit(positions map[string][]byte) (err error) {
+	s := pr.s
+	defer pr.release()
+	defer s.guard(&err)
+	p := pr.p
 	s.mu.Lock()
 	if p.len() == 0 && (len(positions) == 0 || s.db == nil) {
 		// Nothing to write, or only positions while the script keeps no

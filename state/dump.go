@@ -94,7 +94,13 @@ func (s *Store) Get(name string, key any) (any, bool, error) {
 	if kind == "state" {
 		return s.Load(bare)
 	}
-	c, err := s.acquire(bare)
+	if ok, err := s.isPartitioned(bare); err != nil || ok {
+		if err != nil {
+			return nil, false, err
+		}
+		return s.getShards(bare, key)
+	}
+	c, err := s.acquire(bare, false)
 	if err != nil {
 		return nil, false, err
 	}

@@ -75,6 +75,12 @@ func (sn *Snapshot) Entries(name string, fn func(RawEntry) error) (err error) {
 		}
 		return fn(RawEntry{Value: b})
 	}
+	if ok, err := registeredAs(sn.snap, bare, kindPartitioned); err != nil || ok {
+		if err == nil {
+			err = shardEntries(sn.snap, bare, sn.now, fn)
+		}
+		return err
+	}
 	prefix := cachePrefix(bare)
 	it := sn.snap.NewIterator(util.BytesPrefix(prefix), nil)
 	defer it.Release()
@@ -103,6 +109,14 @@ func (sn *Snapshot) Get(name string, key []byte) (_ RawEntry, ok bool, err error
 	kind, bare, err := splitName(name)
 	if err != nil {
 		return RawEntry{}, false, err
+	}
+	if kind == "cache" {
+		if ok, err := registeredAs(sn.snap, bare, kindPartitioned); err != nil || ok {
+			if err != nil {
+				return RawEntry{}, false, sn.s.classify(err)
+			}
+			return shardGet(sn.snap, bare, key, sn.now)
+		}
 	}
 	dbk := nsKey(nsState, bare)
 	if kind == "cache" {

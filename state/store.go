@@ -311,6 +311,7 @@ func (s *Store) Names() (_ []string, err error) {
 // dbReader is what reads need of the database or of a snapshot of it.
 type dbReader interface {
 	Has(key []byte, ro *opt.ReadOptions) (bool, error)
+	Get(key []byte, ro *opt.ReadOptions) ([]byte, error)
 	NewIterator(slice *util.Range, ro *opt.ReadOptions) iterator.Iterator
 }
 
@@ -540,7 +541,13 @@ func (s *Store) Dump(name string, fn func(DumpLine) error) error {
 		}
 		return fn(DumpLine{Cache: name, Value: v})
 	}
-	c, err := s.acquire(bare)
+	if ok, err := s.isPartitioned(bare); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return s.dumpShards(bare, name, fn)
+	}
+	c, err := s.acquire(bare, false)
 	if err != nil {
 		return err
 	}
@@ -586,7 +593,7 @@ func (s *Store) LoadDump(name string, next func() (DumpLine, error)) error {
 		}
 		return s.Save(bare, last)
 	}
-	c, err := s.acquire(bare)
+	c, err := s.acquire(bare, true)
 	if err != nil {
 		return err
 	}
@@ -618,16 +625,19 @@ func (s *Store) LoadDump(name string, next func() (DumpLine, error)) error {
 }
 
 // acquire returns the open cache name with one more reference, or opens it
-// with the default CacheConfig.
-func (s *Store) acquire(name string) (*Cache, error) {
+// with the default CacheConfig: a plain cache, or a global one to read.
+func (s *Store) acquire(name string, write bool) (*Cache, error) {
 	s.mu.Lock()
-	if c, ok := s.caches[name]; ok {
+	if c, ok := s.caches[name]; ok && (!write || c.kind == kindPlain) {
 		c.refs++
 		s.mu.Unlock()
 		return c.imm, nil
 	}
 	s.mu.Unlock()
-	return s.Cache(name, CacheConfig{})
+	if write {
+		return s.Cache(name, CacheConfig{})
+	}
+	return s.openCache(name, CacheConfig{}, kindAny)
 }
 
 // newMemDB opens an in-memory goleveldb database (storage.NewMemStorage).

@@ -26,6 +26,10 @@ const (
 	// DefaultCommitInterval is how often a group consumer commits the
 	// offsets of acknowledged records.
 	DefaultCommitInterval = time.Second
+	// restoreFetchMaxWait is how long a fetch of a consumer whose
+	// partitions are restored before they are read may wait for records
+	// (franz-go's default is 5s).
+	restoreFetchMaxWait = 500 * time.Millisecond
 	// defaultPollRecords bounds one poll, so a rebalance or a Seek discards
 	// little.
 	defaultPollRecords = 5000
@@ -72,7 +76,32 @@ type Config struct {
 	// AutoCreate asks the broker to create a missing topic (if the broker
 	// allows it); default false: a missing topic is an error.
 	AutoCreate bool
+	// ExactlyOnce commits, with a Group, the outputs that handlers of the
+	// topic produce to Kafka, the changelogs of its partitioned caches and
+	// its offsets in one Kafka transaction (api.md section 11; see Txn).
+	// Default false.
+	ExactlyOnce bool
+	// Isolation is what consuming reads of transactional producers:
+	// "read_committed" (only committed transactions) or "read_uncommitted".
+	// Default: "read_committed" with ExactlyOnce, else "read_uncommitted".
+	Isolation string
+	// TransactionTimeout is how long the broker lets a transaction of this
+	// process stay open before aborting it: what a killed process whose
+	// state directory is lost holds up read_committed readers and restores
+	// of its partitions for. Default DefaultTransactionTimeout (10s); it
+	// must exceed the time a commit takes.
+	TransactionTimeout time.Duration
 }
+
+// DefaultTransactionTimeout is Config.TransactionTimeout's default, as
+// Kafka Streams' for exactly-once.
+const DefaultTransactionTimeout = 10 * time.Second
+
+// Isolation levels of Config.Isolation.
+const (
+	ReadCommitted   = "read_committed"
+	ReadUncommitted = "read_uncommitted"
+)
 
 // SASL is the authentication part of Config.
 type SASL struct {
@@ -182,6 +211,15 @@ func (c Config) withDefaults() Config {
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
 	}
+	if c.Isolation == "" {
+		c.Isolation = ReadUncommitted
+		if c.ExactlyOnce {
+			c.Isolation = ReadCommitted
+		}
+	}
+	if c.TransactionTimeout == 0 {
+		c.TransactionTimeout = DefaultTransactionTimeout
+	}
 	return c
 }
 
@@ -204,6 +242,14 @@ func (c Config) validate() error {
 		return fmt.Errorf("kafka: dial_timeout must be positive, got %v", c.DialTimeout)
 	case (c.TLS.CertFile == "") != (c.TLS.KeyFile == ""):
 		return errors.New("kafka: tls.cert_file and tls.key_file must be set together")
+	case c.Isolation != ReadCommitted && c.Isolation != ReadUncommitted:
+		return fmt.Errorf("kafka: isolation must be %q or %q, got %q", ReadUncommitted, ReadCommitted, c.Isolation)
+	case c.ExactlyOnce && c.Group == "":
+		return errors.New("kafka: exactly_once needs a group")
+	case c.ExactlyOnce && c.Acks != "all":
+		return fmt.Errorf("kafka: exactly_once needs acks = \"all\", got %q", c.Acks)
+	case c.TransactionTimeout < 0:
+		return fmt.Errorf("kafka: transaction_timeout must be positive, got %v", c.TransactionTimeout)
 	}
 	for _, b := range c.Brokers {
 		if b == "" {
@@ -272,6 +318,9 @@ type consumerHooks struct {
 	commitInterval time.Duration
 	// external: the runtime commits offsets (Topic.Restore); no autocommit.
 	external bool
+	// restores: partitions are paused while their state is restored
+	// (Restorer).
+	restores bool
 	assigned func(context.Context, *kgo.Client, map[string][]int32)
 	revoked  func(context.Context, *kgo.Client, map[string][]int32)
 	lost     func(context.Context, *kgo.Client, map[string][]int32)
@@ -290,25 +339,9 @@ type consumerHooks struct {
 // partition ownership and then calls AllowRebalance at once, so slow sinks
 // never hold a rebalance (see Topic.Run).
 func kgoOpts(cfg Config, c *consumerHooks) ([]kgo.Opt, error) {
-	opts := []kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.DialTimeout(cfg.DialTimeout),
-		kgo.ClientID("streamctl"),
-	}
-	switch cfg.SASL.Mechanism {
-	case "PLAIN":
-		opts = append(opts, kgo.SASL(plain.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsMechanism()))
-	case "SCRAM-SHA-256":
-		opts = append(opts, kgo.SASL(scram.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsSha256Mechanism()))
-	case "SCRAM-SHA-512":
-		opts = append(opts, kgo.SASL(scram.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsSha512Mechanism()))
-	}
-	if cfg.TLS.Enabled {
-		tc, err := tlsConfig(cfg.TLS)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, kgo.DialTLSConfig(tc))
+	opts, err := connOpts(cfg)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.AutoCreate {
 		opts = append(opts, kgo.AllowAutoTopicCreation())
@@ -332,6 +365,9 @@ func kgoOpts(cfg Config, c *consumerHooks) ([]kgo.Opt, error) {
 		kgo.ConsumeTopics(cfg.Topic),
 		kgo.ConsumeResetOffset(cfg.Offset.kgo()),
 	)
+	if cfg.Isolation == ReadCommitted {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
 	if cfg.Group != "" {
 		opts = append(opts,
 			kgo.ConsumerGroup(cfg.Group),
@@ -348,12 +384,70 @@ func kgoOpts(cfg Config, c *consumerHooks) ([]kgo.Opt, error) {
 		} else {
 			opts = append(opts, kgo.AutoCommitMarks(), kgo.AutoCommitInterval(c.commitInterval))
 		}
+		if c.restores {
+			// A partition resumed after its restore joins the next fetch
+			// request: keep the wait of one that found nothing short.
+			opts = append(opts, kgo.FetchMaxWait(restoreFetchMaxWait))
+		}
 		if cfg.SessionTimeout > 0 {
 			// Heartbeat three times per session, as Kafka advises; the
 			// default interval (3s) is too long for short sessions.
 			opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout),
 				kgo.HeartbeatInterval(min(3*time.Second, cfg.SessionTimeout/3)))
 		}
+	}
+	return opts, nil
+}
+
+// The clients of scale-out (txn.go, changelog.go, table.go): their
+// options, on top of connOpts.
+
+// adminOpts are those of a client that only asks the brokers (and, for
+// global tables, produces: acks from every replica, idempotent).
+func adminOpts() []kgo.Opt { return []kgo.Opt{kgo.RequiredAcks(kgo.AllISRAcks())} }
+
+// txnOpts are those of the transactional producer with id: transactions
+// that the broker aborts after cfg.TransactionTimeout, records partitioned
+// by p.
+func txnOpts(cfg Config, id string, p kgo.Partitioner) []kgo.Opt {
+	return []kgo.Opt{kgo.TransactionalID(id), kgo.TransactionTimeout(cfg.TransactionTimeout), kgo.RecordPartitioner(p)}
+}
+
+// readerOpts are those of a direct consumer of the given partitions from
+// the given offsets (a restore, a global table): with committed, it reads
+// only committed transactions and returns their markers too, so it sees
+// every offset; its fetches wait at most maxWait for records.
+func readerOpts(offsets map[string]map[int32]kgo.Offset, committed bool, maxWait time.Duration) []kgo.Opt {
+	opts := []kgo.Opt{kgo.ConsumePartitions(offsets), kgo.FetchMaxWait(maxWait),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}
+	if committed {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	}
+	return opts
+}
+
+// connOpts are the options of every client of cfg: where the brokers are
+// and how to reach them (SASL, TLS).
+func connOpts(cfg Config) ([]kgo.Opt, error) {
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.DialTimeout(cfg.DialTimeout),
+		kgo.ClientID("streamctl"),
+	}
+	switch cfg.SASL.Mechanism {
+	case "PLAIN":
+		opts = append(opts, kgo.SASL(plain.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsMechanism()))
+	case "SCRAM-SHA-256":
+		opts = append(opts, kgo.SASL(scram.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsSha256Mechanism()))
+	case "SCRAM-SHA-512":
+		opts = append(opts, kgo.SASL(scram.Auth{User: cfg.SASL.User, Pass: cfg.SASL.Password}.AsSha512Mechanism()))
+	}
+	if cfg.TLS.Enabled {
+		tc, err := tlsConfig(cfg.TLS)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
 	return opts, nil
 }

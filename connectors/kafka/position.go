@@ -72,8 +72,18 @@ func (t *Topic) Position() ([]byte, error) {
 }
 
 // Committed implements connectors.Positioned: it commits the offsets of pos
-// for the partitions this member owns to the group, synchronously.
-func (t *Topic) Committed(ctx context.Context, pos []byte) error {
+// for the partitions this member owns to the group, synchronously. A
+// transactional topic (SetTransaction) committed them in the transaction.
+func (t *Topic) Committed(ctx context.Context, _ []byte) error {
+	if t.Transaction() != nil {
+		return nil
+	}
+	return t.commitOwned(ctx)
+}
+
+// commitOwned commits the positions of the partitions this member owns to
+// the group, synchronously.
+func (t *Topic) commitOwned(ctx context.Context) error {
 	t.cmu.Lock()
 	cl := t.ccl
 	offsets := map[int32]kgo.EpochOffset{}

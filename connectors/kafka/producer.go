@@ -76,14 +76,7 @@ func (t *Topic) Flush(ctx context.Context) error {
 // or producing failed, or ctx is done: topic:send. headers may be nil. Safe
 // for concurrent use; it does not affect Flush's error.
 func (t *Topic) Send(ctx context.Context, value, key any, headers map[string]string) error {
-	var hs []kgo.RecordHeader
-	if len(headers) > 0 {
-		hs = make([]kgo.RecordHeader, 0, len(headers))
-		for _, k := range sortedKeys(headers) {
-			hs = append(hs, kgo.RecordHeader{Key: k, Value: []byte(headers[k])})
-		}
-	}
-	kr, err := t.encode(value, key, hs)
+	kr, err := t.encode(value, key, sendHeaders(headers))
 	if err != nil {
 		return err
 	}
@@ -102,6 +95,18 @@ func (t *Topic) Send(ctx context.Context, value, key any, headers map[string]str
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// sendHeaders converts Send's headers, in key order.
+func sendHeaders(headers map[string]string) []kgo.RecordHeader {
+	if len(headers) == 0 {
+		return nil
+	}
+	hs := make([]kgo.RecordHeader, 0, len(headers))
+	for _, k := range sortedKeys(headers) {
+		hs = append(hs, kgo.RecordHeader{Key: k, Value: []byte(headers[k])})
+	}
+	return hs
 }
 
 // producer returns the producer client, creating and checking it once.

@@ -1,8 +1,12 @@
 // Package kafka connects streamctl to Kafka through franz-go: a Topic is a
 // source (consuming, at-least-once with a consumer group) and a sink
 // (producing); DevBroker runs an in-process Kafka-compatible broker (kfake)
-// for development and tests. Plain Go: package bindings maps kafka.topic and
-// its methods onto it. Only config.go turns configuration into franz-go
+// for development and tests. For state that scales out over consumer
+// groups (api.md section 11): Txn (the transaction a run's commits go
+// through), Changelogs (changelog topics and their restores, which a Topic
+// drives through its Restorers on rebalances) and Table (the topic of a
+// global cache). Plain Go: package bindings maps kafka.topic and its
+// methods onto it. Only config.go turns configuration into franz-go
 // options; nothing outside this package sees franz-go.
 package kafka
 
@@ -51,6 +55,12 @@ import (
 //
 // Without a Group every partition is consumed from Config.Offset, records
 // have a nil Ack and nothing is committed.
+//
+// A group topic in a transaction (SetTransaction) has its offsets committed
+// by Txn.Commit, with what the transaction holds; one with Restorers
+// (AddRestorer) pauses each newly assigned partition until its state is
+// restored (see Restorer). A partition being revoked emits no more records
+// while its commit runs.
 type Topic struct {
 	cfg      Config
 	opts     topicOpts
@@ -91,6 +101,15 @@ type Topic struct {
 	ask      func(context.Context) error
 	owned    map[int32]bool // partitions assigned to this member (or all, without a group)
 	gen      uint64         // changes with owned
+
+	// Scale-out (rebalance.go, txn.go; guarded by cmu): the transaction
+	// the offsets commit in, what restores state per partition, the
+	// restores running, and an error that ends Run.
+	txn       *Txn
+	restorers []Restorer
+	restoring map[int32]*restoreRun
+	fatal     error
+	closing   bool // Close is leaving the group
 }
 
 // partState tracks the records of one partition emitted and not yet
@@ -107,6 +126,9 @@ type partState struct {
 	next    int64
 	started bool
 	valid   func() bool // Record.Valid of its records (Topic.current), made once
+	// revoking: the partition is being committed before it moves; no
+	// more of its records are emitted, acks still count.
+	revoking bool
 }
 
 type inflight struct {
@@ -208,6 +230,10 @@ func (t *Topic) Run(ctx context.Context, emit func(context.Context, connectors.R
 			cl.AllowRebalance()
 			return err
 		}
+		if err := t.fatalErr(); err != nil {
+			cl.AllowRebalance()
+			return err
+		}
 		// Stamp while rebalances are blocked: nothing can be revoked
 		// between the poll and here.
 		batches = batches[:0]
@@ -262,6 +288,12 @@ func (t *Topic) Run(ctx context.Context, emit func(context.Context, connectors.R
 
 // consumer creates the consumer client and checks the brokers and topic.
 func (t *Topic) consumer(ctx context.Context) (*kgo.Client, error) {
+	if x := t.Transaction(); x != nil {
+		// Fence an earlier incarnation of this process before joining.
+		if err := x.start(ctx); err != nil {
+			return nil, err
+		}
+	}
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
@@ -273,11 +305,12 @@ func (t *Topic) consumer(ctx context.Context) (*kgo.Client, error) {
 	}
 	t.ran = true
 	t.cmu.Lock()
-	external := t.external
+	external, restores := t.external, len(t.restorers) > 0
 	t.cmu.Unlock()
 	opts, err := kgoOpts(t.cfg, &consumerHooks{
 		commitInterval: t.opts.commitInterval,
 		external:       external,
+		restores:       restores,
 		assigned:       t.assigned,
 		revoked:        t.revoked,
 		lost:           t.lost,
@@ -425,7 +458,7 @@ func (t *Topic) current(ps *partState) func() bool {
 func (t *Topic) register(ps *partState, r *kgo.Record, group bool) (_ *partState, _ func(error), ok bool) {
 	t.cmu.Lock()
 	defer t.cmu.Unlock()
-	if _, pending := t.seeks[ps.p]; pending || t.parts[ps.p] != ps {
+	if _, pending := t.seeks[ps.p]; pending || t.parts[ps.p] != ps || ps.revoking {
 		return ps, nil, false
 	}
 	if !group {
@@ -519,21 +552,38 @@ func (t *Topic) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32)
 		t.owned[p] = true
 	}
 	t.gen++
+	t.pauseForRestore(m[t.cfg.Topic])
 }
 
 // revoked is OnPartitionsRevoked: commit what was acknowledged before the
 // partitions go to another member, then forget them. When the runtime
 // commits (Restore), it makes a commit of the state with the positions,
 // which commits the offsets too, and the revocation waits for it: records
-// already handed to handlers are finished first.
+// already handed to handlers are finished first, and no more records of
+// the partitions are emitted meanwhile. Restores of the partitions are
+// stopped first; restorers release them after the commit.
 func (t *Topic) revoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	parts := m[t.cfg.Topic]
+	if len(parts) == 0 && t.Transaction() != nil {
+		// The end of a cooperative session that revokes nothing: a commit
+		// would wait for one in progress, which may wait for the group's
+		// next generation, which waits for this callback.
+		return
+	}
+	t.stopRestores(parts)
 	t.cmu.Lock()
 	ask := t.ask
+	for _, p := range parts {
+		if ps := t.parts[p]; ps != nil {
+			ps.revoking = true
+		}
+	}
 	t.cmu.Unlock()
 	if ask != nil {
 		if err := ask(ctx); err != nil {
 			t.opts.logger.Warn("kafka commit on revoke failed", "topic", t.cfg.Topic, "group", t.cfg.Group, "err", err)
 		}
+		t.release(cl, parts)
 		t.drop(m)
 		return
 	}
@@ -544,7 +594,17 @@ func (t *Topic) revoked(ctx context.Context, cl *kgo.Client, m map[string][]int3
 }
 
 // lost is OnPartitionsLost: the partitions are gone and commits would fail.
-func (t *Topic) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+// A transactional source ends Run: the effects of its records since the
+// last commit (outputs in the open transaction, state) cannot be committed
+// any more, and the new owner handles the records again; a restart resumes
+// from the last commit.
+func (t *Topic) lost(_ context.Context, cl *kgo.Client, m map[string][]int32) {
+	parts := m[t.cfg.Topic]
+	t.stopRestores(parts)
+	if t.Transaction() != nil && len(parts) > 0 {
+		t.failRun(fmt.Errorf("kafka: group %q: this member lost partitions %v of %q (it missed the session timeout); restart it to resume from the last commit", t.cfg.Group, parts, t.cfg.Topic))
+	}
+	t.release(cl, parts)
 	t.drop(m)
 }
 
@@ -561,10 +621,19 @@ func (t *Topic) adjust(_ context.Context, offsets map[string]map[int32]kgo.Offse
 			delete(t.parts, p)
 			continue
 		}
-		if stored, ok := t.pos[p]; ok && t.external && o.EpochOffset().Offset < stored {
+		eff := o.EpochOffset().Offset
+		if stored, ok := t.pos[p]; ok && t.external && eff < stored {
 			offsets[t.cfg.Topic][p] = kgo.NewOffset().At(stored)
+			eff = stored
+		}
+		if t.external && eff >= 0 {
+			// Where the partition resumes is its position until a record
+			// is acknowledged: a commit before then must not move the
+			// group's offset back to an older stored one.
+			t.pos[p] = eff
 		}
 	}
+	t.startRestores(offsets[t.cfg.Topic])
 	return offsets, nil
 }
 
@@ -789,8 +858,12 @@ func (t *Topic) Close(ctx context.Context) error {
 			}
 		}
 		// Leaving the group revokes everything: revoked commits acks
-		// that arrived since.
+		// that arrived since; restorers keep what they hold.
+		t.cmu.Lock()
+		t.closing = true
+		t.cmu.Unlock()
 		cons.CloseAllowingRebalance()
+		t.stopRestores(nil)
 	}
 	return errors.Join(errs...)
 }
