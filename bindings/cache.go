@@ -85,6 +85,13 @@ func (m *cacheModule) open(s *lua.State, L *glua.LState) int {
 	switch by, global := o.Get("partitioned_by"), o.Get("global"); {
 	case by != glua.LNil && global != glua.LNil:
 		a.Raise("partitioned_by and global exclude each other")
+	case m.store.fixtures != nil:
+		// Under test the run is the group's only member and Kafka is a
+		// fixture: a partitioned cache holds every partition, a global
+		// cache starts empty and takes its puts; both are plain caches.
+		if ud, ok := by.(*glua.LUserData); by != glua.LNil && (!ok || !isTopic(ud)) {
+			a.Raise("partitioned_by must be a kafka.topic, got %s", lua.TypeName(by))
+		}
 	case by != glua.LNil:
 		return m.openPartitioned(s, L, a, name, cfg, by)
 	case global != glua.LNil:
@@ -100,6 +107,11 @@ func (m *cacheModule) open(s *lua.State, L *glua.LState) int {
 	ud.Metatable = L.GetTypeMetatable(cacheType)
 	L.Push(ud)
 	return 1
+}
+
+func isTopic(ud *glua.LUserData) bool {
+	_, ok := ud.Value.(*luaTopic)
+	return ok
 }
 
 func checkCache(L *glua.LState, fn string) *luaCache {

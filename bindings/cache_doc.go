@@ -49,6 +49,8 @@ to its record's partition´). ´global = "TOPIC"´ makes a global cache: a local
 compacted topic TOPIC, read up to its end before ´cache.open´ returns and followed afterwards; its
 ´put´, ´del´ and ´c(key, value)´ produce to the topic and wait until the copy holds the write;
 ´incr´, ´update´, ´sweep´, ´clear´ and ´updates´ are not available on it.
+Under ´streamctl test´ the run is the group's only member: both are plain caches there, a partitioned
+one holding every partition and a global one starting empty.
 Raises ´cache.open: name must be a string, got nil´,
 ´cache.open: unknown option "tll" (known: global, memory, partitioned_by, sync, ttl)´,
 ´cache.open: cache name "a/b" must match [A-Za-z0-9_.-]+ (at most 200 characters, no "..")´,
