@@ -169,7 +169,8 @@ func (w *windowCalls) newWindow(L *glua.LState, kindName string, kind state.Wind
 	L.Push(ud)
 	L.Push(luaOrNil(timef))
 	L.Push(luaOrNil(keyf))
-	L.Call(3, 1)
+	L.Push(glua.LBool(!op.values && op.late == nil))
+	L.Call(4, 1)
 	if op.late != nil { // late records go out with their meta
 		L.SetField(L.Get(-1), "reads_meta", glua.LTrue)
 	}

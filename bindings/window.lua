@@ -1,17 +1,36 @@
 -- A window operator (window.tumbling{...} and friends): w is the Go
 -- windower; results go downstream as {key=, start=, ["end"]=, value=}.
 -- The windower's calls return a list of results, or nothing for none.
-return function(w, timef, keyf)
+-- lends is true when the windows neither keep the records' values nor send
+-- late records anywhere: a record is then seen by timef and keyf only
+-- (value_fns, which lets the runtime reuse one table for every record).
+return function(w, timef, keyf, lends)
   local add, finish, idle = w.add, w.finish, w.idle -- looked up once, called per record
   local op = {meta_fns = {timef, keyf}, reads_meta = timef == nil}
-  function op.push(_, v, m, nxt)
-    local t = nil
-    if timef then t = timef(v, m) elseif m then t = m.time end
-    local k = nil
-    if keyf then k = keyf(v, m) end
-    local out = add(w, k, t, v, m)
-    if out then
-      for i = 1, #out do nxt(out[i], m) end
+  if lends then
+    local fns = {}
+    if timef then fns[#fns + 1] = timef end
+    if keyf then fns[#fns + 1] = keyf end
+    op.value_fns = fns
+  end
+  if timef and keyf then -- the common case, with the fewest instructions
+    function op.push(_, v, m, nxt)
+      local t = timef(v, m) -- before keyf, as below
+      local out = add(w, keyf(v, m), t, v, m)
+      if out then
+        for i = 1, #out do nxt(out[i], m) end
+      end
+    end
+  else
+    function op.push(_, v, m, nxt)
+      local t = nil
+      if timef then t = timef(v, m) elseif m then t = m.time end
+      local k = nil
+      if keyf then k = keyf(v, m) end
+      local out = add(w, k, t, v, m)
+      if out then
+        for i = 1, #out do nxt(out[i], m) end
+      end
     end
   end
   function op.flush(_, nxt)

@@ -58,6 +58,11 @@ type instance struct {
 	// holding the metaFields the handler reads (meta.go).
 	metaReused *glua.LTable
 	metaFields []string
+	// valueReused, when not nil, is the one table of every record's value
+	// that is an object, holding the valueFields the first operator's
+	// functions read (meta.go).
+	valueReused *glua.LTable
+	valueFields []string
 }
 
 // driverLua builds step, one step of the handler, and loop, the body of the
@@ -141,6 +146,7 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 	in.step = res[0].(*glua.LFunction)
 	in.loop = res[1].(*glua.LFunction)
 	in.planMeta()
+	in.planValue()
 	return in, nil
 }
 
@@ -178,7 +184,7 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 	}
 	in.cur = rec
 	in.s.BeginRecord()
-	v = in.s.ToLua(rec.Value)
+	v = in.valueOf(rec.Value)
 	if in.spec.Decode != nil {
 		res, err := in.s.CallValues(in.spec.Decode, 1, v)
 		if err != nil {

@@ -11,6 +11,9 @@ for i = n, 1, -1 do
   chains[i] = function(v, m) push(op, v, m, nxt) end
 end
 local first = chains[1]
+-- Records go straight to the first operator's push, one Lua call less.
+local op1 = ops[1]
+local push1, nxt1 = op1 and op1.push, chains[2]
 local function step(kind, v, m)
   if kind == RECORD then
     first(v, m)
@@ -32,7 +35,7 @@ local function loop(kind, v, m)
         local r, k = fn(v, m)
         if r ~= nil then out(m, r, k) end
       else
-        first(v, m)
+        push1(op1, v, m, nxt1)
       end
     else
       step(kind, v, m)

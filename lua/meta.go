@@ -6,6 +6,7 @@ import (
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/streamctl/streamctl/connectors"
+	"github.com/streamctl/streamctl/value"
 )
 
 // A handler's meta, cheaply
@@ -41,11 +42,16 @@ var metaEscapeNames = []string{"debug", "_G", "getfenv", "setfenv", "load", "loa
 // metaFields reports the constant keys under which fn reads its meta
 // parameter, and ok = false when fn may use meta in any other way.
 func metaFields(fn *glua.LFunction) (fields []string, ok bool) {
+	return paramFields(fn, metaRegister)
+}
+
+// paramFields reports the constant keys under which fn reads its parameter
+// in register r, and ok = false when fn may use it in any other way.
+func paramFields(fn *glua.LFunction, r int) (fields []string, ok bool) {
 	p := fn.Proto
-	if p == nil || p.NumParameters < 2 {
+	if p == nil || int(p.NumParameters) < r+1 {
 		return nil, false
 	}
-	const r = metaRegister
 	// hits reports whether registers lo..hi (to the top when open) hold r.
 	hits := func(lo, hi int, open bool) bool { return lo <= r && (open || r <= hi) }
 	isReg := func(x int) bool { return x&0x100 == 0 && x == r } // an RK operand naming register r
@@ -186,4 +192,98 @@ func (s *State) setMetaField(t *glua.LTable, k string, rec *connectors.Record) {
 	default:
 		t.RawSetString(k, glua.LNil)
 	}
+}
+
+// A record's value, cheaply
+//
+// A window operator counting records per key converts each record to a
+// table only for its time and key functions to read a field or two of it:
+// `time = function(e) return e.t end`. Converting a decoded object costs a
+// table, a hash part and a boxed value per field, more than the window
+// itself. When nothing else can see the record's table, an instance
+// refills one table per record with only the fields those functions read:
+//
+//   - the handler's first pipe operator declares, in value_fns, the only
+//     Lua functions it hands the record to; it hands the record to nothing
+//     else, in particular not downstream (window.lua, when the windows do
+//     not keep the records' values and have no late sink);
+//   - each of those functions only indexes its first parameter with
+//     constant string keys (paramFields, as for meta);
+//   - the handler has no decode function, and the script names none of
+//     metaEscapeNames;
+//   - the record's value is a decoded object (value.Object); any other
+//     value is converted as always.
+
+// valueRegister is the register of a function's first parameter.
+const valueRegister = 0
+
+// planValue sets up the reused value table of in when the section
+// comment's conditions hold.
+func (in *instance) planValue() {
+	if len(in.spec.Operators) == 0 || in.spec.Decode != nil || in.s.script == nil || scriptEscapes(in.s.script) {
+		return
+	}
+	fns, ok := in.spec.Operators[0].RawGetString("value_fns").(*glua.LTable)
+	if !ok {
+		return
+	}
+	var fields []string
+	ok = true
+	fns.ForEach(func(_, v glua.LValue) {
+		f, isFn := v.(*glua.LFunction)
+		if !isFn {
+			ok = false
+			return
+		}
+		if f.Proto == nil || f.Proto.NumParameters == 0 {
+			return // reads no parameter (a Go function is not a Lua one)
+		}
+		fs, fine := paramFields(f, valueRegister)
+		if !fine {
+			ok = false
+			return
+		}
+		for _, k := range fs {
+			if !slices.Contains(fields, k) {
+				fields = append(fields, k)
+			}
+		}
+	})
+	if !ok {
+		return
+	}
+	in.valueFields = fields
+	in.valueReused = in.s.L.CreateTable(0, len(fields))
+}
+
+// valueOf returns the Lua value of rec's value for the handler: the reused
+// table, refilled, when planValue set it up and the value is an object,
+// else a fresh conversion.
+func (in *instance) valueOf(v any) glua.LValue {
+	t := in.valueReused
+	obj, isObj := v.(value.Object)
+	if t == nil || !isObj {
+		return in.s.ToLua(v)
+	}
+	for _, k := range in.valueFields {
+		fv, ok := lastMember(obj, k)
+		if !ok {
+			t.RawSetString(k, glua.LNil)
+			continue
+		}
+		t.RawSetString(k, in.s.toLua(fv))
+		in.s.noteGoNumber(t, glua.LString(k), fv)
+	}
+	return t
+}
+
+// lastMember returns the value of o's last member named k, which is the one
+// a conversion of o to a table keeps.
+func lastMember(o value.Object, k string) (any, bool) {
+	for i := len(o) - 1; i >= 0; i-- {
+		if o[i].Key == k {
+			return o[i].Value, true
+		}
+	}
+	return nil, false
 }

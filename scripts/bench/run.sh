@@ -10,9 +10,10 @@
 #   REPS=N       runs per command, the best kept (default 3); start-up: 50
 #   KAFKA_N=N    records through the Kafka pipe (default 200000)
 #   CACHE_N=N    cache puts and gets (default 200000)
+#   WINDOW_N=N   events of the window count (default 1000000, 10k users)
 #   MEM_LINES=N  lines streamed for the RSS check (default 10000000; 0 skips)
 #   ONLY=LIST    comma-separated sections to run: oneliners, startup,
-#                kafka, cache, rss (default all)
+#                kafka, cache, window, rss (default all)
 #
 # Every tool's output is checked against streamctl's for the same task
 # (scripts/bench/samejson: "same" is byte-identical, "same values" the same
@@ -35,8 +36,9 @@ lines=${LINES:-1000000}
 reps=${REPS:-3}
 kafka_n=${KAFKA_N:-200000}
 cache_n=${CACHE_N:-200000}
+window_n=${WINDOW_N:-1000000}
 mem_lines=${MEM_LINES:-10000000}
-only=${ONLY:-oneliners,startup,kafka,cache,rss}
+only=${ONLY:-oneliners,startup,kafka,cache,window,rss}
 data=scripts/bench/data
 mkdir -p "$data"
 in=$data/access.ndjson
@@ -336,6 +338,43 @@ if section cache; then
   echo "values: every get checks the value it read (the run fails otherwise)"
 fi
 
+if section window; then
+  echo
+  echo "### Windows: keyed tumbling count, $window_n events of 10k users, 10 s windows"
+  echo
+  events=$data/events.ndjson
+  if [[ ! -s $events || $(wc -l < "$events") -ne $window_n ]]; then
+    awk -v n="$window_n" 'BEGIN { for (i = 0; i < n; i++) printf "{\"user\":\"user-%d\",\"t\":%.4f}\n", i % 10000, 1700000000 + i * 0.0001 }' > "$events"
+  fi
+  gawk_window='{ split($7, a, /[:}]/); c[$4 " " int(a[2] / 10) * 10]++ } END { for (k in c) print k, c[k] }'
+  for r in $(seq "$reps"); do
+    for side in sc gawk; do
+      if [[ $side == sc ]]; then
+        rm -rf "$data/window-state"
+        cmd=("$sc" run --state-dir "$data/window-state" scripts/bench/window.lua --set path="$events")
+      elif have gawk; then
+        cmd=(gawk -F'"' "$gawk_window" "$events")
+      else
+        continue
+      fi
+      read -r w _ c _ <<< "$("$data/timeit" -n 1 -out "$data/window_$side.out" -- "${cmd[@]}")"
+      keep "window_$side" "$w" "$c"
+    done
+  done
+  wcheck=reference
+  if have gawk; then
+    if cmp -s <(sort "$data/window_sc.out") <(sort "$data/window_gawk.out"); then wcheck=same; else wcheck=DIFFERENT; status=1; fi
+  fi
+  echo "| program (whole process) | wall s | cpu s | events/s |"
+  echo "|---|---:|---:|---:|"
+  awk -v w="${bw[window_sc]}" -v c="${bc[window_sc]}" -v n="$window_n" 'BEGIN { printf "| `streamctl run scripts/bench/window.lua` (windows and file position committed every second) | %.2f | %.2f | %.0f |\n", w, c, n / w }'
+  if have gawk; then
+    awk -v w="${bw[window_gawk]}" -v c="${bc[window_gawk]}" -v n="$window_n" 'BEGIN { printf "| `gawk` (in-memory count per user and window, printed at the end) | %.2f | %.2f | %.0f |\n", w, c, n / w }'
+  fi
+  echo
+  echo "outputs: $wcheck (the windows' counts, sorted)"
+fi
+
 if section rss && ((mem_lines > 0)); then
   echo
   echo "### RSS: $mem_lines generated lines through \`streamctl pipe -i json 'status >= 500'\`"
@@ -346,7 +385,7 @@ if section rss && ((mem_lines > 0)); then
 fi
 
 echo
-echo "### Against the targets (issue 17)"
+echo "### Against the targets (issues 15 and 17)"
 echo
 echo "| work | target | this run | |"
 echo "|---|---|---|---|"
@@ -368,6 +407,10 @@ if section cache; then
     gf=$(num "${bw[get_raw_floor]}" "${bw[get_sc_$where]}")
     echo "| cache puts / gets, $where | >= 0.7x / >= 0.6x plain goleveldb | ${p}x / ${g}x (floor: ${pf}x / ${gf}x) | $(verdict "$p" ">=" 0.7) / $(verdict "$g" ">=" 0.6) |"
   done
+fi
+if section window; then
+  r=$(awk -v w="${bw[window_sc]}" -v n="$window_n" 'BEGIN { printf "%.0f", n / w }')
+  echo "| keyed tumbling count, 10k keys, default durability (issue 15) | >= 500000 events/s | $r events/s | $(verdict "$r" ">=" 500000) |"
 fi
 if section oneliners && [[ -n ${wall[jq_filter]:-} && -n ${wall[jit_filter]:-} ]]; then
   f=$(num "${wall[jq_filter]}" "${wall[sc_filter]}")
