@@ -40,7 +40,9 @@ func (s *State) ToLua(v any) glua.LValue {
 // integer there (exact.go).
 func (s *State) SetField(t *glua.LTable, k string, v any) {
 	t.RawSetString(k, s.toLua(v))
-	s.noteGoNumber(t, glua.LString(k), v)
+	if mayBeExact(v) {
+		s.noteGoNumber(t, glua.LString(k), v)
+	}
 }
 
 func (s *State) toLua(v any) glua.LValue {
@@ -71,7 +73,9 @@ func (s *State) toLua(v any) glua.LValue {
 		t := s.L.CreateTable(0, len(x))
 		for _, m := range x {
 			t.RawSetString(m.Key, s.toLua(m.Value))
-			s.noteGoNumber(t, glua.LString(m.Key), m.Value)
+			if mayBeExact(m.Value) {
+				s.noteGoNumber(t, glua.LString(m.Key), m.Value)
+			}
 		}
 		return t
 	case value.Table:
@@ -79,21 +83,27 @@ func (s *State) toLua(v any) glua.LValue {
 		for _, e := range x {
 			k := s.toLua(e.Key)
 			t.RawSet(k, s.toLua(e.Value))
-			s.noteGoNumber(t, k, e.Value)
+			if mayBeExact(e.Value) {
+				s.noteGoNumber(t, k, e.Value)
+			}
 		}
 		return t
 	case map[string]any:
 		t := s.L.CreateTable(0, len(x))
 		for _, k := range sortedKeys(x) {
 			t.RawSetString(k, s.toLua(x[k]))
-			s.noteGoNumber(t, glua.LString(k), x[k])
+			if mayBeExact(x[k]) {
+				s.noteGoNumber(t, glua.LString(k), x[k])
+			}
 		}
 		return t
 	case []any:
 		t := s.L.CreateTable(len(x), 0)
 		for i, e := range x {
 			t.RawSetInt(i+1, s.toLua(e))
-			s.noteGoNumber(t, glua.LNumber(i+1), e)
+			if mayBeExact(e) {
+				s.noteGoNumber(t, glua.LNumber(i+1), e)
+			}
 		}
 		t.Metatable = s.ArrayMT
 		return t

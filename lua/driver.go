@@ -210,7 +210,9 @@ func (s *State) MetaTable(rec *connectors.Record) *glua.LTable {
 	t.RawSetString("source", glua.LString(rec.Source))
 	if rec.Key != nil {
 		t.RawSetString("key", s.toLua(rec.Key))
-		s.noteGoNumber(t, glua.LString("key"), rec.Key)
+		if mayBeExact(rec.Key) {
+			s.noteGoNumber(t, glua.LString("key"), rec.Key)
+		}
 	}
 	if !rec.Time.IsZero() {
 		t.RawSetString("time", glua.LNumber(float64(rec.Time.UnixNano())/1e9))

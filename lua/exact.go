@@ -76,6 +76,16 @@ func (s *State) noteExact(t *glua.LTable, k glua.LValue, text string, f float64)
 	e.byValue[f] = text
 }
 
+// mayBeExact reports whether noteGoNumber could remember v. Callers test it
+// first, so that the key is not boxed into an interface for every value.
+func mayBeExact(v any) bool {
+	switch v.(type) {
+	case int64, uint64, value.Number:
+		return true
+	}
+	return false
+}
+
 // noteGoNumber remembers the text of v, a decoded Go value placed at
 // (t, k), when v is a long integer (an int64 or uint64 at or beyond ±2^53,
 // or a value.Number).

@@ -186,7 +186,9 @@ func (s *State) setMetaField(t *glua.LTable, k string, rec *connectors.Record) {
 		t.RawSetString(k, glua.LString(rec.Source))
 	case k == "key" && rec.Key != nil:
 		t.RawSetString(k, s.toLua(rec.Key))
-		s.noteGoNumber(t, glua.LString(k), rec.Key)
+		if mayBeExact(rec.Key) {
+			s.noteGoNumber(t, glua.LString(k), rec.Key)
+		}
 	case k == "time" && !rec.Time.IsZero():
 		t.RawSetString(k, glua.LNumber(float64(rec.Time.UnixNano())/1e9))
 	default:
@@ -272,7 +274,9 @@ func (in *instance) valueOf(v any) glua.LValue {
 			continue
 		}
 		t.RawSetString(k, in.s.toLua(fv))
-		in.s.noteGoNumber(t, glua.LString(k), fv)
+		if mayBeExact(fv) {
+			in.s.noteGoNumber(t, glua.LString(k), fv)
+		}
 	}
 	return t
 }
