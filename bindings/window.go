@@ -50,6 +50,12 @@ type windowOp struct {
 	partNames []string               // names of Kafka partitions by number (partName)
 	gen       uint64                 // of parts, as last given to w
 	src       connectors.Source      // the source parts was looked up for
+	// timef and keyf are opts.time and opts.key. When both only return a
+	// field of the record (lua.FieldGetter), timeField and keyField name
+	// those fields, and windowAdd reads them from the record's table
+	// itself: two Lua calls less per record.
+	timef, keyf         *glua.LFunction
+	timeField, keyField string
 	// shards, in place of w, keeps a windower per shard of a partitioned
 	// cache (opts.cache = cache.open(name, {partitioned_by = topic})).
 	shards *shardWindows
@@ -170,7 +176,16 @@ func (w *windowCalls) newWindow(L *glua.LState, kindName string, kind state.Wind
 	L.Push(luaOrNil(timef))
 	L.Push(luaOrNil(keyf))
 	L.Push(glua.LBool(!op.values && op.late == nil))
-	L.Call(4, 1)
+	op.timef, op.keyf = timef, keyf
+	if timef != nil && keyf != nil {
+		tf, tok := lua.FieldGetter(timef)
+		kf, kok := lua.FieldGetter(keyf)
+		if tok && kok {
+			op.timeField, op.keyField = tf, kf
+		}
+	}
+	L.Push(glua.LBool(op.timeField != ""))
+	L.Call(5, 1)
 	if op.late != nil { // late records go out with their meta
 		L.SetField(L.Get(-1), "reads_meta", glua.LTrue)
 	}
@@ -311,10 +326,14 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 			lua.ArgsAt(L, "window", op.where).Check(err)
 		}
 	}
-	key, err := s.FromLua(L.Get(2))
+	lkey, ltime := L.Get(2), L.Get(3)
+	if op.timeField != "" {
+		lkey, ltime = op.fields(L)
+	}
+	key, err := s.FromLua(lkey)
 	check(err)
 	var t time.Time
-	switch tv := L.Get(3).(type) {
+	switch tv := ltime.(type) {
 	case glua.LNumber:
 		t = unixTime(float64(tv))
 	case *glua.LNilType:
@@ -350,11 +369,33 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 	if late {
 		s.CountLate(L)
 		if op.late != nil {
-			check(s.WriteTo(*op.late, L.Get(4), L.Get(2), L.Get(5)))
+			check(s.WriteTo(*op.late, L.Get(4), lkey, L.Get(5)))
 		}
 		return pushResults(s, L, op, pre)
 	}
 	return pushResults(s, L, op, out)
+}
+
+// fields returns the key and time of the record at argument 4 (meta at 5)
+// when opts.key and opts.time are field getters: read from the record's
+// table when it is a plain one, else by calling them (which raises what
+// indexing a non-table raises, naming the script's line).
+func (op *windowOp) fields(L *glua.LState) (key, t glua.LValue) {
+	v := L.Get(4)
+	if tbl, ok := v.(*glua.LTable); ok && tbl.Metatable == glua.LNil {
+		return tbl.RawGetString(op.keyField), tbl.RawGetString(op.timeField)
+	}
+	call := func(fn *glua.LFunction) glua.LValue {
+		L.Push(fn)
+		L.Push(v)
+		L.Push(L.Get(5))
+		L.Call(2, 1)
+		r := L.Get(-1)
+		L.Pop(1)
+		return r
+	}
+	t = call(op.timef) // time first, as window.lua calls them
+	return call(op.keyf), t
 }
 
 // partName returns the name of Kafka partition p, made once.

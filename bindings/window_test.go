@@ -37,6 +37,17 @@ late	{"t":9}
 nil [10,20] 2
 nil [20,30] 1
 `},
+		{"field getters read by the operator; a late record keeps its key", `
+handle(iterate{{t = 1, u = "a"}, {t = 12, u = "b"}, {t = 16, u = "a"}, {t = 9, u = "c"}, {t = 21, u = "a"}},
+  {pipe = {window.tumbling{size = 10, grace = 5, cache = c, time = function(e) return e.t end,
+    key = function(e) return e.u end,
+    late = function(v, key, meta) print("late", key, json.encode(v)) end}}}, show)`,
+			`a [0,10] 1
+late	c	{"t":9,"u":"c"}
+a [10,20] 1
+b [10,20] 1
+a [20,30] 1
+`},
 		{"late records without a late sink are dropped", `
 handle(iterate{{t = 1}, {t = 12}, {t = 2}},
   {pipe = {window.tumbling{size = 10, time = t, cache = c}}}, show)`,

@@ -291,3 +291,30 @@ func lastMember(o value.Object, k string) (any, bool) {
 	}
 	return nil, false
 }
+
+// FieldGetter reports whether fn is a function that only returns a field of
+// its first parameter, `function(e) return e.NAME end` (more parameters
+// allowed, none used), and NAME. A caller holding the parameter as a plain
+// table (no metatable) may then read the field itself instead of calling
+// fn: for such a table, e.NAME is the raw field.
+func FieldGetter(fn *glua.LFunction) (string, bool) {
+	p := fn.Proto
+	if p == nil || p.NumParameters < 1 || p.IsVarArg != 0 || len(p.Code) != 3 {
+		return "", false
+	}
+	decode := func(inst uint32) (op, a, b, c int) {
+		return int(inst >> 26), int(inst>>18) & 0xff, int(inst & 0x1ff), int(inst>>9) & 0x1ff
+	}
+	op, a, b, c := decode(p.Code[0])
+	if op != glua.OP_GETTABLEKS || b != valueRegister {
+		return "", false
+	}
+	name, ok := constantAt(p, c)
+	if !ok {
+		return "", false
+	}
+	if op, ra, rb, _ := decode(p.Code[1]); op != glua.OP_RETURN || ra != a || rb != 2 {
+		return "", false
+	}
+	return name, true
+}

@@ -103,3 +103,31 @@ func (m outModule) Open(s *lua.State) error {
 	}))
 	return nil
 }
+
+// TestFieldGetter: only `function(e, ...) return e.NAME end` is a field
+// getter, which the window operator may replace with a raw field read.
+func TestFieldGetter(t *testing.T) {
+	for _, tt := range []struct{ fn, field string }{
+		{`function(e) return e.t end`, "t"},
+		{`function(e, m) return e.user end`, "user"},
+		{`function(e) return e["t"] end`, "t"},
+		{`function(e) return e.t + 1 end`, ""},
+		{`function(e) return e.a.b end`, ""},
+		{`function(e, m) return m.key end`, ""},
+		{`function(e) return e.t, e.u end`, ""},
+		{`function(e) local x = e.t return x end`, "t"}, // the same bytecode
+		{`function(...) return (...).t end`, ""},
+		{`function() return x end`, ""},
+		{`function(e) return e[1] end`, ""},
+	} {
+		L := glua.NewState()
+		if err := L.DoString("f = " + tt.fn); err != nil {
+			t.Fatal(err)
+		}
+		field, ok := lua.FieldGetter(L.GetGlobal("f").(*glua.LFunction))
+		if ok != (tt.field != "") || field != tt.field {
+			t.Errorf("%s: got %q, %v; want %q", tt.fn, field, ok, tt.field)
+		}
+		L.Close()
+	}
+}
