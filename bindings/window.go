@@ -14,6 +14,7 @@ import (
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/lua"
 	"github.com/streamctl/streamctl/state"
+	"github.com/streamctl/streamctl/value"
 )
 
 const windowerType = "streamctl.windower"
@@ -326,20 +327,31 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 			lua.ArgsAt(L, "window", op.where).Check(err)
 		}
 	}
-	lkey, ltime := L.Get(2), L.Get(3)
+	var (
+		key any
+		t   time.Time
+		err error
+	)
+	direct := false
 	if op.timeField != "" {
-		lkey, ltime = op.fields(L)
+		key, t, direct = op.objectFields(s, L)
 	}
-	key, err := s.FromLua(lkey)
-	check(err)
-	var t time.Time
-	switch tv := ltime.(type) {
-	case glua.LNumber:
-		t = unixTime(float64(tv))
-	case *glua.LNilType:
-		t = op.clock.Now() // no event time: arrival time
-	default:
-		lua.ArgsAt(L, "window", op.where).Raise("time must return Unix seconds (a number), got %s", lua.TypeName(tv))
+	lkey := L.Get(2)
+	if !direct {
+		ltime := L.Get(3)
+		if op.timeField != "" {
+			lkey, ltime = op.fields(L)
+		}
+		key, err = s.FromLua(lkey)
+		check(err)
+		switch tv := ltime.(type) {
+		case glua.LNumber:
+			t = unixTime(float64(tv))
+		case *glua.LNilType:
+			t = op.clock.Now() // no event time: arrival time
+		default:
+			lua.ArgsAt(L, "window", op.where).Raise("time must return Unix seconds (a number), got %s", lua.TypeName(tv))
+		}
 	}
 	var v any
 	if op.values {
@@ -369,12 +381,53 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 	if late {
 		s.CountLate(L)
 		if op.late != nil {
-			check(s.WriteTo(*op.late, L.Get(4), lkey, L.Get(5)))
+			check(s.WriteTo(*op.late, L.Get(4), lkey, L.Get(5))) // no late sink when direct
 		}
 		return pushResults(s, L, op, pre)
 	}
 	return pushResults(s, L, op, out)
 }
+
+// objectFields reads the key and time of the record at argument 4 from its
+// decoded object, when the runtime handed the operator the record's table
+// unfilled (lua.State.RecordObject) and the fields are a string (or
+// absent) and a number (or absent): what reading them from the table would
+// give.
+// Anything else fills the table, and ok is false.
+func (op *windowOp) objectFields(s *lua.State, L *glua.LState) (key any, t time.Time, ok bool) {
+	obj, ok := s.RecordObject(L, L.Get(4))
+	if !ok {
+		return nil, time.Time{}, false
+	}
+	kv, has := lua.ObjectField(obj, op.keyField)
+	if _, isString := kv.(string); has && !isString { // JSON null included
+		s.FillRecord(L, L.Get(4))
+		return nil, time.Time{}, false
+	}
+	tv, has := lua.ObjectField(obj, op.timeField)
+	if !has {
+		tv = missing{}
+	}
+	switch x := tv.(type) {
+	case float64:
+		t = unixTime(x)
+	case int64:
+		if value.LongInt(x) {
+			s.FillRecord(L, L.Get(4))
+			return nil, time.Time{}, false
+		}
+		t = unixTime(float64(x))
+	case missing:
+		t = op.clock.Now() // no event time: arrival time
+	default: // JSON null included
+		s.FillRecord(L, L.Get(4))
+		return nil, time.Time{}, false
+	}
+	return kv, t, true
+}
+
+// missing stands for an absent field in objectFields.
+type missing struct{}
 
 // fields returns the key and time of the record at argument 4 (meta at 5)
 // when opts.key and opts.time are field getters: read from the record's

@@ -10,6 +10,7 @@ return function(w, timef, keyf, lends, direct)
   local add, finish, idle = w.add, w.finish, w.idle -- looked up once, called per record
   local op = {meta_fns = {timef, keyf}, reads_meta = timef == nil}
   if lends then
+    op.record_fields = direct -- add reads the fields from Go
     local fns = {}
     if timef then fns[#fns + 1] = timef end
     if keyf then fns[#fns + 1] = keyf end

@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamctl/streamctl/connectors"
 	"github.com/streamctl/streamctl/exitcode"
+	"github.com/streamctl/streamctl/value"
 )
 
 // The kinds of step a handler's driver runs (queued.kind). newInstance
@@ -63,6 +64,11 @@ type instance struct {
 	// functions read (meta.go).
 	valueReused *glua.LTable
 	valueFields []string
+	// valueDirect: the first operator reads the record's fields itself
+	// (record_fields); direct is the current record's object it reads,
+	// nil when its table was filled or converted as usual.
+	valueDirect bool
+	direct      value.Object
 }
 
 // driverLua builds step, one step of the handler, and loop, the body of the
@@ -155,11 +161,11 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 	switch q.kind {
 	case stepFlush:
-		in.cur = nil
+		in.cur, in.direct = nil, nil
 		in.meta = glua.LNil
 		return glua.LNumber(stepFlush), glua.LNil, glua.LNil, true
 	case stepFlushOp:
-		in.cur = nil
+		in.cur, in.direct = nil, nil
 		return glua.LNumber(stepFlushOp), glua.LNumber(q.opIdx), glua.LNil, true
 	}
 	if q.rec.Valid != nil && !q.rec.Valid() {

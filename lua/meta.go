@@ -215,6 +215,11 @@ func (s *State) setMetaField(t *glua.LTable, k string, rec *connectors.Record) {
 //     metaEscapeNames;
 //   - the record's value is a decoded object (value.Object); any other
 //     value is converted as always.
+//
+// An operator that reads the fields it needs from Go itself declares
+// record_fields = true besides value_fns (window.lua, when its time and key
+// functions only return a field): the record's table is then left empty,
+// and the operator reads the fields from the decoded object (RecordObject).
 
 // valueRegister is the register of a function's first parameter.
 const valueRegister = 0
@@ -256,6 +261,7 @@ func (in *instance) planValue() {
 	}
 	in.valueFields = fields
 	in.valueReused = in.s.L.CreateTable(0, len(fields))
+	in.valueDirect = glua.LVAsBool(in.spec.Operators[0].RawGetString("record_fields"))
 }
 
 // valueOf returns the Lua value of rec's value for the handler: the reused
@@ -264,9 +270,20 @@ func (in *instance) planValue() {
 func (in *instance) valueOf(v any) glua.LValue {
 	t := in.valueReused
 	obj, isObj := v.(value.Object)
+	in.direct = nil
 	if t == nil || !isObj {
 		return in.s.ToLua(v)
 	}
+	if in.valueDirect {
+		in.direct = obj // read by the operator through RecordObject
+		return t
+	}
+	in.fill(t, obj)
+	return t
+}
+
+// fill sets the valueFields of t from obj.
+func (in *instance) fill(t *glua.LTable, obj value.Object) {
 	for _, k := range in.valueFields {
 		fv, ok := lastMember(obj, k)
 		if !ok {
@@ -278,7 +295,6 @@ func (in *instance) valueOf(v any) glua.LValue {
 			in.s.noteGoNumber(t, glua.LString(k), fv)
 		}
 	}
-	return t
 }
 
 // lastMember returns the value of o's last member named k, which is the one
@@ -317,4 +333,33 @@ func FieldGetter(fn *glua.LFunction) (string, bool) {
 		return "", false
 	}
 	return name, true
+}
+
+// RecordObject returns the decoded object behind v, when v is the unfilled
+// table of the current record that the first pipe operator of the handler
+// running in L was handed because it declared record_fields (see "A
+// record's value, cheaply"); ok is false otherwise, and the operator reads
+// v as usual.
+func (s *State) RecordObject(L *glua.LState, v glua.LValue) (obj value.Object, ok bool) {
+	if in := s.current(L); in != nil && in.direct != nil && v == glua.LValue(in.valueReused) {
+		return in.direct, true
+	}
+	return nil, false
+}
+
+// ObjectField returns the value of o's field k as a conversion of o to a
+// table would hold it: the last member named k.
+func ObjectField(o value.Object, k string) (any, bool) { return lastMember(o, k) }
+
+// FillRecord fills the unfilled record table v (see RecordObject) with the
+// fields the first operator's functions read, as if it had not declared
+// record_fields: for values the operator does not read from Go itself.
+func (s *State) FillRecord(L *glua.LState, v glua.LValue) {
+	in := s.current(L)
+	if in == nil || in.direct == nil || v != glua.LValue(in.valueReused) {
+		return
+	}
+	obj := in.direct
+	in.direct = nil
+	in.fill(in.valueReused, obj)
 }

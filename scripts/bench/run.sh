@@ -346,7 +346,7 @@ if section window; then
   if [[ ! -s $events || $(wc -l < "$events") -ne $window_n ]]; then
     awk -v n="$window_n" 'BEGIN { for (i = 0; i < n; i++) printf "{\"user\":\"user-%d\",\"t\":%.4f}\n", i % 10000, 1700000000 + i * 0.0001 }' > "$events"
   fi
-  gawk_window='{ split($7, a, /[:}]/); c[$4 " " int(a[2] / 10) * 10]++ } END { for (k in c) print k, c[k] }'
+  gawk_window='{ c[$4 " " int(substr($7, 2) / 10) * 10]++ } END { for (k in c) print k, c[k] }'
   for r in $(seq "$reps"); do
     for side in sc gawk; do
       if [[ $side == sc ]]; then

@@ -7,5 +7,5 @@ handle(file{path = args.path, codec = "json"}, {
   pipe = {window.tumbling{size = 10, time = function(e) return e.t end, key = function(e) return e.user end}},
   sink = stdout{codec = "text"},
 }, function(w)
-  return string.format("%s %d %d", w.key, w.start, w.value)
+  return w.key .. " " .. w.start .. " " .. w.value
 end)
