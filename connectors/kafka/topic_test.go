@@ -174,15 +174,27 @@ func TestSeek(t *testing.T) {
 			produceTo(t, c, "sk", 0, "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9")
 			tp := newTopic(t, c, "sk", func(cfg *Config) { cfg.Group = group; cfg.Codec = mustCodec(t, "text") })
 			cons := startConsumer(t, tp, nil)
-			for _, r := range cons.collect(t, 10) {
+			before := cons.collect(t, 10)
+			for _, r := range before {
 				if r.Ack != nil {
 					r.Ack(nil)
 				}
+				if !r.Valid() || !r.Valid() { // the second answers from partsGen
+					t.Fatalf("record %v not valid before the Seek", r.Value)
+				}
 			}
 			tp.Seek(map[int32]int64{0: 3})
+			for _, r := range before {
+				if r.Valid() {
+					t.Fatalf("record %v still valid after the Seek", r.Value)
+				}
+			}
 			var vals []any
 			for _, r := range cons.collect(t, 7) {
 				vals = append(vals, r.Value)
+				if !r.Valid() || !r.Valid() {
+					t.Fatalf("record %v read after the Seek not valid", r.Value)
+				}
 			}
 			if fmt.Sprint(vals) != "[v3 v4 v5 v6 v7 v8 v9]" {
 				t.Fatalf("after Seek got %v", vals)
