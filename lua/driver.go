@@ -200,7 +200,9 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 // MetaTable builds the meta table of a record: source, key, time and the
 // source's own metadata.
 func (s *State) MetaTable(rec *connectors.Record) *glua.LTable {
-	t := s.L.CreateTable(0, 3+len(rec.Meta))
+	var buf [8]string
+	keys := rec.MetaKeys(buf[:0])
+	t := s.L.CreateTable(0, 3+len(keys))
 	t.RawSetString("source", glua.LString(rec.Source))
 	if rec.Key != nil {
 		t.RawSetString("key", s.toLua(rec.Key))
@@ -211,14 +213,10 @@ func (s *State) MetaTable(rec *connectors.Record) *glua.LTable {
 	}
 	// The source's own fields in sorted order, so that pairs(meta) and
 	// json.encode(meta) give the same order for every record.
-	var buf [8]string
-	keys := buf[:0]
-	for k := range rec.Meta {
-		keys = append(keys, k)
-	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		t.RawSetString(k, s.toLua(rec.Meta[k]))
+		v, _ := rec.MetaField(k)
+		t.RawSetString(k, s.toLua(v))
 	}
 	return t
 }

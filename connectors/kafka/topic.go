@@ -656,8 +656,36 @@ func (t *Topic) adjust(_ context.Context, offsets map[string]map[int32]kgo.Offse
 	return offsets, nil
 }
 
-// noHeaders is Meta["headers"] of records without headers: shared, so
-// read-only like all of Meta.
+// recordMeta is the metadata of a consumed record (Record.Fields): topic,
+// partition, offset and headers, in one allocation instead of a map.
+type recordMeta struct {
+	topic     any // the topic's name, boxed once (Topic.topicAny)
+	partition int32
+	offset    int64
+	headers   map[string]any
+}
+
+// recordMetaKeys are the names of recordMeta's fields, sorted.
+var recordMetaKeys = []string{"headers", "offset", "partition", "topic"}
+
+func (m *recordMeta) MetaField(k string) (any, bool) {
+	switch k {
+	case "topic":
+		return m.topic, true
+	case "partition":
+		return int64(m.partition), true
+	case "offset":
+		return m.offset, true
+	case "headers":
+		return m.headers, true
+	}
+	return nil, false
+}
+
+func (m *recordMeta) MetaKeys(dst []string) []string { return append(dst, recordMetaKeys...) }
+
+// noHeaders is the headers field of records without headers: shared, so
+// read-only like all metadata.
 var noHeaders = map[string]any{}
 
 // record converts r.
@@ -675,12 +703,7 @@ func (t *Topic) record(r *kgo.Record, ack func(error)) connectors.Record {
 		Pos:    r.Offset,
 		Raw:    r.Value,
 		Ack:    ack,
-		Meta: map[string]any{
-			"topic":     t.topicAny,
-			"partition": int64(r.Partition),
-			"offset":    r.Offset,
-			"headers":   headers,
-		},
+		Fields: &recordMeta{topic: t.topicAny, partition: r.Partition, offset: r.Offset, headers: headers},
 	}
 	bad := func(what string, err error) connectors.Record {
 		rec.Value = nil // the key stays when it decoded: dead letters keep it
