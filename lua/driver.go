@@ -58,6 +58,9 @@ type instance struct {
 	// holding the metaFields the handler reads (meta.go).
 	metaReused *glua.LTable
 	metaFields []string
+	// acked holds, per sink of spec.Sinks, whether it acks its writes
+	// (connectors.WritesAcked), asked once instead of per output.
+	acked []bool
 }
 
 // driverLua builds step, one step of the handler, and loop, the body of the
@@ -102,10 +105,12 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 	for _, op := range spec.Operators {
 		in.needMeta = in.needMeta || opNeedsMeta(op)
 	}
-	for _, ref := range spec.Sinks {
+	in.acked = make([]bool, len(spec.Sinks))
+	for i, ref := range spec.Sinks {
 		if ref.Fn != nil || ref.Encode != nil {
 			in.needMeta = true
 		}
+		in.acked[i] = connectors.WritesAcked(ref.Go)
 	}
 	L := s.L
 	drv, err := s.Load(driverLua, "=[handler]")
