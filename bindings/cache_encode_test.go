@@ -95,14 +95,59 @@ func TestWriteValueLongIntegers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.BeginRecord()
-	lv := s.ToLua(value.Object{{Key: "id", Value: int64(9007199254740993)}})
-	var w state.ValueBuilder
-	w.Reset()
-	if s.WriteValue(lv, &w) {
-		t.Fatal("WriteValue covers a long integer's digits")
+	for _, v := range []value.Object{
+		{{Key: "id", Value: int64(9007199254740993)}},
+		{{Key: "list", Value: []any{int64(1), int64(-9007199254740993)}}},
+	} {
+		s.BeginRecord()
+		lv := s.ToLua(v)
+		if _, ok := lv.(*glua.LTable); !ok {
+			t.Fatalf("ToLua gave %T", lv)
+		}
+		var w state.ValueBuilder
+		w.Reset()
+		if s.WriteValue(lv, &w) {
+			t.Errorf("WriteValue covers the long integer's digits in %v", v)
+		}
 	}
-	if _, ok := lv.(*glua.LTable); !ok {
-		t.Fatalf("ToLua gave %T", lv)
+}
+
+// BenchmarkEncodeLuaValue encodes the cache benchmark's value
+// {user = "u12345", n = i, tags = {"a", "b"}} for storing, as c:put does
+// (lua.State.WriteValue into a state.ValueBuilder, "write") and as it did
+// before (FromLua, then state.EncodeValue, "fromlua").
+//
+//	go test -run '^$' -bench EncodeLuaValue -benchmem ./bindings/
+func BenchmarkEncodeLuaValue(b *testing.B) {
+	s, err := lua.NewStandaloneState(nil)
+	if err != nil {
+		b.Fatal(err)
 	}
+	defer s.Close()
+	if err := s.L.DoString(`v = {user = "u12345", n = 123456, tags = {"a", "b"}}`); err != nil {
+		b.Fatal(err)
+	}
+	v := s.L.GetGlobal("v")
+	b.Run("write", func(b *testing.B) {
+		b.ReportAllocs()
+		var w state.ValueBuilder
+		for b.Loop() {
+			w.Reset()
+			if !s.WriteValue(v, &w) {
+				b.Fatal("not written")
+			}
+		}
+	})
+	b.Run("fromlua", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			gv, err := s.FromLua(v)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := state.EncodeValue(gv); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -315,7 +315,12 @@ func (s *State) writeField(t *glua.LTable, k, v glua.LValue, w ValueWriter, dept
 		if n, ok := s.arrayLen(x); ok {
 			mark := w.Open(false)
 			for i := 1; i <= n; i++ {
-				if !s.writeField(x, glua.LNumber(i), x.RawGetInt(i), w, depth+1) {
+				e := x.RawGetInt(i)
+				var k glua.LValue // only a number's place is looked up (exactText)
+				if _, ok := e.(glua.LNumber); ok {
+					k = glua.LNumber(i)
+				}
+				if !s.writeField(x, k, e, w, depth+1) {
 					return false
 				}
 			}
