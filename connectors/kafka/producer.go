@@ -135,16 +135,29 @@ func (t *Topic) producer(ctx context.Context) (*kgo.Client, error) {
 	return cl, nil
 }
 
+// producedRecord is a franz-go record with room for a small value and key
+// in the same allocation.
+type producedRecord struct {
+	kgo.Record
+	buf [128]byte
+}
+
 // encode builds the franz-go record. The value and the key share one
-// buffer, sized at once when both are strings or bytes.
+// buffer: the record's own when they fit, else one sized at once when both
+// are strings or bytes.
 func (t *Topic) encode(value, key any, headers []kgo.RecordHeader) (*kgo.Record, error) {
-	buf := make([]byte, 0, rawLen(value)+rawLen(key))
+	pr := &producedRecord{}
+	buf := pr.buf[:0]
+	if n := rawLen(value) + rawLen(key); n > len(pr.buf) {
+		buf = make([]byte, 0, n)
+	}
 	buf, err := t.cfg.Codec.Marshal(buf, value)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: topic %q: encode value: %w", t.cfg.Topic, err)
 	}
 	n := len(buf)
-	kr := &kgo.Record{Headers: headers}
+	kr := &pr.Record
+	kr.Headers = headers
 	if n > 0 { // empty stays nil, as Marshal(nil, v) gives it
 		kr.Value = buf[:n:n]
 	}
