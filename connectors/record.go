@@ -50,7 +50,7 @@ type Record struct {
 
 // Where says where the record came from, for error messages: "stdin:12",
 // just the source when Pos is 0, and "kafka:orders partition 2 offset 17"
-// for a record whose Meta holds its partition and offset (Kafka's, whose
+// for a record whose metadata holds its partition and offset (Kafka's, whose
 // offsets start at 0).
 func (r *Record) Where() string {
 	if p, ok := r.MetaInt("partition"); ok {
