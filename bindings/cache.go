@@ -182,10 +182,31 @@ func cacheGet(s *lua.State, L *glua.LState, c *luaCache) int {
 func cachePut(s *lua.State, L *glua.LState, c *luaCache) int {
 	a := lua.Args(L, "cache:put")
 	k := cacheKey(s, a, L, 2)
-	v := cacheValue(s, a, L.Get(3))
+	w := builders.Get().(*state.ValueBuilder)
+	v := encodedValue(s, a, w, L.Get(3))
 	o := a.Options(4, "ttl")
-	a.Check(beginWrite(s, L, a, c).Put(k, v, o.Duration("ttl", 0)))
+	err := beginWrite(s, L, a, c).Put(k, v, o.Duration("ttl", 0))
+	builders.Put(w) // Put copied the value (not when a raise skips this)
+	a.Check(err)
 	return 0
+}
+
+// builders holds the value builders of encodedValue.
+var builders = sync.Pool{New: func() any { return new(state.ValueBuilder) }}
+
+// encodedValue is cacheValue for a value that is only stored: a Lua value
+// written straight into its stored encoding in w (valid until w is reused),
+// which skips building the Go value. Values WriteValue leaves to FromLua
+// take cacheValue's way, with its errors.
+func encodedValue(s *lua.State, a *lua.ArgChecker, w *state.ValueBuilder, v glua.LValue) any {
+	if v == glua.LNil {
+		return cacheValue(s, a, v)
+	}
+	w.Reset()
+	if s.WriteValue(v, w) {
+		return w.Encoded()
+	}
+	return cacheValue(s, a, v)
 }
 
 func cacheDel(s *lua.State, L *glua.LState, c *luaCache) int {

@@ -384,7 +384,7 @@ func (pc *partitionedCache) shardFor(s *lua.State, L *glua.LState, a *lua.ArgChe
 	if rec == nil {
 		return nil
 	}
-	p, ok := rec.Meta["partition"].(int64)
+	p, ok := rec.MetaInt("partition")
 	if !ok {
 		return nil
 	}

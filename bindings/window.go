@@ -365,7 +365,7 @@ func windowAdd(s *lua.State, L *glua.LState) int {
 		win = op.shards.forRecord(s, L, lua.ArgsAt(L, "window", op.where)) // one partition per windower
 	}
 	if rec := s.CurrentRecord(L); rec != nil {
-		if p, ok := rec.Meta["partition"].(int64); ok {
+		if p, ok := rec.MetaInt("partition"); ok {
 			part = op.partName(p)
 			if op.shards == nil {
 				pre, err = op.partitions(s, L)

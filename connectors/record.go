@@ -5,6 +5,7 @@ package connectors
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -26,7 +27,12 @@ type Record struct {
 	// read from, for sources that resume by offset (files); 0 if unknown.
 	End int64
 	// Meta carries source-specific metadata (Kafka topic, SSE event, ...).
+	// Read it with MetaField and MetaKeys, which also see Fields.
 	Meta map[string]any
+	// Fields carries source-specific metadata as Meta does, without a map
+	// per record (Kafka's topic, partition, offset and headers); a field
+	// of Fields hides one of the same name in Meta.
+	Fields MetaFields
 	// Raw is the undecoded record when the source keeps it: always for bad
 	// input, so dead-letter sinks can receive what was read.
 	Raw []byte
@@ -44,11 +50,11 @@ type Record struct {
 
 // Where says where the record came from, for error messages: "stdin:12",
 // just the source when Pos is 0, and "kafka:orders partition 2 offset 17"
-// for a record whose Meta holds its partition and offset (Kafka's, whose
+// for a record whose metadata holds its partition and offset (Kafka's, whose
 // offsets start at 0).
 func (r *Record) Where() string {
-	if p, ok := r.Meta["partition"].(int64); ok {
-		if off, ok := r.Meta["offset"].(int64); ok {
+	if p, ok := r.MetaInt("partition"); ok {
+		if off, ok := r.MetaInt("offset"); ok {
 			return r.Source + " partition " + itoa(p) + " offset " + itoa(off)
 		}
 	}
@@ -56,6 +62,50 @@ func (r *Record) Where() string {
 		return r.Source + ":" + itoa(r.Pos)
 	}
 	return r.Source
+}
+
+// MetaFields is source metadata read field by field (Record.Fields): the
+// same names and values a Meta map would hold.
+type MetaFields interface {
+	// MetaField returns the field named k.
+	MetaField(k string) (any, bool)
+	// MetaKeys appends the names of the fields to dst.
+	MetaKeys(dst []string) []string
+}
+
+// MetaField returns the metadata field k: Fields' if it has k, else Meta's.
+func (r *Record) MetaField(k string) (any, bool) {
+	if r.Fields != nil {
+		if v, ok := r.Fields.MetaField(k); ok {
+			return v, true
+		}
+	}
+	v, ok := r.Meta[k]
+	return v, ok
+}
+
+// MetaInt returns the metadata field k when it is an int64 (a Kafka
+// partition or offset).
+func (r *Record) MetaInt(k string) (int64, bool) {
+	v, _ := r.MetaField(k)
+	i, ok := v.(int64)
+	return i, ok
+}
+
+// MetaKeys appends the names of the metadata fields (Fields' and Meta's,
+// each once) to dst, in no particular order.
+func (r *Record) MetaKeys(dst []string) []string {
+	n := len(dst)
+	if r.Fields != nil {
+		dst = r.Fields.MetaKeys(dst)
+	}
+	fields := dst[n:]
+	for k := range r.Meta {
+		if !slices.Contains(fields, k) {
+			dst = append(dst, k)
+		}
+	}
+	return dst
 }
 
 // Source produces records until it is exhausted (Run returns nil) or ctx is done.

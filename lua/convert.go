@@ -275,3 +275,88 @@ func ForEachOrdered(t *glua.LTable, fn func(k, v glua.LValue)) {
 		k, v = t.Next(k)
 	}
 }
+
+// ValueWriter receives a value of the data model piece by piece, depth
+// first (state.ValueBuilder is one): arrays and objects are opened, filled
+// (an object's members as Key, then the value) and closed with their count.
+type ValueWriter interface {
+	Null()
+	Bool(bool)
+	Int(int64)
+	Float(float64)
+	String(string)
+	Open(object bool) (mark int)
+	Key(string)
+	Close(mark, n int)
+}
+
+// WriteValue writes v to w as FromLua converts it, without building the Go
+// value, and reports true. It covers nil, json.null, booleans, numbers,
+// strings, arrays and tables with string keys; for anything else (a table
+// with other keys, a long integer's digits, a value FromLua rejects) it
+// reports false, w holding part of v: the caller starts over with FromLua,
+// which also gives the error.
+func (s *State) WriteValue(v glua.LValue, w ValueWriter) bool {
+	return s.writeField(nil, nil, v, w, 0)
+}
+
+func (s *State) writeField(t *glua.LTable, k, v glua.LValue, w ValueWriter, depth int) bool {
+	switch x := v.(type) {
+	case *glua.LNilType:
+		w.Null()
+	case glua.LBool:
+		w.Bool(bool(x))
+	case glua.LNumber:
+		if _, ok := s.exactText(t, k, x); ok {
+			return false
+		}
+		switch n := NumberValue(float64(x)).(type) {
+		case int64:
+			w.Int(n)
+		default:
+			w.Float(float64(x))
+		}
+	case glua.LString:
+		w.String(string(x))
+	case *glua.LTable:
+		if depth >= maxDepth {
+			return false
+		}
+		if n, ok := s.arrayLen(x); ok {
+			mark := w.Open(false)
+			for i := 1; i <= n; i++ {
+				e := x.RawGetInt(i)
+				var k glua.LValue // only a number's place is looked up (exactText)
+				if _, ok := e.(glua.LNumber); ok {
+					k = glua.LNumber(i)
+				}
+				if !s.writeField(x, k, e, w, depth+1) {
+					return false
+				}
+			}
+			w.Close(mark, n)
+			return true
+		}
+		mark, n := w.Open(true), 0
+		for key, val := x.Next(glua.LNil); key != glua.LNil; key, val = x.Next(key) {
+			ks, ok := key.(glua.LString)
+			if !ok {
+				return false
+			}
+			w.Key(string(ks))
+			if !s.writeField(x, key, val, w, depth+1) {
+				return false
+			}
+			n++
+		}
+		w.Close(mark, n)
+	case *glua.LUserData:
+		if x != s.Null {
+			return false
+		}
+		w.Null()
+	default:
+		return false
+	}
+	return true
+}

@@ -43,7 +43,7 @@ func exceptionName(err error) string {
 // to its topic again.
 func (in *instance) writeDeadLetter(rec *connectors.Record, err error) error {
 	headers := map[string]any{}
-	if h, ok := rec.Meta["headers"].(map[string]any); ok {
+	if h, ok := metaAs[map[string]any](rec, "headers"); ok {
 		for k, v := range h {
 			headers[k] = v
 		}
@@ -53,13 +53,13 @@ func (in *instance) writeDeadLetter(rec *connectors.Record, err error) error {
 	headers[HeaderHandler] = in.h.name
 	headers[HeaderSource] = rec.Source
 	headers[HeaderAttempts] = strconv.Itoa(in.attempt + 1)
-	if t, ok := rec.Meta["topic"].(string); ok {
+	if t, ok := metaAs[string](rec, "topic"); ok {
 		headers[HeaderTopic] = t
 	}
-	if p, ok := rec.Meta["partition"].(int64); ok {
+	if p, ok := rec.MetaInt("partition"); ok {
 		headers[HeaderPartition] = strconv.FormatInt(p, 10)
 	}
-	if o, ok := rec.Meta["offset"].(int64); ok {
+	if o, ok := rec.MetaInt("offset"); ok {
 		headers[HeaderOffset] = strconv.FormatInt(o, 10)
 	}
 	var v any = rec.Value
@@ -69,4 +69,11 @@ func (in *instance) writeDeadLetter(rec *connectors.Record, err error) error {
 	out := connectors.Record{Value: v, Key: rec.Key, Time: rec.Time, Source: rec.Source, Pos: rec.Pos,
 		Meta: map[string]any{"headers": headers}}
 	return in.spec.ErrSink.Go.Write(context.Background(), out)
+}
+
+// metaAs returns the metadata field k of rec when it is a T.
+func metaAs[T any](rec *connectors.Record, k string) (T, bool) {
+	v, _ := rec.MetaField(k)
+	t, ok := v.(T)
+	return t, ok
 }

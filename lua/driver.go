@@ -69,6 +69,9 @@ type instance struct {
 	// nil when its table was filled or converted as usual.
 	valueDirect bool
 	direct      value.Object
+	// acked holds, per sink of spec.Sinks, whether it acks its writes
+	// (connectors.WritesAcked), asked once instead of per output.
+	acked []bool
 }
 
 // driverLua builds step, one step of the handler, and loop, the body of the
@@ -113,10 +116,12 @@ func newInstance(s *State, h *Handler, spec *HandlerSpec) (*instance, error) {
 	for _, op := range spec.Operators {
 		in.needMeta = in.needMeta || opNeedsMeta(op)
 	}
-	for _, ref := range spec.Sinks {
+	in.acked = make([]bool, len(spec.Sinks))
+	for i, ref := range spec.Sinks {
 		if ref.Fn != nil || ref.Encode != nil {
 			in.needMeta = true
 		}
+		in.acked[i] = connectors.WritesAcked(ref.Go)
 	}
 	L := s.L
 	drv, err := s.Load(driverLua, "=[handler]")
@@ -212,7 +217,9 @@ func (in *instance) prepare(q *queued) (kind, v, m glua.LValue, ok bool) {
 // MetaTable builds the meta table of a record: source, key, time and the
 // source's own metadata.
 func (s *State) MetaTable(rec *connectors.Record) *glua.LTable {
-	t := s.L.CreateTable(0, 3+len(rec.Meta))
+	var buf [8]string
+	keys := rec.MetaKeys(buf[:0])
+	t := s.L.CreateTable(0, 3+len(keys))
 	t.RawSetString("source", glua.LString(rec.Source))
 	if rec.Key != nil {
 		t.RawSetString("key", s.toLua(rec.Key))
@@ -225,14 +232,10 @@ func (s *State) MetaTable(rec *connectors.Record) *glua.LTable {
 	}
 	// The source's own fields in sorted order, so that pairs(meta) and
 	// json.encode(meta) give the same order for every record.
-	var buf [8]string
-	keys := buf[:0]
-	for k := range rec.Meta {
-		keys = append(keys, k)
-	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		t.RawSetString(k, s.toLua(rec.Meta[k]))
+		v, _ := rec.MetaField(k)
+		t.RawSetString(k, s.toLua(v))
 	}
 	return t
 }

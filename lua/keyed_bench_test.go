@@ -15,7 +15,8 @@ import (
 )
 
 // keyedSource emits n records shaped like a Kafka topic's: a 100-byte
-// value, a string key, meta topic, partition, offset and headers, an Ack.
+// value, a string key, meta topic, partition, offset and headers (in
+// Record.Fields, as the Kafka source has them), an Ack.
 type keyedSource struct {
 	n     int
 	acked atomic.Int64
@@ -27,12 +28,38 @@ func (s *keyedSource) Run(ctx context.Context, emit func(context.Context, connec
 	ack := func(error) { s.acked.Add(1) }
 	for i := 0; i < s.n; i++ {
 		rec := connectors.Record{Value: append([]byte(nil), value...), Key: fmt.Sprint("k", i%64), Source: "kafka:in",
-			Pos: int64(i), Ack: ack, Meta: map[string]any{"topic": "in", "partition": int64(i % 3), "offset": int64(i), "headers": noHeaders}}
+			Pos: int64(i), Ack: ack, Fields: &keyedMeta{partition: int32(i % 3), offset: int64(i), headers: noHeaders}}
 		if err := emit(ctx, rec); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// keyedMeta is the metadata of a keyedSource record, as the Kafka
+// source's.
+type keyedMeta struct {
+	partition int32
+	offset    int64
+	headers   map[string]any
+}
+
+func (m *keyedMeta) MetaField(k string) (any, bool) {
+	switch k {
+	case "topic":
+		return "in", true
+	case "partition":
+		return int64(m.partition), true
+	case "offset":
+		return m.offset, true
+	case "headers":
+		return m.headers, true
+	}
+	return nil, false
+}
+
+func (m *keyedMeta) MetaKeys(dst []string) []string {
+	return append(dst, "headers", "offset", "partition", "topic")
 }
 
 func (s *keyedSource) LuaSource(*lua.State) (connectors.Source, *glua.LFunction, error) {

@@ -177,7 +177,7 @@ func (in *instance) metaOf(rec *connectors.Record) glua.LValue {
 // setMetaField sets t[k] to the field k of rec's meta, as MetaTable would
 // have it (the source's own fields win), or nil.
 func (s *State) setMetaField(t *glua.LTable, k string, rec *connectors.Record) {
-	if v, ok := rec.Meta[k]; ok {
+	if v, ok := rec.MetaField(k); ok {
 		t.RawSetString(k, s.toLua(v))
 		return
 	}

@@ -78,7 +78,7 @@ func (in *instance) fail(rec *connectors.Record, err error, code int) {
 			meta.RawSetString("pos", glua.LNumber(rec.Pos))
 		}
 		t.RawSetString("meta", meta)
-		if werr := in.writeTo(*in.spec.ErrSink, t, glua.LNil, meta); werr != nil {
+		if werr := in.writeTo(*in.spec.ErrSink, connectors.WritesAcked(in.spec.ErrSink.Go), t, glua.LNil, meta); werr != nil {
 			h.rt.Fail(fmt.Errorf("dead-letter sink of %s: %w", h.name, werr))
 		}
 	default:
@@ -148,18 +148,22 @@ func (in *instance) write(L *glua.LState, v, key, meta glua.LValue) {
 func (in *instance) writeAll(v, key, meta glua.LValue) error {
 	in.h.nOut.Add(1)
 	for i := range in.spec.Sinks {
-		if err := in.writeTo(in.spec.Sinks[i], v, key, meta); err != nil {
+		if err := in.writeTo(in.spec.Sinks[i], in.acked[i], v, key, meta); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (in *instance) writeTo(ref SinkRef, v, key, meta glua.LValue) error {
-	return in.s.writeRef(ref, v, key, meta, in.cur, in.ack)
+// writeTo writes one output of the current record to ref; acked is
+// connectors.WritesAcked(ref.Go).
+func (in *instance) writeTo(ref SinkRef, acked bool, v, key, meta glua.LValue) error {
+	return in.s.writeRef(ref, v, key, meta, in.cur, in.ack, acked)
 }
 
-func (s *State) writeRef(ref SinkRef, v, key, meta glua.LValue, src *connectors.Record, ack *ackTracker) error {
+// writeRef writes v (with key) to ref. With an ack and a sink that acks its
+// writes (acked), the record's Ack waits for this write's.
+func (s *State) writeRef(ref SinkRef, v, key, meta glua.LValue, src *connectors.Record, ack *ackTracker, acked bool) error {
 	if ref.Fn != nil {
 		_, err := s.CallValues(ref.Fn, 0, v, key, meta)
 		return err // a *ScriptError naming the sink function's line
@@ -189,7 +193,7 @@ func (s *State) writeRef(ref SinkRef, v, key, meta glua.LValue, src *connectors.
 		rec.Source = src.Source
 		rec.Pos = src.Pos
 	}
-	if ack != nil && connectors.WritesAcked(ref.Go) {
+	if ack != nil && acked {
 		rec.Ack = ack.output()
 	}
 	return ref.Go.Write(context.Background(), rec)
@@ -198,10 +202,10 @@ func (s *State) writeRef(ref SinkRef, v, key, meta glua.LValue, src *connectors.
 // WriteTo writes one value to a sink of this state (late records of a
 // window, for instance), outside any handler's outputs.
 func (s *State) WriteTo(ref SinkRef, v, key, meta glua.LValue) error {
-	return s.writeRef(ref, v, key, meta, nil, nil)
+	return s.writeRef(ref, v, key, meta, nil, nil, false)
 }
 
 // WriteStdout writes v to the run's stdout sink (print, emit outside handlers).
 func (s *State) WriteStdout(v glua.LValue) error {
-	return s.writeRef(SinkRef{Go: s.rt.stdoutSink}, v, glua.LNil, glua.LNil, nil, nil)
+	return s.writeRef(SinkRef{Go: s.rt.stdoutSink}, v, glua.LNil, glua.LNil, nil, nil, false)
 }

@@ -67,7 +67,7 @@ func (h *Handler) startWorkers() {
 					continue
 				}
 				i = int(k % uint32(n))
-			} else if p, ok := rec.Meta["partition"]; ok {
+			} else if p, ok := rec.MetaField("partition"); ok {
 				i = int(hashString(fmt.Sprint(p)) % uint32(n))
 			}
 			h.workers[i].vq.add(1) // the worker's now, before it can take it

@@ -79,9 +79,13 @@ type cacheCore struct {
 	imm    *Cache      // the view Store.Cache returns
 	def    *Cache      // its Deferred view
 
-	mu     sync.Mutex // serializes writes
-	refs   int        // guarded by store.mu
-	closed atomic.Bool
+	mu   sync.Mutex // serializes writes
+	refs int        // guarded by store.mu
+	// keyBuf and valBuf, guarded by mu, hold the encoded key and entry
+	// of a Put: every write copies them (a pending write, a goleveldb
+	// batch), so one pair serves every Put.
+	keyBuf, valBuf []byte
+	closed         atomic.Bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -258,7 +262,12 @@ func (c *Cache) expiry(ttl time.Duration) int64 {
 }
 
 func encodeEntry(v any, exp int64) ([]byte, error) {
-	b := binary.AppendUvarint(append(make([]byte, 0, 64), entryVersion), uint64(exp))
+	return appendEntry(make([]byte, 0, 64), v, exp)
+}
+
+// appendEntry appends the entry of v expiring at exp to b.
+func appendEntry(b []byte, v any, exp int64) ([]byte, error) {
+	b = binary.AppendUvarint(append(b, entryVersion), uint64(exp))
 	return appendValue(append(b, valueVersion), v)
 }
 
@@ -414,15 +423,26 @@ func (c *Cache) apply(w *writes) error {
 			return nil
 		}
 	}
-	var batch leveldb.Batch
-	for i, k := range w.keys {
-		if w.vals[i] == nil {
-			batch.Delete(k)
+	var err error
+	if len(w.keys) == 1 {
+		// goleveldb's Put and Delete write one record from a pooled batch.
+		if w.vals[0] == nil {
+			err = core.db.Delete(w.keys[0], writeOptions(core.cfg.Sync))
 		} else {
-			batch.Put(k, w.vals[i])
+			err = core.db.Put(w.keys[0], w.vals[0], writeOptions(core.cfg.Sync))
 		}
+	} else {
+		var batch leveldb.Batch
+		for i, k := range w.keys {
+			if w.vals[i] == nil {
+				batch.Delete(k)
+			} else {
+				batch.Put(k, w.vals[i])
+			}
+		}
+		err = core.db.Write(&batch, writeOptions(core.cfg.Sync))
 	}
-	if err := core.db.Write(&batch, writeOptions(core.cfg.Sync)); err != nil {
+	if err != nil {
 		return c.fail(err)
 	}
 	return nil
@@ -506,13 +526,23 @@ func (c *Cache) PutExpiring(k, v any, expires time.Time) (err error) {
 // once it returns (see Cache), or at the next commit for the Deferred view.
 func (c *Cache) Put(k, v any, ttl time.Duration) (err error) {
 	defer c.core.store.guard(&err)
-	dbk, err := c.encode(k)
+	if err := c.check(); err != nil {
+		return err
+	}
+	core := c.core
+	core.mu.Lock()
+	defer core.mu.Unlock()
+	dbk, err := appendKey(append(core.keyBuf[:0], core.prefix...), k, 0)
 	if err != nil {
 		return err
 	}
-	c.core.mu.Lock()
-	defer c.core.mu.Unlock()
-	return c.put(dbk, v, c.expiry(ttl))
+	core.keyBuf = dbk
+	b, err := appendEntry(core.valBuf[:0], v, c.expiry(ttl))
+	if err != nil {
+		return err
+	}
+	core.valBuf = b
+	return c.write1(dbk, b)
 }
 
 func (c *Cache) put(dbk []byte, v any, exp int64) error {

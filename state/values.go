@@ -98,6 +98,11 @@ func appendVal(b []byte, v any, depth int) ([]byte, error) {
 	case []byte:
 		b = binary.AppendUvarint(append(b, valBytes), uint64(len(x)))
 		return append(b, x...), nil
+	case Encoded:
+		if len(x) < 2 || x[0] != valueVersion {
+			return nil, errorf(ErrBadValue, "not an encoded value")
+		}
+		return append(b, x[1:]...), nil
 	case []any:
 		b = binary.AppendUvarint(append(b, valArray), uint64(len(x)))
 		for _, e := range x {

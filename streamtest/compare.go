@@ -201,10 +201,11 @@ func renderRecord(r connectors.Record, e *Expected) string {
 		parts = append(parts, "key="+canon(r.Key))
 	}
 	if full || e.HasPart {
-		p, _ := r.Meta["partition"].(int64)
+		p, _ := r.MetaInt("partition")
 		parts = append(parts, "partition="+strconv.FormatInt(p, 10))
 	}
-	headers, _ := r.Meta["headers"].(map[string]any)
+	h, _ := r.MetaField("headers")
+	headers, _ := h.(map[string]any)
 	var names []string
 	if full {
 		for k := range headers {

@@ -204,8 +204,10 @@ func (s *sseSink) Write(_ context.Context, r connectors.Record) error {
 		return fmt.Errorf("sse %s: encode: %w", s.h.path, err)
 	}
 	ev := SSEEvent{Data: string(s.buf)}
-	ev.Event, _ = r.Meta["event"].(string)
-	ev.ID, _ = r.Meta["id"].(string)
+	event, _ := r.MetaField("event")
+	id, _ := r.MetaField("id")
+	ev.Event, _ = event.(string)
+	ev.ID, _ = id.(string)
 	s.h.Publish(ev)
 	return nil
 }

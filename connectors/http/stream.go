@@ -344,7 +344,8 @@ func (s *StreamSource) Restore(pos []byte, _ func(context.Context) error) error 
 // Emitted implements connectors.Positioned: the record's meta.id is the
 // stream's last event ID after it.
 func (s *StreamSource) Emitted(rec *connectors.Record) {
-	id, _ := rec.Meta["id"].(string)
+	v, _ := rec.MetaField("id")
+	id, _ := v.(string)
 	s.mu.Lock()
 	s.handedOut, s.handed = id, true
 	s.mu.Unlock()

@@ -73,7 +73,7 @@ func TestDevBrokerDataDir(t *testing.T) {
 	}
 	g = devTopic(t, b, "a", func(c *Config) { c.Group = "dg" })
 	if r := startConsumer(t, g, nil).collect(t, 1)[0]; r.Value != "new" {
-		t.Fatalf("group resumed at %v (%v), want the new record", r.Value, r.Meta)
+		t.Fatalf("group resumed at %v (%v), want the new record", r.Value, r.Where())
 	}
 	if err := devTopic(t, b, "b", nil).Send(ctx, "x", nil, nil); err != nil {
 		t.Fatalf("topic b: %v", err)

@@ -150,14 +150,14 @@ func (c *consumer) none(t testing.TB, d time.Duration) {
 	t.Helper()
 	select {
 	case r := <-c.recs:
-		t.Fatalf("unexpected record %v at %v", r.Value, r.Meta)
+		t.Fatalf("unexpected record %v at %v", r.Value, r.Where())
 	case <-time.After(d):
 	}
 }
 
 // key identifies a record by partition and offset.
 func key(r connectors.Record) string {
-	return fmt.Sprintf("%d/%d", r.Meta["partition"], r.Meta["offset"])
+	return fmt.Sprintf("%d/%d", meta(r, "partition"), meta(r, "offset"))
 }
 
 // ackSet collects acknowledgements safely.
@@ -170,4 +170,10 @@ func (a *ackSet) add() {
 	a.mu.Lock()
 	a.n++
 	a.mu.Unlock()
+}
+
+// meta returns the metadata field k of r.
+func meta(r connectors.Record, k string) any {
+	v, _ := r.MetaField(k)
+	return v
 }

@@ -15,9 +15,9 @@ import (
 )
 
 // Write produces rec asynchronously: Value encoded with Config.Codec, Key
-// (when not nil) with Config.KeyCodec, headers from rec.Meta["headers"]
-// (a map of strings, bytes or other values written as text). It returns
-// once franz-go buffered the record, blocking while its buffer is full;
+// (when not nil) with Config.KeyCodec, headers from its metadata field
+// "headers" (a map of strings, bytes or other values written as text). It
+// returns once franz-go buffered the record, blocking while its buffer is full;
 // ctx also bounds the record's time in that buffer (franz-go semantics).
 // When the broker acknowledged the record, or producing it failed, rec.Ack
 // is called once from a franz-go goroutine; a failure is also kept for
@@ -25,7 +25,7 @@ import (
 // rec.Ack called with the same error Write returns. Safe for concurrent
 // use.
 func (t *Topic) Write(ctx context.Context, rec connectors.Record) error {
-	kr, err := t.encode(rec.Value, rec.Key, headerList(rec.Meta))
+	kr, err := t.encode(rec.Value, rec.Key, headerList(&rec))
 	var cl *kgo.Client
 	if err == nil {
 		cl, err = t.producer(ctx)
@@ -135,16 +135,29 @@ func (t *Topic) producer(ctx context.Context) (*kgo.Client, error) {
 	return cl, nil
 }
 
+// producedRecord is a franz-go record with room for a small value and key
+// in the same allocation.
+type producedRecord struct {
+	kgo.Record
+	buf [128]byte
+}
+
 // encode builds the franz-go record. The value and the key share one
-// buffer, sized at once when both are strings or bytes.
+// buffer: the record's own when they fit, else one sized at once when both
+// are strings or bytes.
 func (t *Topic) encode(value, key any, headers []kgo.RecordHeader) (*kgo.Record, error) {
-	buf := make([]byte, 0, rawLen(value)+rawLen(key))
+	pr := &producedRecord{}
+	buf := pr.buf[:0]
+	if n := rawLen(value) + rawLen(key); n > len(pr.buf) {
+		buf = make([]byte, 0, n)
+	}
 	buf, err := t.cfg.Codec.Marshal(buf, value)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: topic %q: encode value: %w", t.cfg.Topic, err)
 	}
 	n := len(buf)
-	kr := &kgo.Record{Headers: headers}
+	kr := &pr.Record
+	kr.Headers = headers
 	if n > 0 { // empty stays nil, as Marshal(nil, v) gives it
 		kr.Value = buf[:n:n]
 	}
@@ -170,9 +183,10 @@ func rawLen(v any) int {
 	return 0
 }
 
-// headerList reads meta["headers"]: map[string]any, map[string]string or
-// value.Object, with string or []byte values (others are written as text).
-func headerList(meta map[string]any) []kgo.RecordHeader {
+// headerList reads the metadata field "headers" of rec: map[string]any,
+// map[string]string or value.Object, with string or []byte values (others
+// are written as text).
+func headerList(rec *connectors.Record) []kgo.RecordHeader {
 	var hs []kgo.RecordHeader
 	add := func(k string, v any) {
 		var b []byte
@@ -186,7 +200,8 @@ func headerList(meta map[string]any) []kgo.RecordHeader {
 		}
 		hs = append(hs, kgo.RecordHeader{Key: k, Value: b})
 	}
-	switch h := meta["headers"].(type) {
+	h, _ := rec.MetaField("headers")
+	switch h := h.(type) {
 	case map[string]any:
 		for _, k := range sortedKeys(h) {
 			add(k, h[k])

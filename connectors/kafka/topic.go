@@ -85,6 +85,7 @@ type Topic struct {
 	parts    map[int32]*partState      // ownership: replaced on revoke, seek
 	seen     map[int32]bool            // partitions polled since assignment
 	seeks    map[int32]int64           // Seek requests not yet applied
+	partsGen atomic.Uint64             // changes of parts and seeks: see current
 	paused   bool                      // Pause called, Resume not yet
 	resumed  chan struct{}             // closed by Resume; non-nil while paused
 	pollStop context.CancelFunc        // wakes the poll in progress
@@ -126,6 +127,9 @@ type partState struct {
 	next    int64
 	started bool
 	valid   func() bool // Record.Valid of its records (Topic.current), made once
+	// validAt is Topic.partsGen + 1 when valid last found the state
+	// current (0: not yet).
+	validAt atomic.Uint64
 	// revoking: the partition is being committed before it moves; no
 	// more of its records are emitted, acks still count.
 	revoking bool
@@ -359,6 +363,7 @@ func (t *Topic) beforePoll(cl *kgo.Client, stop context.CancelFunc) {
 		set[p] = kgo.EpochOffset{Epoch: -1, Offset: off}
 		delete(t.seeks, p)
 		delete(t.parts, p)
+		t.partsGen.Add(1)
 	}
 	if set != nil {
 		// Under cmu, so no revoke callback runs concurrently (franz-go's
@@ -406,6 +411,7 @@ func (t *Topic) part(p int32) *partState {
 	if ps == nil {
 		ps = &partState{p: p}
 		t.parts[p] = ps
+		t.partsGen.Add(1)
 	}
 	return ps
 }
@@ -440,13 +446,23 @@ func (t *Topic) Lag() map[int32]int64 {
 
 // current returns the Record.Valid of records emitted for ps: false once a
 // seek (or a revoke) replaced the partition's state, so records the runtime
-// had buffered are dropped instead of handled before the sought ones.
+// had buffered are dropped instead of handled before the sought ones. It
+// is called for every record: every change of parts and seeks bumps
+// partsGen (under cmu), so while partsGen is where it was when ps was last
+// found current, ps still is, and the answer needs no lock.
 func (t *Topic) current(ps *partState) func() bool {
 	return func() bool {
+		if ps.validAt.Load() == t.partsGen.Load()+1 {
+			return true
+		}
 		t.cmu.Lock()
 		defer t.cmu.Unlock()
 		_, pending := t.seeks[ps.p]
-		return !pending && t.parts[ps.p] == ps
+		ok := !pending && t.parts[ps.p] == ps
+		if ok {
+			ps.validAt.Store(t.partsGen.Load() + 1)
+		}
+		return ok
 	}
 }
 
@@ -469,6 +485,7 @@ func (t *Topic) register(ps *partState, r *kgo.Record, group bool) (_ *partState
 		// Offsets went back: start afresh so acks stay ordered.
 		ps = &partState{p: ps.p, next: r.Offset, started: true}
 		t.parts[ps.p] = ps
+		t.partsGen.Add(1)
 	}
 	ps.q = append(ps.q, inflight{off: r.Offset, epoch: r.LeaderEpoch})
 	off := r.Offset
@@ -532,6 +549,7 @@ func (t *Topic) drop(m map[string][]int32) {
 	defer t.cmu.Unlock()
 	for _, p := range m[t.cfg.Topic] {
 		delete(t.parts, p)
+		t.partsGen.Add(1)
 		delete(t.seen, p)
 		delete(t.hw, p)
 		if t.owned[p] {
@@ -619,6 +637,7 @@ func (t *Topic) adjust(_ context.Context, offsets map[string]map[int32]kgo.Offse
 			offsets[t.cfg.Topic][p] = kgo.NewOffset().At(off)
 			delete(t.seeks, p)
 			delete(t.parts, p)
+			t.partsGen.Add(1)
 			continue
 		}
 		eff := o.EpochOffset().Offset
@@ -637,8 +656,36 @@ func (t *Topic) adjust(_ context.Context, offsets map[string]map[int32]kgo.Offse
 	return offsets, nil
 }
 
-// noHeaders is Meta["headers"] of records without headers: shared, so
-// read-only like all of Meta.
+// recordMeta is the metadata of a consumed record (Record.Fields): topic,
+// partition, offset and headers, in one allocation instead of a map.
+type recordMeta struct {
+	topic     any // the topic's name, boxed once (Topic.topicAny)
+	partition int32
+	offset    int64
+	headers   map[string]any
+}
+
+// recordMetaKeys are the names of recordMeta's fields, sorted.
+var recordMetaKeys = []string{"headers", "offset", "partition", "topic"}
+
+func (m *recordMeta) MetaField(k string) (any, bool) {
+	switch k {
+	case "topic":
+		return m.topic, true
+	case "partition":
+		return int64(m.partition), true
+	case "offset":
+		return m.offset, true
+	case "headers":
+		return m.headers, true
+	}
+	return nil, false
+}
+
+func (m *recordMeta) MetaKeys(dst []string) []string { return append(dst, recordMetaKeys...) }
+
+// noHeaders is the headers field of records without headers: shared, so
+// read-only like all metadata.
 var noHeaders = map[string]any{}
 
 // record converts r.
@@ -656,12 +703,7 @@ func (t *Topic) record(r *kgo.Record, ack func(error)) connectors.Record {
 		Pos:    r.Offset,
 		Raw:    r.Value,
 		Ack:    ack,
-		Meta: map[string]any{
-			"topic":     t.topicAny,
-			"partition": int64(r.Partition),
-			"offset":    r.Offset,
-			"headers":   headers,
-		},
+		Fields: &recordMeta{topic: t.topicAny, partition: r.Partition, offset: r.Offset, headers: headers},
 	}
 	bad := func(what string, err error) connectors.Record {
 		rec.Value = nil // the key stays when it decoded: dead letters keep it
@@ -755,6 +797,7 @@ func (t *Topic) Seek(offsets map[int32]int64) {
 	for p, off := range offsets {
 		t.seeks[p] = off
 		delete(t.parts, p)
+		t.partsGen.Add(1)
 	}
 	if t.pollStop != nil {
 		t.pollStop()

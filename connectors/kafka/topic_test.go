@@ -63,11 +63,11 @@ func TestRoundTrip(t *testing.T) {
 		if r.Ack != nil {
 			t.Error("Ack set without a group")
 		}
-		if r.Source != "kafka:rt" || r.Meta["topic"] != "rt" || r.Time.IsZero() {
+		if r.Source != "kafka:rt" || meta(r, "topic") != "rt" || r.Time.IsZero() {
 			t.Errorf("source %q meta %v time %v", r.Source, r.Meta, r.Time)
 		}
-		if r.Pos != r.Meta["offset"].(int64) {
-			t.Errorf("Pos %d, offset %v", r.Pos, r.Meta["offset"])
+		if r.Pos != meta(r, "offset").(int64) {
+			t.Errorf("Pos %d, offset %v", r.Pos, meta(r, "offset"))
 		}
 		byKey[r.Key] = r
 	}
@@ -80,14 +80,14 @@ func TestRoundTrip(t *testing.T) {
 		if want := fmt.Sprintf(`{"n":%d,"s":"x"}`, i); string(b) != want {
 			t.Errorf("k%d value %s, want %s", i, b, want)
 		}
-		h := r.Meta["headers"].(map[string]any)
+		h := meta(r, "headers").(map[string]any)
 		if h["h"] != fmt.Sprintf("v%d", i) || h["b"] != "raw" {
 			t.Errorf("k%d headers %v", i, h)
 		}
 	}
 	r := byKey[nil]
-	if b, _ := codec.AppendJSON(nil, r.Value); string(b) != `[1,"two"]` || r.Meta["headers"].(map[string]any)["via"] != "send" {
-		t.Errorf("sent record %s %v", b, r.Meta)
+	if b, _ := codec.AppendJSON(nil, r.Value); string(b) != `[1,"two"]` || meta(r, "headers").(map[string]any)["via"] != "send" {
+		t.Errorf("sent record %s %v", b, meta(r, "headers"))
 	}
 }
 
@@ -107,7 +107,7 @@ func TestAtLeastOnce(t *testing.T) {
 	got := c1.collect(t, 30)
 	var reverse []connectors.Record
 	for _, r := range got {
-		p, off := r.Meta["partition"].(int64), r.Meta["offset"].(int64)
+		p, off := meta(r, "partition").(int64), meta(r, "offset").(int64)
 		switch {
 		case p == 0 && off == 4:
 			r.Ack(errors.New("sink failed")) // not marked: 4.. come again
@@ -159,7 +159,7 @@ func TestPartitionOrder(t *testing.T) {
 	tp := newTopic(t, c, "ord", func(cfg *Config) { cfg.Codec = mustCodec(t, "text") })
 	next := map[int64]int64{}
 	for _, r := range startConsumer(t, tp, nil).collect(t, 3*n) {
-		p, off := r.Meta["partition"].(int64), r.Meta["offset"].(int64)
+		p, off := meta(r, "partition").(int64), meta(r, "offset").(int64)
 		if off != next[p] || r.Value != fmt.Sprint(off) {
 			t.Fatalf("partition %d: got offset %d value %v, want offset %d", p, off, r.Value, next[p])
 		}
@@ -174,15 +174,27 @@ func TestSeek(t *testing.T) {
 			produceTo(t, c, "sk", 0, "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9")
 			tp := newTopic(t, c, "sk", func(cfg *Config) { cfg.Group = group; cfg.Codec = mustCodec(t, "text") })
 			cons := startConsumer(t, tp, nil)
-			for _, r := range cons.collect(t, 10) {
+			before := cons.collect(t, 10)
+			for _, r := range before {
 				if r.Ack != nil {
 					r.Ack(nil)
 				}
+				if !r.Valid() || !r.Valid() { // the second answers from partsGen
+					t.Fatalf("record %v not valid before the Seek", r.Value)
+				}
 			}
 			tp.Seek(map[int32]int64{0: 3})
+			for _, r := range before {
+				if r.Valid() {
+					t.Fatalf("record %v still valid after the Seek", r.Value)
+				}
+			}
 			var vals []any
 			for _, r := range cons.collect(t, 7) {
 				vals = append(vals, r.Value)
+				if !r.Valid() || !r.Valid() {
+					t.Fatalf("record %v read after the Seek not valid", r.Value)
+				}
 			}
 			if fmt.Sprint(vals) != "[v3 v4 v5 v6 v7 v8 v9]" {
 				t.Fatalf("after Seek got %v", vals)

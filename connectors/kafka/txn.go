@@ -519,7 +519,7 @@ type txnSink struct {
 // The first Write checks the topic as Topic.Write does (it exists, or is
 // created with Config.AutoCreate).
 func (s *txnSink) Write(ctx context.Context, rec connectors.Record) error {
-	kr, err := s.t.encode(rec.Value, rec.Key, headerList(rec.Meta))
+	kr, err := s.t.encode(rec.Value, rec.Key, headerList(&rec))
 	if err == nil && !s.checked.Load() {
 		if _, err = s.t.producer(ctx); err == nil {
 			s.checked.Store(true)
