@@ -17,9 +17,9 @@ lint:
     go vet ./...
     @if command -v duplicates >/dev/null 2>&1; then duplicates; else echo "duplicates not installed: skipped"; fi
 
-# The pipe benchmark script, then the Go benchmarks.
+# Every comparison of docs/performance.md in one run, then the Go benchmarks.
 bench:
-    bash scripts/bench/pipe.sh
+    bash scripts/bench/run.sh
     go test -run='^$' -bench=. ./...
 
 # Each fuzz target for a short time (default 10s): just fuzz 1m
