@@ -25,8 +25,8 @@ func runCommand(e *env) *cli.Command {
 exhausted, stop() is called, or the process gets SIGINT/SIGTERM (exit 130).
 --set k=v sets args.k; the words after the script (after "--" when one
 starts with "-") are args[1], args[2], ... Exit codes: 0 ok, 1 runtime
-error, 2 usage or compile error, 3 bad input, 75 a cache held by another
-process, 130 interrupted.
+error, 2 usage or compile error, 3 bad input, 75 the state directory held by
+another process, 130 interrupted.
 
 Examples:
    streamctl run scripts/timer.lua
