@@ -176,7 +176,7 @@ An error at the top level or in a hook ends the run with exit 1.
 | 1 | runtime error: a script error, a source or sink failure (a missing file, a command that exits non-zero) |
 | 2 | usage error or script compile error (´job.lua:2: syntax error near '='´) |
 | 3 | bad input under ´on_error = "stop"´ |
-| 75 | the state directory is held by another process (one job per state directory): the message names the directory and the holder's pid; `streamctl state ls|get|dump` still read it; try again when that process is done |
+| 75 | the state directory is held by another process (one job per state directory): the message names the directory and the holder's pid; ´streamctl state ls´, ´get´ and ´dump´ still read it; try again when that process is done |
 | 130 | interrupted by SIGINT or SIGTERM |
 
 On the first SIGINT or SIGTERM sources stop, records already read are drained through handlers and
