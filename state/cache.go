@@ -395,6 +395,17 @@ type writes struct {
 func (w *writes) put(k, v []byte) { w.keys, w.vals = append(w.keys, k), append(w.vals, v) }
 func (w *writes) del(k []byte)    { w.keys, w.vals = append(w.keys, k), append(w.vals, nil) }
 
+// addTo adds the writes to batch, in order.
+func (w *writes) addTo(batch *leveldb.Batch) {
+	for i, k := range w.keys {
+		if w.vals[i] == nil {
+			batch.Delete(k)
+		} else {
+			batch.Put(k, w.vals[i])
+		}
+	}
+}
+
 // apply makes the writes: deferred ones into the store's pending writes;
 // immediate ones in one atomic goleveldb batch, after updating the pending
 // writes of the same keys so reads keep seeing the newest value. Caller
@@ -433,13 +444,7 @@ func (c *Cache) apply(w *writes) error {
 		}
 	} else {
 		var batch leveldb.Batch
-		for i, k := range w.keys {
-			if w.vals[i] == nil {
-				batch.Delete(k)
-			} else {
-				batch.Put(k, w.vals[i])
-			}
-		}
+		w.addTo(&batch)
 		err = core.db.Write(&batch, writeOptions(core.cfg.Sync))
 	}
 	if err != nil {

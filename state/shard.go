@@ -218,13 +218,7 @@ func (c *Cache) ApplyRaw(entries []RawKV, positions map[string][]byte) (err erro
 	}
 	s.txMu.RUnlock()
 	var batch leveldb.Batch
-	for i, k := range w.keys {
-		if w.vals[i] == nil {
-			batch.Delete(k)
-		} else {
-			batch.Put(k, w.vals[i])
-		}
-	}
+	w.addTo(&batch)
 	for _, key := range sortedKeys(positions) {
 		if v := positions[key]; v == nil {
 			batch.Delete(nsKey(nsPosition, key))
