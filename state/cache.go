@@ -603,12 +603,18 @@ func (c *Cache) Delete(k any) (err error) {
 // ErrNotNumber: `value at "hits" is a string, not a number`.
 func (c *Cache) Incr(k any, by float64) (_ float64, err error) {
 	defer c.core.store.guard(&err)
-	dbk, err := c.encode(k)
+	if err := c.check(); err != nil {
+		return 0, err
+	}
+	core := c.core
+	core.mu.Lock()
+	defer core.mu.Unlock()
+	// The key in the cache's buffer, as Put does: every write copies it.
+	dbk, err := appendKey(append(core.keyBuf[:0], core.prefix...), k, 0)
 	if err != nil {
 		return 0, err
 	}
-	c.core.mu.Lock()
-	defer c.core.mu.Unlock()
+	core.keyBuf = dbk
 	b, err := c.raw(dbk)
 	if err != nil {
 		return 0, err
@@ -637,7 +643,12 @@ func (c *Cache) Incr(k any, by float64) (_ float64, err error) {
 		t := typeName(old)
 		return 0, errorf(ErrNotNumber, "value at %s is %s%s, not a number", FormatKey(k), article(t), t)
 	}
-	if err := c.put(dbk, sum, c.expiry(0)); err != nil {
+	nb, err := appendEntry(core.valBuf[:0], sum, c.expiry(0))
+	if err != nil {
+		return 0, err
+	}
+	core.valBuf = nb
+	if err := c.write1(dbk, nb); err != nil {
 		return 0, err
 	}
 	if i, ok := sum.(int64); ok {
