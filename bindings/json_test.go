@@ -1,11 +1,11 @@
 package bindings_test
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/streamctl/streamctl/connectors/codec/jsonsuite"
 
 	"github.com/streamctl/streamctl/connectors/codec"
 )
@@ -15,7 +15,7 @@ import (
 // what the json codec rejects, with the codec's message, and what it
 // accepts json.encode writes back as the same value.
 func TestJSONDecodeTestSuite(t *testing.T) {
-	files := jsonSuiteFiles(t)
+	files := jsonsuite.Files(t)
 	var set [][2]string
 	for name, data := range files {
 		set = append(set, [2]string{name, string(data)})
@@ -69,37 +69,4 @@ end
 			}
 		}
 	}
-}
-
-// jsonSuiteFiles returns the JSONTestSuite test_parsing files, found from
-// the module root.
-func jsonSuiteFiles(t *testing.T) map[string][]byte {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if parent := filepath.Dir(dir); parent != dir {
-			dir = parent
-			continue
-		}
-		t.Fatal("no go.mod above the test's directory")
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "connectors", "codec", "testdata", "jsontestsuite", "test_parsing", "*.json"))
-	if err != nil || len(files) < 300 {
-		t.Fatalf("JSONTestSuite files: %d, %v", len(files), err)
-	}
-	out := make(map[string][]byte, len(files))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(f)] = b
-	}
-	return out
 }

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/streamctl/streamctl/connectors/codec/jsonsuite"
 
 	"github.com/streamctl/streamctl/connectors/codec"
 	"github.com/streamctl/streamctl/exitcode"
@@ -339,7 +339,7 @@ func TestPipeJSONTestSuite(t *testing.T) {
 		}
 		return string(enc)
 	}
-	for name, data := range jsonSuiteFiles(t) {
+	for name, data := range jsonsuite.Files(t) {
 		doc := bytes.TrimSuffix(data, []byte("\n"))
 		if bytes.ContainsAny(doc, "\n") || len(bytes.Trim(doc, " \t\r")) == 0 {
 			continue // one document per line: see codec's TestJSONTestSuite
@@ -379,39 +379,6 @@ func TestPipeJSONTestSuite(t *testing.T) {
 			}
 		})
 	}
-}
-
-// jsonSuiteFiles returns the JSONTestSuite test_parsing files, found from
-// the module root.
-func jsonSuiteFiles(t *testing.T) map[string][]byte {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if parent := filepath.Dir(dir); parent != dir {
-			dir = parent
-			continue
-		}
-		t.Fatal("no go.mod above the test's directory")
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "connectors", "codec", "testdata", "jsontestsuite", "test_parsing", "*.json"))
-	if err != nil || len(files) < 300 {
-		t.Fatalf("JSONTestSuite files: %d, %v", len(files), err)
-	}
-	out := make(map[string][]byte, len(files))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(f)] = b
-	}
-	return out
 }
 
 // TestPipeFieldMatchesRecord checks that a field read as a global (the

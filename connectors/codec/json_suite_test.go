@@ -3,51 +3,17 @@ package codec
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/streamctl/streamctl/connectors/codec/jsonsuite"
+
 	"github.com/valyala/fastjson"
 
 	"github.com/streamctl/streamctl/value"
 )
-
-// jsonSuite returns the JSONTestSuite test_parsing files (testdata/
-// jsontestsuite/README.md), name to contents, found from the module root so
-// the test does not depend on its own directory.
-func jsonSuite(t testing.TB) map[string][]byte {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	files, err := filepath.Glob(filepath.Join(dir, "connectors", "codec", "testdata", "jsontestsuite", "test_parsing", "*.json"))
-	if err != nil || len(files) < 300 {
-		t.Fatalf("JSONTestSuite files: %d, %v", len(files), err)
-	}
-	out := make(map[string][]byte, len(files))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(f)] = b
-	}
-	return out
-}
 
 // jsonSuiteImplementationDefined is what streamctl does with each i_ file:
 // the compact JSON it reads back, or "" for a rejected document. It is
@@ -106,7 +72,7 @@ var jsonSuiteImplementationDefined = map[string]string{
 func TestJSONTestSuite(t *testing.T) {
 	c := mustLookup(t, "json")
 	seenI := 0
-	for name, data := range jsonSuite(t) {
+	for name, data := range jsonsuite.Files(t) {
 		t.Run(name, func(t *testing.T) {
 			v, err := c.Unmarshal(data)
 			var p fastjson.Parser
@@ -246,7 +212,7 @@ func checkErrorText(t *testing.T, err error) {
 // are rejected with an error naming the limit. For an accepted object the
 // scanner's index gives each top-level member's value.
 func FuzzJSONValid(f *testing.F) {
-	for _, data := range jsonSuite(f) {
+	for _, data := range jsonsuite.Files(f) {
 		f.Add(data)
 	}
 	for _, s := range []string{`{"a":1,"a":[2],"b\u0041":"\ud800x"}`, `[-2.]`, `[1eE2]`, "[\"\t\"]", `"\u12"`, `1e400`, `[1-2]`} {
