@@ -114,10 +114,10 @@ func checkCounts(t *testing.T, got, want map[string]int64) {
 // of topic.
 func waitCommitted(t *testing.T, cl *kgo.Client, group, topic string) {
 	t.Helper()
-	end := endOffsets(t, cl, topic)
+	end := endOffsets(t, cl, topic, 3)
 	deadline := time.Now().Add(kafkaTimeout)
 	for {
-		got := committedOffsets(t, cl, group, topic)
+		got := committedOffsets(t, cl, group, topic, 3)
 		if maps.Equal(got, end) {
 			return
 		}
@@ -161,10 +161,7 @@ func TestExactlyOnceKafkaCount(t *testing.T) {
 	rate := n / kills
 	killLoop(t, dir, brokers, kills, 1300*time.Millisecond, 2800*time.Millisecond,
 		"run", "count.lua", "--set", "rate="+strconv.Itoa(rate))
-	var committed int64
-	for _, off := range committedOffsets(t, cl, "eo", "in") {
-		committed += max(off, 0)
-	}
+	committed := committedSum(t, cl, "eo", "in", 3)
 	t.Logf("%d kills in %v; %d of %d records committed", kills, time.Since(start).Round(time.Millisecond), committed, n)
 	if committed == 0 || committed >= int64(n) {
 		t.Errorf("the kills did not land mid-way: %d of %d records committed", committed, n)
@@ -377,20 +374,9 @@ func TestExactlyOnceRebalance(t *testing.T) {
 	rate := strconv.Itoa(n / 8)
 	a := startStreamctl(t, "a", dirA, brokers, "run", "count.lua", "--set", "rate="+rate)
 	// Join once a has committed part of the input.
-	deadline := time.Now().Add(kafkaTimeout)
-	for {
-		var done int64
-		for _, off := range committedOffsets(t, cl, "eo", "in") {
-			done += max(off, 0)
-		}
-		if done > int64(n/8) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("a committed %d records within %v", done, kafkaTimeout)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval
-	}
+	waitUntil(t, fmt.Sprintf("a to commit more than %d records", n/8), func() bool {
+		return committedSum(t, cl, "eo", "in", 3) > int64(n/8)
+	})
 	b := startStreamctl(t, "b", dirB, brokers, "run", "count.lua", "--set", "rate="+rate)
 	waitCommitted(t, cl, "eo", "in")
 	for _, p := range []*child{a, b} {

@@ -318,15 +318,15 @@ func checkPartitionOrder(t *testing.T, recs []*kgo.Record, vals []seqRecord) {
 	}
 }
 
-// listOffsets returns the end offset of every partition of topic.
-func endOffsets(t testing.TB, cl *kgo.Client, topic string) map[int32]int64 {
+// endOffsets returns the end offset of each of topic's n partitions.
+func endOffsets(t testing.TB, cl *kgo.Client, topic string, n int32) map[int32]int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), kafkaTimeout)
 	defer cancel()
 	req := kmsg.NewPtrListOffsetsRequest()
 	rt := kmsg.NewListOffsetsRequestTopic()
 	rt.Topic = topic
-	for p := range int32(3) {
+	for p := range n {
 		rp := kmsg.NewListOffsetsRequestTopicPartition()
 		rp.Partition = p
 		rp.Timestamp = -1 // latest
@@ -346,16 +346,20 @@ func endOffsets(t testing.TB, cl *kgo.Client, topic string) map[int32]int64 {
 	return out
 }
 
-// committedOffsets returns the offsets group committed for topic.
-func committedOffsets(t testing.TB, cl *kgo.Client, group, topic string) map[int32]int64 {
+// committedOffsets returns the offsets group committed for topic's n
+// partitions (-1 where none); stable ones only, as a transactional group's
+// pending commits are not.
+func committedOffsets(t testing.TB, cl *kgo.Client, group, topic string, n int32) map[int32]int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), kafkaTimeout)
 	defer cancel()
 	req := kmsg.NewPtrOffsetFetchRequest()
-	req.Group = group
+	req.Group, req.RequireStable = group, true
 	rt := kmsg.NewOffsetFetchRequestTopic()
 	rt.Topic = topic
-	rt.Partitions = []int32{0, 1, 2}
+	for p := range n {
+		rt.Partitions = append(rt.Partitions, p)
+	}
 	req.Topics = append(req.Topics, rt)
 	resp, err := req.RequestWith(ctx, cl)
 	if err != nil {
@@ -370,11 +374,20 @@ func committedOffsets(t testing.TB, cl *kgo.Client, group, topic string) map[int
 	return out
 }
 
+// committedSum is how many records of topic's n partitions group committed.
+func committedSum(t testing.TB, cl *kgo.Client, group, topic string, n int32) int64 {
+	var sum int64
+	for _, off := range committedOffsets(t, cl, group, topic, n) {
+		sum += max(off, 0)
+	}
+	return sum
+}
+
 // checkCommitted fails unless group committed the end of every partition
 // of topic: everything was processed and committed.
 func checkCommitted(t *testing.T, cl *kgo.Client, group, topic string) {
 	t.Helper()
-	end, got := endOffsets(t, cl, topic), committedOffsets(t, cl, group, topic)
+	end, got := endOffsets(t, cl, topic, 3), committedOffsets(t, cl, group, topic, 3)
 	for p, off := range end {
 		if got[p] != off {
 			t.Errorf("group %s committed %v for %s, want the end offsets %v", group, got, topic, end)
@@ -590,10 +603,7 @@ func TestKafkaCrash(t *testing.T) {
 		vals = out.waitFor(t, fmt.Sprintf("%d records in out", killAt), atLeast(killAt))
 		p.signal(t, syscall.SIGKILL)
 		p.wait(t, -1)
-		var committed int64
-		for _, off := range committedOffsets(t, cl, "crash", "in") {
-			committed += max(off, 0)
-		}
+		committed := committedSum(t, cl, "crash", "in", 3)
 		t.Logf("%s killed after %d records in out (%d distinct of %d); %d input records committed",
 			name, len(vals), distinctSeqs(vals), n, committed)
 	}
