@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -321,9 +322,32 @@ func checkPartitionOrder(t *testing.T, recs []*kgo.Record, vals []seqRecord) {
 // endOffsets returns the end offset of each of topic's n partitions.
 func endOffsets(t testing.TB, cl *kgo.Client, topic string, n int32) map[int32]int64 {
 	t.Helper()
+	return listEndOffsets(t, cl, topic, n, 0)
+}
+
+// settledEndOffsets waits until no transaction is open in topic (its
+// read_committed end is its end) and returns the end offsets then. A
+// killed producer's transaction is aborted by the broker after its
+// timeout, which appends an abort marker: an end read before that grows.
+func settledEndOffsets(t testing.TB, cl *kgo.Client, topic string, n int32) map[int32]int64 {
+	t.Helper()
+	var end map[int32]int64
+	waitUntil(t, "no open transaction in "+topic, func() bool {
+		end = listEndOffsets(t, cl, topic, n, 0)
+		return maps.Equal(end, listEndOffsets(t, cl, topic, n, 1))
+	})
+	return end
+}
+
+// listEndOffsets lists the end offsets of topic's n partitions for
+// isolation level 0 (read_uncommitted: the high watermark) or 1
+// (read_committed: the last stable offset).
+func listEndOffsets(t testing.TB, cl *kgo.Client, topic string, n int32, isolation int8) map[int32]int64 {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), kafkaTimeout)
 	defer cancel()
 	req := kmsg.NewPtrListOffsetsRequest()
+	req.IsolationLevel = isolation
 	rt := kmsg.NewListOffsetsRequestTopic()
 	rt.Topic = topic
 	for p := range n {

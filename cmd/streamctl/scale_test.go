@@ -208,7 +208,7 @@ func TestScaleOutExactlyOnce(t *testing.T) {
 	t.Logf("all committed after %v", time.Since(start).Round(time.Millisecond))
 
 	// Read "out" to its end as a read_committed consumer.
-	end := endOffsets(t, cl, "out", scalePartitions)
+	end := settledEndOffsets(t, cl, "out", scalePartitions)
 	rc := kafkaClient(t, c, kgo.ConsumeTopics("out"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords(), kgo.FetchMaxWait(100*time.Millisecond))
 	seen := map[int]int{}
