@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -39,6 +41,8 @@ var importRules = []struct {
 // listedPackage is what TestImportRules reads of `go list -json`.
 type listedPackage struct {
 	ImportPath string
+	Dir        string
+	GoFiles    []string // non-test Go files, in Dir
 	Imports    []string // direct imports, not of tests
 	Deps       []string // every dependency, transitively
 }
@@ -53,6 +57,30 @@ func TestImportRules(t *testing.T) {
 	}
 	for _, v := range importViolations(pkgs) {
 		t.Error(v)
+	}
+}
+
+// maxFileLines bounds a hand-written non-test Go file: past it, a file
+// holds more than one concern and should be split along them.
+const maxFileLines = 900
+
+// TestFileSize fails when a hand-written non-test Go file of the module is
+// longer than maxFileLines. Generated files are exempt.
+func TestFileSize(t *testing.T) {
+	generated := regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.$`)
+	for _, p := range goList(t) {
+		for _, name := range p.GoFiles {
+			src, err := os.ReadFile(filepath.Join(p.Dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if generated.Match(src) {
+				continue
+			}
+			if n := bytes.Count(src, []byte("\n")); n > maxFileLines {
+				t.Errorf("%s/%s: %d lines, more than %d: split it by concern", strings.TrimPrefix(p.ImportPath, module+"/"), name, n, maxFileLines)
+			}
+		}
 	}
 }
 
