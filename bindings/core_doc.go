@@ -282,12 +282,51 @@ print(("GET /Index.HTML"):lower())
 Returns ´n´ copies of ´text´ one after the other; it does not wait. A result larger than the size limit
 (´run --max-value-size´, default 256 MiB) is never built: it raises
 ´string.rep: the result would be 1 TiB, over the size limit of 256 MiB (run --max-value-size)´, an
-error the handler's ´on_error´ gets, where gopher-lua's own would end the process out of memory.
+error the handler's ´on_error´ gets, where gopher-lua's own would end the process out of memory. The
+same limit holds for ´..´: a concatenation of two or more operands that are not constants checks the
+size of its result (´s = s .. s´ in a loop raises ´string concatenation (..): the result would be
+512 MiB, over the size limit of 256 MiB (run --max-value-size)´), as do ´string.format´ and
+´string.gsub´.
 `,
 			Example: `
 print(("ab"):rep(3), pcall(string.rep, "x", 2^40))
 `,
 			SeeAlso: []string{"table.concat", "handle"},
+		},
+		{
+			Module:  "core",
+			Name:    "string.format",
+			Syntax:  `s = string.format(fmt, ...)` + "\n" + `s = fmt:format(...)`,
+			Type:    "fun(fmt: string, ...: any): string",
+			Context: "top level, handler, hook, pipe; any worker",
+			Text: `
+Formats its arguments as Lua's (´%d´, ´%s´, ´%q´, ´%5.2f´, ...); it does not wait. A result larger
+than the size limit (´run --max-value-size´) raises
+´string.format: the result would be 512 MiB, over the size limit of 256 MiB (run --max-value-size)´,
+so a string doubled through it in a loop stops at the limit.
+`,
+			Example: `
+print(string.format("%s=%d", "n", 3))
+`,
+			SeeAlso: []string{"string.rep", "string.gsub"},
+		},
+		{
+			Module:  "core",
+			Name:    "string.gsub",
+			Syntax:  `s, n = string.gsub(text, pattern, repl [, max])` + "\n" + `s, n = text:gsub(pattern, repl [, max])`,
+			Type:    "fun(text: string, pattern: string, repl: string|table|function, max?: integer): string, integer",
+			Context: "top level, handler, hook, pipe; any worker",
+			Text: `
+Returns ´text´ with the matches of ´pattern´ replaced by ´repl´ (a string with ´%0´-´%9´, a table or a
+function), and the number of matches, as Lua's; it does not wait. A result larger than the size limit
+(´run --max-value-size´) raises ´string.gsub: the result would be 512 MiB, over the size limit of
+256 MiB (run --max-value-size)´. gopher-lua's gsub takes time quadratic in the number of matches: a
+string of a megabyte with a match per byte takes minutes, which a handler's ´timeout´ bounds.
+`,
+			Example: `
+print(("a-b-c"):gsub("-", "+"))
+`,
+			SeeAlso: []string{"string.format"},
 		},
 		{
 			Module:  "core",
@@ -317,8 +356,8 @@ print(table.concat({"a", "b", 3}, ","))
 Inserts ´value´ into ´list´ at ´pos´ (default: the end), as Lua's; it does not wait. A list that would
 grow past the size limit (´run --max-value-size´ divided by 16 bytes an entry: 16777216 entries by
 default) raises ´table.insert: the table would hold more than 16777216 entries, over the size limit of
-256 MiB (run --max-value-size)´. A table grown with ´t[#t + 1] = v´ is not checked at each step: a
-handler's ´timeout´ bounds such a loop.
+256 MiB (run --max-value-size)´. A table grown with ´t[#t + 1] = v´ is not checked at each step (it
+grows by one entry an instruction, as fast as the loop runs): a handler's ´timeout´ bounds such a loop.
 `,
 			Example: `
 local t = {}

@@ -64,6 +64,9 @@ func luaAPI(t *testing.T) []string {
 			return
 		}
 		n := string(name)
+		if n == lua.ConcatFunc {
+			return // what compiled concatenations call, not API
+		}
 		if builtin[n] {
 			orig := plain.GetGlobal(n)
 			switch x := v.(type) {

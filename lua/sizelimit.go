@@ -20,9 +20,12 @@ const tableSlotSize = 16
 // table of a size their arguments choose with ones that raise a Lua error,
 // which the handler's on_error gets, instead of allocating past max bytes
 // (string.rep("x", 2^40) used to end the process, out of memory):
-// string.rep, table.concat and table.insert. Strings and tables that Lua
-// code grows step by step ("s = s .. s", t[#t + 1] = v in a loop) are not
-// checked at each step: a handler's timeout bounds those.
+// string.rep, table.concat and table.insert, and checks the results of
+// string.format and string.gsub; and it defines the function
+// that guarded concatenations call (concat.go: "s = s .. s" in a loop).
+// Tables that Lua code grows one entry at a time (t[#t + 1] = v in a
+// loop) are not checked at each step: they grow as fast as the loop runs,
+// and a handler's timeout bounds them.
 func limitSizes(L *glua.LState, max int64) {
 	if max <= 0 {
 		max = DefaultMaxValueSize
@@ -30,6 +33,7 @@ func limitSizes(L *glua.LState, max int64) {
 	tooBig := func(L *glua.LState, fn string, size float64) {
 		L.RaiseError("%s: the result would be %s, over the size limit of %s (run --max-value-size)", fn, byteSize(size), byteSize(float64(max)))
 	}
+	L.SetGlobal(ConcatFunc, L.NewFunction(concatGuarded(max)))
 	if str, ok := L.GetGlobal("string").(*glua.LTable); ok {
 		if rep, ok := str.RawGetString("rep").(*glua.LFunction); ok {
 			str.RawSetString("rep", L.NewFunction(func(L *glua.LState) int {
@@ -39,6 +43,24 @@ func limitSizes(L *glua.LState, max int64) {
 					tooBig(L, "string.rep", size)
 				}
 				return callThrough(L, rep)
+			}))
+		}
+		// string.format and string.gsub build a result a bounded factor
+		// of their arguments' size (Go's fmt caps a width at 10^6): the
+		// result is checked, so that growing a string through them in a
+		// loop stops at the limit, as with "..".
+		for _, name := range []string{"format", "gsub"} {
+			fn, ok := str.RawGetString(name).(*glua.LFunction)
+			if !ok || fn.GFunction == nil {
+				continue
+			}
+			orig, name := fn.GFunction, "string."+name
+			str.RawSetString(name[len("string."):], L.NewFunction(func(L *glua.LState) int {
+				n := orig(L)
+				if s, ok := L.Get(-n).(glua.LString); ok && n > 0 && int64(len(s)) > max {
+					tooBig(L, name, float64(len(s)))
+				}
+				return n
 			}))
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	glua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 )
 
 // Module is a Lua module provided by package bindings. Open installs it in
@@ -197,10 +198,22 @@ func (s *State) Shared(kind string, build func() (any, error)) (any, error) {
 	return s.rt.shared(key, s.Worker == 0, build)
 }
 
-// Load compiles a chunk. Compile errors are *exitcode.Error with code 2 and read
+// Load compiles a chunk, its concatenations guarded by the size limit
+// (GuardConcat). Compile errors are *exitcode.Error with code 2 and read
 // "job.lua:3: syntax error near 'end'".
 func (s *State) Load(src []byte, name string) (*glua.LFunction, error) {
-	fn, err := s.L.Load(bytes.NewReader(src), name)
+	var fn *glua.LFunction
+	chunk, err := parse.Parse(bytes.NewReader(src), name)
+	if err == nil {
+		var proto *glua.FunctionProto
+		if proto, err = glua.Compile(GuardConcat(chunk), name); err == nil {
+			fn = s.L.NewFunctionFromProto(proto)
+		}
+	}
+	if err != nil {
+		// The VM's own loader words the error as every other one.
+		_, err = s.L.Load(bytes.NewReader(src), name)
+	}
 	if err != nil {
 		lines := strings.Count(string(src), "\n")
 		if len(src) > 0 && src[len(src)-1] != '\n' {

@@ -204,7 +204,7 @@ func compileAST(chunk []ast.Stmt, name string) (p *glua.FunctionProto, err error
 			err = fmt.Errorf("%s: compile: %v", name, r)
 		}
 	}()
-	return glua.Compile(chunk, name)
+	return glua.Compile(lua.GuardConcat(chunk), name)
 }
 
 var (

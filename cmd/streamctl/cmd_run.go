@@ -37,7 +37,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "set", Usage: "set args.k = v (repeatable)", Aliases: []string{"s"}},
 			&cli.StringFlag{Name: "brokers", Usage: "Kafka brokers host:port,... (default $STREAMCTL_BROKERS)"},
 			&cli.DurationFlag{Name: "timeout", Usage: "stop a handler call that runs longer and hand it to on_error, for handlers without their own timeout (default: no limit)"},
-			&cli.StringFlag{Name: "max-value-size", Value: "256MiB", Usage: "the largest string or table that string.rep, table.concat and table.insert make"},
+			&cli.StringFlag{Name: "max-value-size", Value: "256MiB", Usage: "the largest string or table that Lua code may build (.., string.rep, string.format, string.gsub, table.concat, table.insert)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
