@@ -132,9 +132,9 @@ func guardExpr(e ast.Expr) ast.Expr {
 }
 
 // concatOperands appends the operands of the chain e (a .. b .. c parses as
-// a .. (b .. c)) to ops, left to right. A parenthesized operand that is
-// itself a concatenation is one operand: the order of evaluation and the
-// result are the same either way.
+// a .. (b .. c), as the VM's one instruction for it) to ops, left to right.
+// A left operand that is itself a concatenation, (a .. b) .. c, stays one
+// operand, guarded on its own.
 func concatOperands(e *ast.StringConcatOpExpr, ops []ast.Expr) []ast.Expr {
 	ops = append(ops, e.Lhs)
 	if rhs, ok := e.Rhs.(*ast.StringConcatOpExpr); ok {
