@@ -475,3 +475,18 @@ func countKeys(t *glua.LTable) int {
 	t.ForEach(func(glua.LValue, glua.LValue) { n++ })
 	return n
 }
+
+// CheckModules are the modules of a test file, for `streamctl check`: the
+// json, time and log modules, and test and record.
+func CheckModules() []lua.Module { return append(bindings.PipeModules(nil), testFileModule{}) }
+
+// testFileModule installs test and record; what test() is given is not kept.
+type testFileModule struct{}
+
+func (testFileModule) Name() string { return bindings.TestModule }
+
+func (testFileModule) Open(s *lua.State) error {
+	var cases []*Case
+	openTestModule(s, "", &cases)
+	return nil
+}

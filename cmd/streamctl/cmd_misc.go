@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamctl/streamctl/bindings"
 	"github.com/streamctl/streamctl/lua"
+	"github.com/streamctl/streamctl/streamtest"
 )
 
 func checkCommand(e *env) *cli.Command {
@@ -28,6 +29,8 @@ func checkCommand(e *env) *cli.Command {
    - option tables written in a call hold only options the function takes
      (cache.open("x", {tll = "1h"}));
    - every global it assigns is also read (cuont = count + 1).
+A test file (JOB_test.lua) is checked against what "streamctl test" runs it
+with: test, record, json, time and log.
 Each problem is one "file:line: message" line, with the closest known name
 when there is one. Exit 0 when all is well, 1 when a problem was found, 2
 for a syntax error.
@@ -43,7 +46,11 @@ Example:
 			if err != nil {
 				return usageError("check: %v", err)
 			}
-			if err := lua.Check(src, path, bindings.Modules(bindings.Deps{}), bindings.CheckAPI()); err != nil {
+			mods := bindings.Modules(bindings.Deps{})
+			if strings.HasSuffix(path, "_test.lua") {
+				mods = streamtest.CheckModules() // what `streamctl test` runs it with
+			}
+			if err := lua.Check(src, path, mods, bindings.CheckAPI()); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "%s: ok\n", path)
