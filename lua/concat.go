@@ -150,6 +150,14 @@ func concatOperands(e *ast.StringConcatOpExpr, ops []ast.Expr) []ast.Expr {
 func concatGuarded(max int64) glua.LGFunction {
 	return func(L *glua.LState) int {
 		n := L.GetTop()
+		if n == 2 { // the common case: two strings
+			a, aok := L.Get(1).(glua.LString)
+			b, bok := L.Get(2).(glua.LString)
+			if aok && bok && int64(len(a))+int64(len(b)) <= max {
+				L.Push(a + b)
+				return 1
+			}
+		}
 		rhs := L.Get(n)
 		for i := n - 1; i >= 1; {
 			lhs := L.Get(i)
