@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"reflect"
 	"strings"
 
 	glua "github.com/yuin/gopher-lua"
@@ -26,115 +27,75 @@ const ConcatFunc = "__streamctl_concat"
 // ConcatFunc with the operands in order (a .. b .. c is one call), so that
 // a state with the size limit (limitSizes) checks them. It returns stmts.
 func GuardConcat(stmts []ast.Stmt) []ast.Stmt {
-	for _, s := range stmts {
-		guardStmt(s)
-	}
+	guardConcats(reflect.ValueOf(stmts))
 	return stmts
 }
 
-func guardStmt(s ast.Stmt) {
-	switch s := s.(type) {
-	case *ast.AssignStmt:
-		guardExprs(s.Lhs)
-		guardExprs(s.Rhs)
-	case *ast.LocalAssignStmt:
-		guardExprs(s.Exprs)
-	case *ast.FuncCallStmt:
-		s.Expr = guardExpr(s.Expr)
-	case *ast.DoBlockStmt:
-		GuardConcat(s.Stmts)
-	case *ast.WhileStmt:
-		s.Condition = guardExpr(s.Condition)
-		GuardConcat(s.Stmts)
-	case *ast.RepeatStmt:
-		GuardConcat(s.Stmts)
-		s.Condition = guardExpr(s.Condition)
-	case *ast.IfStmt:
-		s.Condition = guardExpr(s.Condition)
-		GuardConcat(s.Then)
-		GuardConcat(s.Else)
-	case *ast.NumberForStmt:
-		s.Init, s.Limit = guardExpr(s.Init), guardExpr(s.Limit)
-		if s.Step != nil {
-			s.Step = guardExpr(s.Step)
-		}
-		GuardConcat(s.Stmts)
-	case *ast.GenericForStmt:
-		guardExprs(s.Exprs)
-		GuardConcat(s.Stmts)
-	case *ast.FuncDefStmt:
-		guardExpr(s.Func)
-	case *ast.ReturnStmt:
-		guardExprs(s.Exprs)
-	}
-}
-
-func guardExprs(es []ast.Expr) {
-	for i, e := range es {
-		es[i] = guardExpr(e)
-	}
-}
-
-// guardExpr returns e with its guarded concatenations rewritten.
-func guardExpr(e ast.Expr) ast.Expr {
-	switch e := e.(type) {
-	case *ast.StringConcatOpExpr:
-		ops := concatOperands(e, nil)
-		guardExprs(ops)
-		variable := 0
-		for _, op := range ops {
-			if _, isConst := op.(ast.ConstExpr); !isConst {
-				variable++
+// guardConcats rewrites the concatenations under v, top down: a chain is
+// replaced as a whole, then the operands are walked, so a concatenation
+// inside an operand ((s .. s) .. "x", f(s .. s) .. "x") is guarded too.
+func guardConcats(v reflect.Value) {
+	if v.Kind() == reflect.Interface && !v.IsNil() && v.Type() == exprType && v.CanSet() {
+		if e, ok := v.Elem().Interface().(*ast.StringConcatOpExpr); ok {
+			if call := guardedConcat(e); call != nil {
+				v.Set(reflect.ValueOf(call))
 			}
 		}
-		if variable < 2 {
-			return e // its operands may have been rewritten in place
-		}
-		call := &ast.FuncCallExpr{Func: &ast.IdentExpr{Value: ConcatFunc}, Args: ops}
-		call.SetLine(e.Line())
-		call.SetLastLine(e.LastLine())
-		call.Func.SetLine(e.Line())
-		call.Func.SetLastLine(e.Line())
-		return call
-	case *ast.AttrGetExpr:
-		e.Object, e.Key = guardExpr(e.Object), guardExpr(e.Key)
-	case *ast.TableExpr:
-		for _, f := range e.Fields {
-			if f.Key != nil {
-				f.Key = guardExpr(f.Key)
-			}
-			f.Value = guardExpr(f.Value)
-		}
-	case *ast.FuncCallExpr:
-		if e.Func != nil {
-			e.Func = guardExpr(e.Func)
-		}
-		if e.Receiver != nil {
-			e.Receiver = guardExpr(e.Receiver)
-		}
-		guardExprs(e.Args)
-	case *ast.LogicalOpExpr:
-		e.Lhs, e.Rhs = guardExpr(e.Lhs), guardExpr(e.Rhs)
-	case *ast.RelationalOpExpr:
-		e.Lhs, e.Rhs = guardExpr(e.Lhs), guardExpr(e.Rhs)
-	case *ast.ArithmeticOpExpr:
-		e.Lhs, e.Rhs = guardExpr(e.Lhs), guardExpr(e.Rhs)
-	case *ast.UnaryMinusOpExpr:
-		e.Expr = guardExpr(e.Expr)
-	case *ast.UnaryNotOpExpr:
-		e.Expr = guardExpr(e.Expr)
-	case *ast.UnaryLenOpExpr:
-		e.Expr = guardExpr(e.Expr)
-	case *ast.FunctionExpr:
-		GuardConcat(e.Stmts)
 	}
-	return e
+	EachASTChild(v, guardConcats)
+}
+
+// exprType is the type of ast.Expr.
+var exprType = reflect.TypeOf((*ast.Expr)(nil)).Elem()
+
+// guardedConcat returns the call of ConcatFunc that replaces the chain e,
+// or nil when e has fewer than two operands that are not constants.
+func guardedConcat(e *ast.StringConcatOpExpr) ast.Expr {
+	ops := concatOperands(e, nil)
+	variable := 0
+	for _, op := range ops {
+		if _, isConst := op.(ast.ConstExpr); !isConst {
+			variable++
+		}
+	}
+	if variable < 2 {
+		return nil
+	}
+	call := &ast.FuncCallExpr{Func: &ast.IdentExpr{Value: ConcatFunc}, Args: ops}
+	call.SetLine(e.Line())
+	call.SetLastLine(e.LastLine())
+	call.Func.SetLine(e.Line())
+	call.Func.SetLastLine(e.Line())
+	return call
+}
+
+// EachASTChild calls fn with what v, a node of a parsed chunk or a part of
+// one, holds: the value a non-nil pointer or interface points to, the
+// elements of a slice, the exported fields of a struct. Walks that rewrite
+// a chunk (GuardConcat, the one-liner's rewrites) recurse through it.
+func EachASTChild(v reflect.Value, fn func(reflect.Value)) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			fn(v.Elem())
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			fn(v.Index(i))
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				fn(v.Field(i))
+			}
+		}
+	}
 }
 
 // concatOperands appends the operands of the chain e (a .. b .. c parses as
 // a .. (b .. c), as the VM's one instruction for it) to ops, left to right.
 // A left operand that is itself a concatenation, (a .. b) .. c, stays one
-// operand, guarded on its own.
+// operand, guarded on its own (guardConcats walks into it).
 func concatOperands(e *ast.StringConcatOpExpr, ops []ast.Expr) []ast.Expr {
 	ops = append(ops, e.Lhs)
 	if rhs, ok := e.Rhs.(*ast.StringConcatOpExpr); ok {

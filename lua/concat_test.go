@@ -17,6 +17,7 @@ var concatCases = []string{
 	`local a, b = "x", "y"; return a .. b, a .. 1 .. b, a .. "c" .. b`,
 	`local a, b = 1, 2.5; return a .. b, a .. b .. a`,
 	`local a, b = "x", "y"; return (a .. b) .. (b .. a)`,
+	`local a, b = "x", "y"; return (a .. b) .. "!", "!" .. tostring(a .. b) .. "?"`,
 	`local mt = {__concat = function(x, y) return "M(" .. type(x) .. "," .. type(y) .. ")" end}
 	 local t, a, b = setmetatable({}, mt), "x", "y"
 	 return a .. t, t .. a, a .. b .. t .. a .. b, t .. t`,
@@ -79,6 +80,16 @@ func TestGuardConcatLimit(t *testing.T) {
 	want := "error: c.lua:1: string concatenation (..): the result would be 2 MiB, over the size limit of 1 MiB (run --max-value-size)"
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	// A concatenation inside an operand of one that is not guarded is
+	// guarded on its own: in parentheses, in a call's arguments.
+	for _, bomb := range []string{
+		`local s = "x"; for i = 1, 40 do s = (s .. s) .. "!" end; return #s`,
+		`local s = "x"; for i = 1, 40 do s = tostring(s .. s) .. "!" end; return #s`,
+	} {
+		if got := runConcat(t, bomb, true, 1<<20); !strings.Contains(got, "c.lua:1: string concatenation (..): the result would be 2.0 MiB, over the size limit of 1 MiB") {
+			t.Errorf("%s: got %s", bomb, got)
+		}
 	}
 	// Under the limit, the same loop runs to its end.
 	if got := runConcat(t, `local s = "x"; for i = 1, 10 do s = s .. s end; return #s`, true, 1<<20); got != "number:1024" {

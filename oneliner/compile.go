@@ -419,33 +419,11 @@ type rewriteState struct {
 
 // rewriteComparisons rewrites, bottom up, every ordering comparison under v.
 func rewriteComparisons(v reflect.Value, st *rewriteState) {
-	eachChild(v, func(c reflect.Value) { rewriteComparisons(c, st) })
+	lua.EachASTChild(v, func(c reflect.Value) { rewriteComparisons(c, st) })
 	if v.Kind() == reflect.Interface && !v.IsNil() && v.Type() == exprInterface && v.CanSet() {
 		if r, ok := v.Elem().Interface().(*ast.RelationalOpExpr); ok {
 			if e := nilSafe(r, st); e != nil {
 				v.Set(reflect.ValueOf(e))
-			}
-		}
-	}
-}
-
-// eachChild calls fn with what v holds: the value a non-nil pointer or
-// interface points to, the elements of a slice, the exported fields of a
-// struct.
-func eachChild(v reflect.Value, fn func(reflect.Value)) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			fn(v.Elem())
-		}
-	case reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			fn(v.Index(i))
-		}
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
-				fn(v.Field(i))
 			}
 		}
 	}
@@ -515,7 +493,7 @@ func callsNothing(chunk []ast.Stmt) bool {
 				return
 			}
 		}
-		eachChild(v, walk)
+		lua.EachASTChild(v, walk)
 	}
 	walk(reflect.ValueOf(fn.Stmts))
 	return ok

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/streamctl/streamctl/lua"
 	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
 )
@@ -119,11 +120,11 @@ func definesFunction(chunk []ast.Stmt) bool {
 					found = true
 					return
 				}
-				eachChild(v, func(c reflect.Value) { walk(c, depth+1) })
+				lua.EachASTChild(v, func(c reflect.Value) { walk(c, depth+1) })
 				return
 			}
 		}
-		eachChild(v, func(c reflect.Value) { walk(c, depth) })
+		lua.EachASTChild(v, func(c reflect.Value) { walk(c, depth) })
 	}
 	walk(reflect.ValueOf(chunk), 0)
 	return found

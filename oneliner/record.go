@@ -10,6 +10,7 @@ import (
 	"github.com/yuin/gopher-lua/ast"
 
 	"github.com/streamctl/streamctl/connectors/codec"
+	"github.com/streamctl/streamctl/lua"
 )
 
 // The whole record, `_`
@@ -104,7 +105,7 @@ func scanRecordUses(chunk []ast.Stmt) recordUses {
 					return
 				}
 			case *ast.FunctionExpr:
-				eachChild(v, func(c reflect.Value) { walk(c, depth+1) })
+				lua.EachASTChild(v, func(c reflect.Value) { walk(c, depth+1) })
 				return
 			case *ast.IdentExpr:
 				if n.Value == "_" {
@@ -113,7 +114,7 @@ func scanRecordUses(chunk []ast.Stmt) recordUses {
 				return
 			}
 		}
-		eachChild(v, func(c reflect.Value) { walk(c, depth) })
+		lua.EachASTChild(v, func(c reflect.Value) { walk(c, depth) })
 	}
 	walk(reflect.ValueOf(chunk), 0)
 	return u
