@@ -54,11 +54,14 @@ func limitSizes(L *glua.LState, max int64) {
 			if !ok || fn.GFunction == nil {
 				continue
 			}
-			orig, name := fn.GFunction, "string."+name
-			str.RawSetString(name[len("string."):], L.NewFunction(func(L *glua.LState) int {
+			orig, what := fn.GFunction, "string."+name
+			str.RawSetString(name, L.NewFunction(func(L *glua.LState) int {
 				n := orig(L)
-				if s, ok := L.Get(-n).(glua.LString); ok && n > 0 && int64(len(s)) > max {
-					tooBig(L, name, float64(len(s)))
+				if n == 0 {
+					return 0
+				}
+				if s, ok := L.Get(-n).(glua.LString); ok && int64(len(s)) > max {
+					tooBig(L, what, float64(len(s)))
 				}
 				return n
 			}))
