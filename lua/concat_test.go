@@ -39,18 +39,7 @@ func runConcat(t *testing.T, chunk string, guard bool, max int64) string {
 	L := glua.NewState()
 	defer L.Close()
 	limitSizes(L, max)
-	stmts, err := parse.Parse(strings.NewReader(chunk), "c.lua")
-	if err != nil {
-		t.Fatalf("%s: %v", chunk, err)
-	}
-	if guard {
-		stmts = GuardConcat(stmts)
-	}
-	proto, err := glua.Compile(stmts, "c.lua")
-	if err != nil {
-		t.Fatalf("%s: %v", chunk, err)
-	}
-	L.Push(L.NewFunctionFromProto(proto))
+	L.Push(compileConcat(t, L, chunk, guard))
 	if err := L.PCall(0, glua.MultRet, nil); err != nil {
 		return "error: " + ErrorMessage(err)
 	}
@@ -63,6 +52,24 @@ func runConcat(t *testing.T, chunk string, guard bool, max int64) string {
 		out = append(out, fmt.Sprintf("%s:%s", v.Type(), v.String()))
 	}
 	return strings.Join(out, " ")
+}
+
+// compileConcat compiles chunk ("c.lua") in L, with or without
+// GuardConcat.
+func compileConcat(t testing.TB, L *glua.LState, chunk string, guard bool) *glua.LFunction {
+	t.Helper()
+	stmts, err := parse.Parse(strings.NewReader(chunk), "c.lua")
+	if err != nil {
+		t.Fatalf("%s: %v", chunk, err)
+	}
+	if guard {
+		stmts = GuardConcat(stmts)
+	}
+	proto, err := glua.Compile(stmts, "c.lua")
+	if err != nil {
+		t.Fatalf("%s: %v", chunk, err)
+	}
+	return L.NewFunctionFromProto(proto)
 }
 
 func TestGuardConcatSameResults(t *testing.T) {
@@ -114,20 +121,9 @@ func BenchmarkConcat(b *testing.B) {
 			L := glua.NewState()
 			defer L.Close()
 			limitSizes(L, 0)
-			stmts, err := parse.Parse(strings.NewReader(`local n = ...
+			fn := compileConcat(b, L, `local n = ...
 local a, b, k = "user42", "/api/items"
-for i = 1, n do k = a .. b end`), "b.lua")
-			if err != nil {
-				b.Fatal(err)
-			}
-			if guard {
-				GuardConcat(stmts)
-			}
-			proto, err := glua.Compile(stmts, "b.lua")
-			if err != nil {
-				b.Fatal(err)
-			}
-			fn := L.NewFunctionFromProto(proto)
+for i = 1, n do k = a .. b end`, guard)
 			b.ResetTimer()
 			L.Push(fn)
 			L.Push(glua.LNumber(b.N))
