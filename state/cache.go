@@ -406,6 +406,25 @@ func (w *writes) addTo(batch *leveldb.Batch) {
 	}
 }
 
+// toPending applies w to s's pending writes: every write when all, else
+// only those of keys the pending writes hold, so that reads of them see
+// the newest value.
+func (w *writes) toPending(s *Store, all bool) {
+	s.txMu.RLock()
+	defer s.txMu.RUnlock()
+	p := s.pend.Load()
+	for i, k := range w.keys {
+		if !all && !p.has(k) {
+			continue
+		}
+		if w.vals[i] == nil {
+			p.del(k)
+		} else {
+			p.put(k, w.vals[i])
+		}
+	}
+}
+
 // apply makes the writes: deferred ones into the store's pending writes;
 // immediate ones in one atomic goleveldb batch, after updating the pending
 // writes of the same keys so reads keep seeing the newest value. Caller
@@ -416,20 +435,7 @@ func (c *Cache) apply(w *writes) error {
 	}
 	core := c.core
 	if core.prefix != nil {
-		s := core.store
-		s.txMu.RLock()
-		p := s.pend.Load()
-		for i, k := range w.keys {
-			if !c.deferred && !p.has(k) {
-				continue
-			}
-			if w.vals[i] == nil {
-				p.del(k)
-			} else {
-				p.put(k, w.vals[i])
-			}
-		}
-		s.txMu.RUnlock()
+		w.toPending(core.store, c.deferred)
 		if c.deferred {
 			return nil
 		}

@@ -204,19 +204,7 @@ func (c *Cache) ApplyRaw(entries []RawKV, positions map[string][]byte) (err erro
 	s := core.store
 	core.mu.Lock()
 	defer core.mu.Unlock()
-	s.txMu.RLock()
-	p := s.pend.Load()
-	for i, k := range w.keys {
-		if !p.has(k) {
-			continue
-		}
-		if w.vals[i] == nil {
-			p.del(k)
-		} else {
-			p.put(k, w.vals[i])
-		}
-	}
-	s.txMu.RUnlock()
+	w.toPending(s, false)
 	var batch leveldb.Batch
 	w.addTo(&batch)
 	for _, key := range sortedKeys(positions) {
