@@ -498,6 +498,21 @@ func (c *child) wait(t testing.TB, want int) {
 	}
 }
 
+// interruptAll checks that every process still runs, sends each SIGINT,
+// and waits for each to exit 130 (drained and committed).
+func interruptAll(t testing.TB, procs ...*child) {
+	t.Helper()
+	for _, p := range procs {
+		if p.exited() {
+			t.Fatalf("%s exited early (%d): %s", p.name, p.code, p.stderr.String())
+		}
+		p.signal(t, syscall.SIGINT)
+	}
+	for _, p := range procs {
+		p.wait(t, 130)
+	}
+}
+
 // exited reports whether the process has exited.
 func (c *child) exited() bool {
 	select {
@@ -671,14 +686,7 @@ func TestKafkaRebalance(t *testing.T) {
 	})
 	joined := time.Since(start)
 	vals := out.waitFor(t, "every input in out", coverage(n))
-	for _, p := range []*child{a, b} {
-		if p.exited() {
-			t.Fatalf("%s exited early (%d): %s", p.name, p.code, p.stderr.String())
-		}
-		p.signal(t, syscall.SIGINT)
-	}
-	a.wait(t, 130)
-	b.wait(t, 130)
+	interruptAll(t, a, b)
 
 	by := map[string]int{}
 	for _, v := range vals {

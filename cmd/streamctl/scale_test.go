@@ -129,14 +129,7 @@ func TestScaleOutRestore(t *testing.T) {
 		t.Errorf("c started after a's restores ended")
 	}
 	waitAllCommitted(t, cl, "sc", "in")
-	for _, p := range []*child{a, cp} {
-		if p.exited() {
-			t.Fatalf("%s exited early (%d): %s", p.name, p.code, p.stderr.String())
-		}
-		p.signal(t, syscall.SIGINT)
-	}
-	a.wait(t, 130)
-	cp.wait(t, 130)
+	interruptAll(t, a, cp)
 	t.Logf("b killed with %d of %d records committed; a restored %d partitions (%d restores cancelled by c joining), c %d; all committed after %v",
 		killed, n, logCount(a, "partition restored"), logCount(a, "restore cancelled"), logCount(cp, "partition restored"),
 		time.Since(start).Round(time.Millisecond))
@@ -197,14 +190,7 @@ func TestScaleOutExactlyOnce(t *testing.T) {
 		b = startStreamctl(t, "b"+strconv.Itoa(i+2), dir, brokers, "run", "eo.lua", rate)
 	}
 	waitAllCommitted(t, cl, "eo", "in")
-	for _, p := range []*child{a, b} {
-		if p.exited() {
-			t.Fatalf("%s exited early (%d): %s", p.name, p.code, p.stderr.String())
-		}
-		p.signal(t, syscall.SIGINT)
-	}
-	a.wait(t, 130)
-	b.wait(t, 130)
+	interruptAll(t, a, b)
 	t.Logf("all committed after %v", time.Since(start).Round(time.Millisecond))
 
 	// Read "out" to its end as a read_committed consumer.
