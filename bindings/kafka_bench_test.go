@@ -53,13 +53,8 @@ func BenchmarkKafkaPipe(b *testing.B) {
 // that "out" then holds n records and the group committed all of "in".
 func timePipe(b *testing.B, n int, run func(b *testing.B, brokers string, n int)) time.Duration {
 	b.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	brokers := c.ListenAddrs()[0]
-	preloadBench(b, brokers, n)
+	brokers, stop := benchBroker(b, n)
+	defer stop()
 	start := time.Now()
 	run(b, brokers, n)
 	took := time.Since(start)
@@ -139,6 +134,19 @@ func runRawPipe(b *testing.B, brokers string, n int, keyed bool) {
 	}
 }
 
+// benchBroker starts an in-process broker with topics "in" and "out" of 3
+// partitions and n records in "in"; stop closes it.
+func benchBroker(b *testing.B, n int) (brokers string, stop func()) {
+	b.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	brokers = c.ListenAddrs()[0]
+	preloadBench(b, brokers, n)
+	return brokers, c.Close
+}
+
 // preloadBench writes n 100-byte records to "in", keyed over 64 keys.
 func preloadBench(b *testing.B, brokers string, n int) {
 	b.Helper()
@@ -194,13 +202,8 @@ func countRecords(b *testing.B, brokers, topic string, want int64) int64 {
 func BenchmarkKafkaCount(b *testing.B) {
 	n := b.N
 	run := func(handler string) time.Duration {
-		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		brokers := c.ListenAddrs()[0]
-		preloadBench(b, brokers, n)
+		brokers, stop := benchBroker(b, n) // "out" stays empty
+		defer stop()
 		start := time.Now()
 		rt := lua.New(lua.Options{
 			Script: "count.lua", Source: fmt.Appendf(nil, luaCountScript, handler),

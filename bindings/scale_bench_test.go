@@ -62,13 +62,8 @@ func BenchmarkScaleOut(b *testing.B) {
 func benchScaleOut(b *testing.B, key, interval string) {
 	n := b.N
 	run := func(head string) time.Duration {
-		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		brokers := c.ListenAddrs()[0]
-		preloadBench(b, brokers, n)
+		brokers, stop := benchBroker(b, n)
+		defer stop()
 		start := time.Now()
 		rt := lua.New(lua.Options{
 			Script: "count.lua", Source: fmt.Appendf(nil, scaleBenchScript, head, interval, key),
