@@ -202,17 +202,12 @@ func (s *State) Shared(kind string, build func() (any, error)) (any, error) {
 // (GuardConcat). Compile errors are *exitcode.Error with code 2 and read
 // "job.lua:3: syntax error near 'end'".
 func (s *State) Load(src []byte, name string) (*glua.LFunction, error) {
-	var fn *glua.LFunction
+	// What glua.LState.Load does, with GuardConcat between parsing and
+	// compiling; its errors read the same (CompileError).
+	var proto *glua.FunctionProto
 	chunk, err := parse.Parse(bytes.NewReader(src), name)
 	if err == nil {
-		var proto *glua.FunctionProto
-		if proto, err = glua.Compile(GuardConcat(chunk), name); err == nil {
-			fn = s.L.NewFunctionFromProto(proto)
-		}
-	}
-	if err != nil {
-		// The VM's own loader words the error as every other one.
-		_, err = s.L.Load(bytes.NewReader(src), name)
+		proto, err = glua.Compile(GuardConcat(chunk), name)
 	}
 	if err != nil {
 		lines := strings.Count(string(src), "\n")
@@ -221,7 +216,7 @@ func (s *State) Load(src []byte, name string) (*glua.LFunction, error) {
 		}
 		return nil, CompileError(err, lines)
 	}
-	return fn, nil
+	return s.L.NewFunctionFromProto(proto), nil
 }
 
 // CallValues calls fn directly (no coroutine) with args and returns its
