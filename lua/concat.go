@@ -131,20 +131,17 @@ func concatGuarded(max int64) glua.LGFunction {
 			for first > 1 && glua.LVCanConvToString(L.Get(first-1)) {
 				first--
 			}
-			size := int64(len(glua.LVAsString(rhs)))
+			parts := make([]string, 0, i-first+2)
+			var size int64
 			for j := first; j <= i; j++ {
-				size += int64(len(glua.LVAsString(L.Get(j))))
+				parts = append(parts, glua.LVAsString(L.Get(j)))
+				size += int64(len(parts[len(parts)-1]))
 			}
-			if size > max {
+			parts = append(parts, glua.LVAsString(rhs))
+			if size += int64(len(parts[len(parts)-1])); size > max {
 				L.RaiseError("string concatenation (..): the result would be %s, over the size limit of %s (run --max-value-size)", byteSize(float64(size)), byteSize(float64(max)))
 			}
-			var b strings.Builder
-			b.Grow(int(size))
-			for j := first; j <= i; j++ {
-				b.WriteString(glua.LVAsString(L.Get(j)))
-			}
-			b.WriteString(glua.LVAsString(rhs))
-			rhs = glua.LString(b.String())
+			rhs = glua.LString(strings.Join(parts, ""))
 			i = first - 1
 		}
 		L.Push(rhs)
