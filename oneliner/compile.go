@@ -224,16 +224,7 @@ func canRewriteRecordFields(asts []any) bool {
 		if !ok {
 			return
 		}
-		switch v.Kind() {
-		case reflect.Pointer, reflect.Interface:
-			if !v.IsNil() {
-				walk(v.Elem())
-			}
-		case reflect.Slice:
-			for i := 0; i < v.Len(); i++ {
-				walk(v.Index(i))
-			}
-		case reflect.Struct:
+		if v.Kind() == reflect.Struct {
 			if v.Type() == identType && escapeNames[v.FieldByName("Value").String()] {
 				ok = false
 				return
@@ -250,12 +241,8 @@ func canRewriteRecordFields(asts []any) bool {
 					ok = false
 				}
 			}
-			for i := 0; i < v.NumField(); i++ {
-				if v.Type().Field(i).IsExported() {
-					walk(v.Field(i))
-				}
-			}
 		}
+		lua.EachASTChild(v, walk)
 	}
 	for _, a := range asts {
 		walk(reflect.ValueOf(a))
